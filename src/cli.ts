@@ -1,0 +1,45 @@
+/**
+ * The command-line program: verbs -> typed options. Exit codes are decided here (see errors.ts):
+ * a user error prints one sentence and exits 1 (runtime) or 2 (usage); anything else is a bug,
+ * printed with its stack only under --debug.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { mnistCommand } from './commands/mnist.js';
+import { EXIT, UserError } from './errors.js';
+import { consoleLogger } from './logger.js';
+
+function ownVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const debug = argv.includes('--debug');
+  const program = new Command('bn-repro')
+    .description('Reproduces Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1 / Figure 1 (MNIST).')
+    .version(ownVersion())
+    .option('--debug', 'print stack traces of internal errors')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+  const deps = { makeLogger: (quiet: boolean) => consoleLogger({ quiet }), setExit: (c: number) => (exitCode = c) };
+  program.addCommand(mnistCommand(deps).exitOverride());
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help / version text).
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`internal error: ${(err as Error).message}\n`);
+    if (debug) process.stderr.write(`${(err as Error).stack}\n`);
+    else process.stderr.write('(run again with --debug for the stack trace)\n');
+    return EXIT.internal;
+  }
+  return exitCode;
+}

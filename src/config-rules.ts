@@ -1,0 +1,62 @@
+/**
+ * One validation rule per leaf config key. A rule returns undefined when the value is
+ * acceptable, else the end of a sentence that starts with the key ("must be ...").
+ * A key in DEFAULTS without a rule here cannot be set; a key here must exist in DEFAULTS.
+ */
+export type Rule = (value: unknown) => string | undefined;
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+const positiveInt: Rule = (v) => (isNum(v) && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer');
+const nonNegativeInt: Rule = (v) =>
+  isNum(v) && Number.isInteger(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
+const positiveNumber: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'must be a positive number');
+const integer: Rule = (v) => (isNum(v) && Number.isInteger(v) ? undefined : 'must be an integer');
+const text: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a string');
+const nonEmptyName: Rule = (v) =>
+  typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'must be a name of letters, digits, ".", "_" or "-"';
+const oneOf =
+  (...choices: string[]): Rule =>
+  (v) =>
+    typeof v === 'string' && choices.includes(v) ? undefined : `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+const between =
+  (lo: number, hi: number, openLo = false): Rule =>
+  (v) =>
+    isNum(v) && (openLo ? v > lo : v >= lo) && v <= hi ? undefined : `must be a number in ${openLo ? '(' : '['}${lo}, ${hi}]`;
+const listOf =
+  (item: Rule, what: string, minLength = 1): Rule =>
+  (v) => {
+    if (!Array.isArray(v) || v.length < minLength) return `must be a list of at least ${minLength} ${what}`;
+    return v.every((x) => item(x) === undefined) ? undefined : `must be a list of ${what}`;
+  };
+
+export const RULES: Record<string, Rule> = {
+  name: nonEmptyName,
+  seed: (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)'),
+  bn: oneOf('on', 'off', 'both'),
+  backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
+  'model.hiddenUnits': listOf(positiveInt, 'positive integers'),
+  'model.initStd': positiveNumber,
+  'train.steps': positiveInt,
+  // Batch normalization needs at least two examples for a batch variance (and m/(m-1)).
+  'train.batchSize': (v) => (positiveInt(v) === undefined && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'),
+  'train.learningRate': positiveNumber,
+  'batchNorm.epsilon': positiveNumber,
+  'batchNorm.inference': oneOf('population', 'moving'),
+  'batchNorm.populationBatches': positiveInt,
+  'batchNorm.momentum': between(0, 1),
+  'eval.every': positiveInt,
+  'eval.units': listOf(nonNegativeInt, 'unit indices (integers >= 0)'),
+  'eval.percentiles': listOf(between(0, 100), 'percentiles in [0, 100]'),
+  'eval.probeSize': nonNegativeInt,
+  'data.source': oneOf('auto', 'full', 'embedded'),
+  'data.dir': text,
+  'data.input': oneOf('grayscale', 'binary'),
+  'data.binaryThreshold': between(0, 1),
+  'data.trainSubset': nonNegativeInt,
+  'data.testSubset': nonNegativeInt,
+  'data.embeddedTrain': positiveInt,
+  'data.embeddedTest': positiveInt,
+  'data.mirrors': listOf(text, 'URL strings', 0),
+  'data.downloadRetries': nonNegativeInt,
+};

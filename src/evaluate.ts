@@ -1,0 +1,87 @@
+/**
+ * One evaluation of a network (Fig. 1): test loss and accuracy on the whole held-out set with
+ * inference statistics, and the distribution of the sigmoid inputs of chosen last-hidden-layer
+ * units over a probe of held-out examples, computed with the training network N_BN^tr (the
+ * probe's own batch statistics), as the paper plots them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ResolvedConfig } from './config.js';
+import type { Split } from './data/dataset.js';
+import { imagesTensor } from './batches.js';
+import { lossAndAccuracy, meanStd, percentiles } from './metrics.js';
+import { forwardInference, forwardTrain } from './model/forward.js';
+import { disposeStats, type BnStats, type Net } from './model/net.js';
+import { populationStats } from './model/population.js';
+import { Rng } from './random.js';
+
+export interface Evaluation {
+  testLoss: number;
+  testAccuracy: number;
+  /** Per configured unit: percentiles (config order), mean and std of its sigmoid input. */
+  units: { unit: number; percentiles: number[]; mean: number; std: number }[];
+}
+
+export class Evaluator {
+  private readonly testX: tf.Tensor2D;
+  private readonly testLabels: tf.Tensor1D;
+  private readonly probeX: tf.Tensor2D;
+  private readonly popOrder: Uint32Array;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly train: Split,
+    test: Split,
+    seed: number,
+  ) {
+    this.testX = tf.tensor2d(test.images, [test.count, test.images.length / test.count]);
+    this.testLabels = tf.tensor1d(test.labels, 'int32');
+    const probe = config.eval.probeSize;
+    this.probeX = probe > 0 && probe < test.count ? tf.slice(this.testX, [0, 0], [probe, -1]) : this.testX;
+    // The K population mini-batches are fixed per seed, drawn from their own stream.
+    this.popOrder = Rng.stream(seed, 'population-batches').permutation(train.count);
+  }
+
+  /** Algorithm 2 statistics over K fixed training mini-batches. */
+  private population(net: Net): BnStats {
+    const m = this.config.train.batchSize;
+    const n = this.popOrder.length;
+    return populationStats(net, this.config.batchNorm.populationBatches, (k) => {
+      const idx = new Uint32Array(m);
+      for (let j = 0; j < m; j++) idx[j] = this.popOrder[(k * m + j) % n];
+      return imagesTensor(this.train, idx);
+    });
+  }
+
+  /** Evaluates `net`; `moving` holds the moving averages when batchNorm.inference = "moving". */
+  async evaluate(net: Net, moving?: BnStats): Promise<Evaluation> {
+    const usePopulation = net.bn && this.config.batchNorm.inference === 'population';
+    const stats = usePopulation ? this.population(net) : moving;
+    const logits = tf.tidy(() => forwardInference(net, this.testX, stats));
+    if (usePopulation) disposeStats(stats);
+    const { loss, accuracy } = await lossAndAccuracy(logits, this.testLabels);
+    logits.dispose();
+
+    const units = this.config.eval.units;
+    const pre = tf.tidy(() => {
+      const last = forwardTrain(net, this.probeX).layers.at(-1)!.pre;
+      return tf.transpose(tf.gather(last, units, 1)); // units x probe: one contiguous row per unit
+    });
+    const values = await pre.data();
+    pre.dispose();
+    const n = values.length / units.length;
+    return {
+      testLoss: loss,
+      testAccuracy: accuracy,
+      units: units.map((unit, i) => {
+        const row = values.subarray(i * n, (i + 1) * n);
+        return { unit, percentiles: percentiles(row, this.config.eval.percentiles), ...meanStd(row) };
+      }),
+    };
+  }
+
+  dispose(): void {
+    if (this.probeX !== this.testX) this.probeX.dispose();
+    this.testX.dispose();
+    this.testLabels.dispose();
+  }
+}

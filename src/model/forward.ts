@@ -1,0 +1,85 @@
+/**
+ * Forward passes. Training mode normalizes each hidden pre-activation with its own mini-batch
+ * statistics (Algorithm 1: batch mean, biased batch variance, epsilon, then gamma * xhat + beta);
+ * inference mode uses fixed statistics instead (Algorithm 2, step 10). Callers run these inside
+ * tf.tidy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BnStats, Net } from './net.js';
+
+/** What backward() needs from one hidden layer. */
+export interface LayerCache {
+  /** The layer's input u (the mini-batch itself for the first layer). */
+  input: tf.Tensor2D;
+  /** Input to the sigmoid: BN(Wu) for the BN net, Wu + b for the baseline (Fig. 1b,c). */
+  pre: tf.Tensor2D;
+  /** Sigmoid output. */
+  act: tf.Tensor2D;
+  /** BN only: normalized pre-activation, 1/sqrt(var + eps), and the batch moments. */
+  xhat?: tf.Tensor2D;
+  invStd?: tf.Tensor1D;
+  mean?: tf.Tensor1D;
+  variance?: tf.Tensor1D;
+}
+
+export interface TrainForward {
+  layers: LayerCache[];
+  logits: tf.Tensor2D;
+}
+
+/** Algorithm 1 on a mini-batch of pre-activations z = Wu. */
+function batchNormTrain(z: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
+  const { mean, variance } = tf.moments(z, 0) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
+  const xhat = tf.mul(tf.sub(z, mean), invStd) as tf.Tensor2D;
+  const pre = tf.add(tf.mul(xhat, gamma), beta) as tf.Tensor2D;
+  return { mean, variance, invStd, xhat, pre };
+}
+
+/** Training-mode forward pass (N_BN^tr for the BN net), keeping what backward() needs. */
+export function forwardTrain(net: Net, x: tf.Tensor2D): TrainForward {
+  const layers: LayerCache[] = [];
+  let h = x;
+  for (const layer of net.hidden) {
+    const z = tf.matMul(h, layer.w) as tf.Tensor2D;
+    let cache: LayerCache;
+    if (net.bn) {
+      const bn = batchNormTrain(z, layer.gamma as tf.Tensor1D, layer.beta as tf.Tensor1D, net.epsilon);
+      cache = { input: h, ...bn, act: tf.sigmoid(bn.pre) };
+    } else {
+      const pre = tf.add(z, layer.b as tf.Tensor1D) as tf.Tensor2D;
+      cache = { input: h, pre, act: tf.sigmoid(pre) };
+    }
+    layers.push(cache);
+    h = cache.act;
+  }
+  const logits = tf.add(tf.matMul(h, net.out.w), net.out.b) as tf.Tensor2D;
+  return { layers, logits };
+}
+
+/** Inference-mode logits (N_BN^inf for the BN net, with `stats`; the baseline ignores them). */
+export function forwardInference(net: Net, x: tf.Tensor2D, stats?: BnStats): tf.Tensor2D {
+  let h = x;
+  net.hidden.forEach((layer, i) => {
+    const z = tf.matMul(h, layer.w);
+    let pre: tf.Tensor;
+    if (net.bn) {
+      if (!stats) throw new Error('forwardInference: the BN net needs inference statistics');
+      const scale = tf.mul(layer.gamma as tf.Tensor1D, tf.rsqrt(tf.add(stats.variance[i], net.epsilon)));
+      pre = tf.add(tf.mul(tf.sub(z, stats.mean[i]), scale), layer.beta as tf.Tensor1D);
+    } else {
+      pre = tf.add(z, layer.b as tf.Tensor1D);
+    }
+    h = tf.sigmoid(pre) as tf.Tensor2D;
+  });
+  return tf.add(tf.matMul(h, net.out.w), net.out.b) as tf.Tensor2D;
+}
+
+/** Mean softmax cross-entropy of `logits` against one-hot `targets`, and its gradient. */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
+  const m = logits.shape[0];
+  const logProbs = tf.logSoftmax(logits);
+  const loss = tf.div(tf.neg(tf.sum(tf.mul(targets, logProbs))), m) as tf.Scalar;
+  const dLogits = tf.div(tf.sub(tf.exp(logProbs), targets), m) as tf.Tensor2D;
+  return { loss, dLogits };
+}

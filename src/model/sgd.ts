@@ -1,0 +1,75 @@
+/**
+ * One plain-SGD step (constant learning rate) on one mini-batch: forward, hand-written backward,
+ * in-place update. Nothing is read back to the host: the loss is summed on the device into
+ * `lossSum`, which the train loop reads only at evaluations.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { backward, type Grads } from './backward.js';
+import { forwardTrain, softmaxCrossEntropy, type TrainForward } from './forward.js';
+import type { BnStats, Net } from './net.js';
+
+export interface Batch {
+  /** m x inputs */
+  x: tf.Tensor2D;
+  /** inputs x m: the same batch transposed on the host (see backward()). */
+  xT: tf.Tensor2D;
+  /** m x classes, one-hot */
+  y: tf.Tensor2D;
+}
+
+/** Moving-average inference statistics, updated in place when batchNorm.inference = "moving". */
+export interface MovingStats {
+  stats: BnStats;
+  momentum: number;
+}
+
+function update(v: tf.Variable, g: tf.Tensor, lr: tf.Scalar): void {
+  v.assign(tf.sub(v, tf.mul(g, lr)));
+}
+
+function applyGrads(net: Net, g: Grads, lr: tf.Scalar): void {
+  net.hidden.forEach((layer, i) => {
+    const lg = g.hidden[i];
+    update(layer.w, lg.w, lr);
+    if (layer.b && lg.b) update(layer.b, lg.b, lr);
+    if (layer.gamma && lg.gamma) update(layer.gamma, lg.gamma, lr);
+    if (layer.beta && lg.beta) update(layer.beta, lg.beta, lr);
+  });
+  update(net.out.w, g.out.w, lr);
+  update(net.out.b, g.out.b, lr);
+}
+
+/** stat <- momentum * stat + (1 - momentum) * batch stat; variances unbiased (m/(m-1)) as in Alg. 2. */
+function updateMoving(moving: MovingStats, fwd: TrainForward, m: number): void {
+  const { stats, momentum } = moving;
+  fwd.layers.forEach((cache, i) => {
+    const mean = tf.add(tf.mul(stats.mean[i], momentum), tf.mul(cache.mean as tf.Tensor1D, 1 - momentum));
+    const unbiased = tf.mul(cache.variance as tf.Tensor1D, m / (m - 1));
+    const variance = tf.add(tf.mul(stats.variance[i], momentum), tf.mul(unbiased, 1 - momentum));
+    (stats.mean[i] as tf.Variable).assign(mean);
+    (stats.variance[i] as tf.Variable).assign(variance);
+  });
+}
+
+/** Runs one SGD step; adds the mini-batch loss to `lossSum`. */
+export function sgdStep(net: Net, batch: Batch, lr: tf.Scalar, lossSum: tf.Variable, moving?: MovingStats): void {
+  tf.tidy(() => {
+    const fwd = forwardTrain(net, batch.x);
+    const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y);
+    const grads = backward(net, fwd, dLogits, batch.xT);
+    applyGrads(net, grads, lr);
+    lossSum.assign(tf.add(lossSum, loss));
+    if (moving) updateMoving(moving, fwd, batch.x.shape[0]);
+  });
+}
+
+/** Fresh moving statistics (mean 0, variance 1), held in variables so steps can assign them. */
+export function createMovingStats(hiddenUnits: number[], momentum: number): MovingStats {
+  return {
+    momentum,
+    stats: {
+      mean: hiddenUnits.map((u) => tf.variable(tf.zeros([u])) as unknown as tf.Tensor1D),
+      variance: hiddenUnits.map((u) => tf.variable(tf.ones([u])) as unknown as tf.Tensor1D),
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Recorders that write: accuracy.csv and activations.csv (schemas in the README), and progress
+ * on the terminal (a bar per run) or, when stderr is not a terminal, one log line per evaluation.
+ */
+import { createObjectCsvWriter } from 'csv-writer';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { join } from 'node:path';
+import type { Logger } from './logger.js';
+import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
+
+export const ACCURACY_CSV = 'accuracy.csv';
+export const ACTIVATIONS_CSV = 'activations.csv';
+
+export const ACCURACY_COLUMNS = ['arm', 'seed', 'step', 'train_loss', 'test_loss', 'test_accuracy', 'elapsed_s'];
+
+/** Column names of activations.csv for the configured percentiles (15 -> p15, 2.5 -> p2.5). */
+export function activationColumns(ps: number[]): string[] {
+  return ['arm', 'seed', 'step', 'layer', 'unit', ...ps.map((p) => `p${p}`), 'mean', 'std'];
+}
+
+/**
+ * NaN (no value yet) is an empty cell. Values computed in float32 are written with 9 significant
+ * digits, which round-trip any float32 exactly.
+ */
+const cell = (v: number): string | number => (Number.isNaN(v) ? '' : Number(v.toPrecision(9)));
+
+export function csvRecorder(dir: string, ps: number[]): Recorder {
+  const header = (cols: string[]) => cols.map((c) => ({ id: c, title: c }));
+  const accuracy = createObjectCsvWriter({ path: join(dir, ACCURACY_CSV), header: header(ACCURACY_COLUMNS) });
+  const actCols = activationColumns(ps);
+  const activations = createObjectCsvWriter({ path: join(dir, ACTIVATIONS_CSV), header: header(actCols) });
+  return {
+    evaluation: async (r: EvalRecord, acts: ActivationRecord[]) => {
+      await accuracy.writeRecords([
+        {
+          arm: r.arm,
+          seed: r.seed,
+          step: r.step,
+          train_loss: cell(r.trainLoss),
+          test_loss: cell(r.testLoss),
+          test_accuracy: cell(r.testAccuracy),
+          elapsed_s: r.elapsedS.toFixed(3),
+        },
+      ]);
+      await activations.writeRecords(
+        acts.map((a) => {
+          const row: Record<string, string | number> = { arm: a.arm, seed: a.seed, step: a.step, layer: a.layer, unit: a.unit };
+          ps.forEach((p, i) => (row[`p${p}`] = cell(a.percentiles[i])));
+          row.mean = cell(a.mean);
+          row.std = cell(a.std);
+          return row;
+        }),
+      );
+    },
+    close: async () => {},
+  };
+}
+
+const label = (run: RunId) => `${run.arm.padEnd(8)} seed ${run.seed}`;
+
+/** A progress bar per run on a terminal; one line per evaluation otherwise. */
+export function progressRecorder(logger: Logger, options: { tty: boolean; quiet: boolean }): Recorder {
+  const bars = new Map<string, SingleBar>();
+  const started = new Map<string, number>();
+  let multi: MultiBar | undefined;
+  const key = (run: RunId) => `${run.arm}/${run.seed}`;
+  const useBars = options.tty && !options.quiet;
+  return {
+    runStarted: (run, total) => {
+      if (!useBars) return;
+      multi ??= new MultiBar(
+        {
+          format: '{label} [{bar}] {value}/{total} steps | {speed} steps/s | ETA {eta_formatted} | test acc {acc}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
+        Presets.shades_classic,
+      );
+      started.set(key(run), Date.now());
+      bars.set(key(run), multi.create(total, 0, { label: label(run), speed: '-', acc: '-' }));
+    },
+    stepDone: (run, step) => {
+      const bar = bars.get(key(run));
+      if (!bar) return;
+      const elapsed = (Date.now() - (started.get(key(run)) ?? Date.now())) / 1000;
+      bar.update(step, { speed: elapsed > 0 ? (step / elapsed).toFixed(0) : '-' });
+    },
+    evaluation: (r) => {
+      const bar = bars.get(key(r));
+      if (bar) bar.update(r.step, { acc: r.testAccuracy.toFixed(4) });
+      else if (!options.quiet) {
+        const loss = Number.isNaN(r.trainLoss) ? '-' : r.trainLoss.toFixed(4);
+        logger.info(`${label(r)} step ${r.step}: train loss ${loss}, test loss ${r.testLoss.toFixed(4)}, test acc ${r.testAccuracy.toFixed(4)} (${r.elapsedS.toFixed(1)} s)`);
+      }
+    },
+    runFinished: (s: RunSummary) => {
+      if (!useBars) logger.info(`${label(s)} done: ${s.steps} steps in ${s.wallS.toFixed(1)} s (${s.stepsPerSecond.toFixed(1)} steps/s), final test acc ${s.finalTestAccuracy.toFixed(4)}`);
+    },
+    close: async () => {
+      multi?.stop();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The plain records a training run emits, and the Recorder interface that receives them.
+ * The train loop does no I/O; recorders write files, draw progress or keep records in memory.
+ */
+import type { Arm } from './config.js';
+
+export interface RunId {
+  arm: Arm;
+  seed: number;
+}
+
+/** One row of accuracy.csv. */
+export interface EvalRecord extends RunId {
+  step: number;
+  /** Mean training mini-batch loss since the previous row (NaN at step 0: no step taken yet). */
+  trainLoss: number;
+  testLoss: number;
+  testAccuracy: number;
+  elapsedS: number;
+}
+
+/** One row of activations.csv: the distribution of one sigmoid's input over the probe. */
+export interface ActivationRecord extends RunId {
+  step: number;
+  layer: number;
+  unit: number;
+  /** One value per configured percentile, in config order. */
+  percentiles: number[];
+  mean: number;
+  std: number;
+}
+
+export interface RunSummary extends RunId {
+  steps: number;
+  wallS: number;
+  stepsPerSecond: number;
+  finalTestAccuracy: number;
+  finalTestLoss: number;
+  bestTestAccuracy: number;
+  /** The step at which the loss became NaN or Inf, when it did. */
+  divergedAtStep?: number;
+}
+
+export interface Recorder {
+  runStarted?(run: RunId, totalSteps: number): void;
+  /** Called every few steps so progress can be shown; must be cheap. */
+  stepDone?(run: RunId, step: number): void;
+  evaluation(record: EvalRecord, activations: ActivationRecord[]): void | Promise<void>;
+  runFinished?(summary: RunSummary): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Sends every event to each of `recorders` in order. */
+export function fanOut(...recorders: Recorder[]): Recorder {
+  return {
+    runStarted: (run, total) => recorders.forEach((r) => r.runStarted?.(run, total)),
+    stepDone: (run, step) => recorders.forEach((r) => r.stepDone?.(run, step)),
+    evaluation: async (rec, acts) => {
+      for (const r of recorders) await r.evaluation(rec, acts);
+    },
+    runFinished: async (summary) => {
+      for (const r of recorders) await r.runFinished?.(summary);
+    },
+    close: async () => {
+      for (const r of recorders) await r.close();
+    },
+  };
+}
+
+/** Keeps everything in memory (tests, the benchmark). */
+export class MemoryRecorder implements Recorder {
+  readonly evals: EvalRecord[] = [];
+  readonly activations: ActivationRecord[] = [];
+  readonly summaries: RunSummary[] = [];
+  evaluation(record: EvalRecord, activations: ActivationRecord[]): void {
+    this.evals.push(record);
+    this.activations.push(...activations);
+  }
+  runFinished(summary: RunSummary): void {
+    this.summaries.push(summary);
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,48 @@
+/**
+ * The run folder: default name, the refusal to write where results already are, and run.json
+ * (resolved config, seeds, backend, versions, times, speed, final numbers), written atomically.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from './errors.js';
+
+export const RUN_JSON = 'run.json';
+
+/** results/<name>-<UTC timestamp>, e.g. results/paper-20261124T191106Z. */
+export function defaultRunDir(name: string, date: Date): string {
+  const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return join('results', `${name}-${stamp}`);
+}
+
+/** Creates `dir` for a new run; a folder that already holds anything is refused, never reused. */
+export function prepareRunDir(dir: string): string {
+  const abs = resolve(dir);
+  if (existsSync(abs)) {
+    let entries: string[];
+    try {
+      entries = readdirSync(abs);
+    } catch {
+      throw new UserError(`${dir} exists and is not a folder that can be read.`);
+    }
+    if (entries.length > 0) throw new UserError(`${dir} already holds files; choose another --out so no results are overwritten.`);
+  } else {
+    try {
+      mkdirSync(abs, { recursive: true });
+    } catch (err) {
+      throw new UserError(`Cannot create the output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+  }
+  try {
+    accessSync(abs, constants.W_OK);
+  } catch {
+    throw new UserError(`The output folder ${dir} is not writable.`);
+  }
+  return abs;
+}
+
+/** Writes JSON through a temp file and a rename, so a reader never sees half a file. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(temp, path);
+}
