@@ -9,7 +9,7 @@ import type { Arm, ResolvedConfig } from './config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { Evaluator } from './evaluate.js';
-import { createNet, disposeNet, disposeStats } from './model/net.js';
+import { createNet, disposeNet, disposeStats, variable } from './model/net.js';
 import { createMovingStats, sgdStep } from './model/sgd.js';
 import { Rng } from './random.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
@@ -36,7 +36,7 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
   const evaluator = new Evaluator(config, data.train, data.test, seed);
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
   const lr = tf.scalar(config.train.learningRate);
-  const lossSum = tf.variable(tf.scalar(0));
+  const lossSum = variable(tf.scalar(0));
   const run = { arm, seed };
   const total = config.train.steps;
   const start = now();

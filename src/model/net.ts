@@ -35,7 +35,8 @@ function gaussian(rows: number, cols: number, std: number, rng: Rng): tf.Tensor2
   return tf.tensor2d(values, [rows, cols]);
 }
 
-function variable(t: tf.Tensor): tf.Variable {
+/** A variable holding `t`, which is then released (tf.variable alone would keep `t` alive too). */
+export function variable(t: tf.Tensor): tf.Variable {
   const v = tf.variable(t);
   t.dispose();
   return v;

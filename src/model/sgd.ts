@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backward, type Grads } from './backward.js';
 import { forwardTrain, softmaxCrossEntropy, type TrainForward } from './forward.js';
-import type { BnStats, Net } from './net.js';
+import { variable, type BnStats, type Net } from './net.js';
 
 export interface Batch {
   /** m x inputs */
@@ -68,8 +68,8 @@ export function createMovingStats(hiddenUnits: number[], momentum: number): Movi
   return {
     momentum,
     stats: {
-      mean: hiddenUnits.map((u) => tf.variable(tf.zeros([u])) as unknown as tf.Tensor1D),
-      variance: hiddenUnits.map((u) => tf.variable(tf.ones([u])) as unknown as tf.Tensor1D),
+      mean: hiddenUnits.map((u) => variable(tf.zeros([u])) as unknown as tf.Tensor1D),
+      variance: hiddenUnits.map((u) => variable(tf.ones([u])) as unknown as tf.Tensor1D),
     },
   };
 }

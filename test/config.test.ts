@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { configFromFlags } from '../src/commands/mnist.js';
+import { DEFAULTS, armsOf, readConfigFile, resolveConfig } from '../src/config.js';
+import { RULES } from '../src/config-rules.js';
+import { UsageError } from '../src/errors.js';
+import { tempDir } from './helpers.js';
+
+function writeConfig(value: unknown): string {
+  const path = join(tempDir(), 'c.json');
+  writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+const leafKeys = (o: object, prefix = ''): string[] =>
+  Object.entries(o).flatMap(([k, v]) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+
+test('every default has a validation rule and every rule a default', () => {
+  assert.deepEqual(leafKeys(DEFAULTS).sort(), Object.keys(RULES).sort());
+  for (const key of leafKeys(DEFAULTS)) {
+    const value = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DEFAULTS);
+    assert.equal(RULES[key](value), undefined, `default of ${key} passes its own rule`);
+  }
+});
+
+test('the shipped configs resolve, and hold overrides only', () => {
+  const paper = resolveConfig('configs/paper.json', {});
+  assert.equal(paper.train.steps, 50000);
+  assert.equal(paper.train.batchSize, 60);
+  assert.deepEqual(paper.model.hiddenUnits, [100, 100, 100]);
+  const smoke = resolveConfig('configs/smoke.json', {});
+  assert.ok(smoke.train.steps < 1000);
+  assert.equal(smoke.model.initStd, DEFAULTS.model.initStd, 'unset keys keep their defaults');
+});
+
+test('file, then flags, override defaults', () => {
+  const path = writeConfig({ train: { steps: 10, learningRate: 0.5 } });
+  const c = configFromFlags({ config: path, lr: '0.25', bn: 'on' });
+  assert.equal(c.train.steps, 10);
+  assert.equal(c.train.learningRate, 0.25);
+  assert.equal(c.bn, 'on');
+  assert.deepEqual(armsOf(c.bn), ['bn']);
+  assert.equal(c.train.batchSize, 60);
+});
+
+const bad: [string, unknown, RegExp][] = [
+  ['unknown top-level key', { stepz: 5 }, /unknown config key "stepz"/],
+  ['unknown nested key', { train: { lr: 0.1 } }, /unknown config key "train.lr"/],
+  ['wrong type', { train: { steps: '100' } }, /config key "train.steps" must be a positive integer \(got "100"\)/],
+  ['zero steps', { train: { steps: 0 } }, /"train.steps" must be a positive integer/],
+  ['negative learning rate', { train: { learningRate: -1 } }, /"train.learningRate" must be a positive number/],
+  ['batch of one', { train: { batchSize: 1 } }, /"train.batchSize" must be an integer of at least 2/],
+  ['bad enum', { batchNorm: { inference: 'running' } }, /"batchNorm.inference" must be one of "population", "moving"/],
+  ['percentile over 100', { eval: { percentiles: [15, 150] } }, /"eval.percentiles" must be a list of percentiles in \[0, 100\]/],
+  ['unit outside the layer', { eval: { units: [0, 100] } }, /"eval.units" holds unit 100, outside the last hidden layer of 100 units/],
+  ['object replaced by a number', { train: 5 }, /"train" must be an object/],
+];
+for (const [what, value, message] of bad) {
+  test(`config file error: ${what}`, () => {
+    const path = writeConfig(value);
+    assert.throws(() => resolveConfig(path, {}), (e: Error) => e instanceof UsageError && message.test(e.message) && e.message.startsWith(path));
+  });
+}
+
+test('config file missing or not JSON is a usage error naming the file', () => {
+  assert.throws(() => readConfigFile('/nonexistent/x.json'), /Config file \/nonexistent\/x.json cannot be read/);
+  const path = writeConfig('{ "train": ');
+  assert.throws(() => readConfigFile(path), /is not valid JSON/);
+  assert.throws(() => readConfigFile(writeConfig('[1, 2]')), /must hold a JSON object/);
+});
+
+test('bad flag values name the flag', () => {
+  assert.throws(() => configFromFlags({ steps: 'abc' }), /--steps: config key "train.steps" must be a positive integer \(got "abc"\)/);
+  assert.throws(() => configFromFlags({ steps: '-5' }), /--steps: .* \(got -5\)/);
+  assert.throws(() => configFromFlags({ lr: '0' }), /--lr: config key "train.learningRate"/);
+  assert.throws(() => configFromFlags({ bn: 'maybe' }), /--bn: config key "bn" must be one of "on", "off", "both"/);
+  assert.throws(() => configFromFlags({ evalEvery: '2.5' }), /--eval-every/);
+});

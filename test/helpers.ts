@@ -1,0 +1,65 @@
+/** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../src/backend.js';
+import { DEFAULTS, applyOverrides, type ResolvedConfig } from '../src/config.js';
+import type { Dataset, Split } from '../src/data/dataset.js';
+import { silentLogger } from '../src/logger.js';
+import { Rng } from '../src/random.js';
+
+/** Tests run on wasm unless BN_REPRO_TEST_BACKEND names another backend. */
+export async function useTestBackend(): Promise<void> {
+  const name = (process.env.BN_REPRO_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
+  await initBackend(name, silentLogger);
+}
+
+export function tempDir(prefix = 'bn-repro-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A config of DEFAULTS plus overrides, validated like a config file. */
+export function testConfig(overrides: Record<string, unknown>): ResolvedConfig {
+  return applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, overrides, 'test');
+}
+
+/** Random 28x28 "images" whose label is decided by which quarter holds the most ink: learnable. */
+export function syntheticSplit(count: number, seed: number): Split {
+  const rng = Rng.stream(seed, 'synthetic');
+  const images = new Float32Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = rng.int(10);
+    labels[i] = label;
+    for (let p = 0; p < 784; p++) {
+      const band = Math.floor(p / 78.4);
+      images[i * 784 + p] = band === label ? 0.5 + 0.5 * rng.uniform() : 0.3 * rng.uniform();
+    }
+  }
+  return { images, labels, count };
+}
+
+export function syntheticDataset(train: number, test: number): Dataset {
+  return { train: syntheticSplit(train, 1), test: syntheticSplit(test, 2), source: 'embedded', origin: 'synthetic' };
+}
+
+/** Parses a CSV written by csv-writer (no quoted fields in our files) into header + rows. */
+export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  const header = lines[0].split(',');
+  const rows = lines.slice(1).map((line) => {
+    const cells = line.split(',');
+    if (cells.length !== header.length) throw new Error(`ragged CSV row in ${path}: ${line}`);
+    return Object.fromEntries(header.map((h, i) => [h, cells[i]]));
+  });
+  return { header, rows };
+}
+
+export function valuesOf(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+export function assertClose(actual: number, expected: number, tol: number, what: string): void {
+  if (!(Math.abs(actual - expected) <= tol)) throw new Error(`${what}: ${actual} is not within ${tol} of ${expected}`);
+}
