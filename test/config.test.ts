@@ -33,7 +33,9 @@ test('the shipped configs resolve, and hold overrides only', () => {
   assert.equal(paper.train.batchSize, 60);
   assert.deepEqual(paper.model.hiddenUnits, [100, 100, 100]);
   const smoke = resolveConfig('configs/smoke.json', {});
-  assert.ok(smoke.train.steps < 1000);
+  assert.equal(smoke.train.steps, 1500);
+  const smokeKeys = leafKeys(readConfigFile('configs/smoke.json'));
+  assert.ok(smokeKeys.length < leafKeys(DEFAULTS).length / 2, 'a partial file, not a copy of DEFAULTS');
   assert.equal(smoke.model.initStd, DEFAULTS.model.initStd, 'unset keys keep their defaults');
 });
 
