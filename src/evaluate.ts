@@ -56,18 +56,23 @@ export class Evaluator {
   async evaluate(net: Net, moving?: BnStats): Promise<Evaluation> {
     const usePopulation = net.bn && this.config.batchNorm.inference === 'population';
     const stats = usePopulation ? this.population(net) : moving;
-    const logits = tf.tidy(() => forwardInference(net, this.testX, stats));
+    const units = this.config.eval.units;
+    const probeCount = this.probeX.shape[0];
+    const [logits, pre] = tf.tidy(() => {
+      // x W1 is most of the work and the same in both passes: compute it once.
+      const first = tf.matMul(this.testX, net.hidden[0].w) as tf.Tensor2D;
+      const probeFirst = probeCount === first.shape[0] ? first : tf.slice(first, [0, 0], [probeCount, -1]);
+      const train = forwardTrain(net, this.probeX, { keepPre: true, firstProduct: probeFirst });
+      // The baseline has no batch statistics: when the probe is the whole test set, the
+      // training-mode pass already gave the inference logits.
+      const out = !net.bn && probeFirst === first ? train.logits : forwardInference(net, this.testX, stats, first);
+      const last = train.layers.at(-1)!.pre as tf.Tensor2D;
+      return [out, tf.transpose(tf.gather(last, units, 1))]; // units x probe: a contiguous row per unit
+    });
     if (usePopulation) disposeStats(stats);
     const { loss, accuracy } = await lossAndAccuracy(logits, this.testLabels);
-    logits.dispose();
-
-    const units = this.config.eval.units;
-    const pre = tf.tidy(() => {
-      const last = forwardTrain(net, this.probeX).layers.at(-1)!.pre;
-      return tf.transpose(tf.gather(last, units, 1)); // units x probe: one contiguous row per unit
-    });
     const values = await pre.data();
-    pre.dispose();
+    tf.dispose([logits, pre]);
     const n = values.length / units.length;
     return {
       testLoss: loss,

@@ -35,7 +35,6 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const evaluator = new Evaluator(config, data.train, data.test, seed);
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
-  const lr = tf.scalar(config.train.learningRate);
   const lossSum = variable(tf.scalar(0));
   const run = { arm, seed };
   const total = config.train.steps;
@@ -66,7 +65,7 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
     await evaluate(0);
     for (let step = 1; step <= total && divergedAtStep === undefined; step++) {
       const batch = sampler.next();
-      sgdStep(net, batch, lr, lossSum, moving);
+      sgdStep(net, batch, config.train.learningRate, lossSum, moving);
       tf.dispose([batch.x, batch.xT, batch.y]);
       if (step % config.eval.every === 0 || step === total) await evaluate(step);
       if (step % YIELD_EVERY_STEPS === 0 || step === total) {
@@ -78,7 +77,7 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
     disposeNet(net);
     disposeStats(moving?.stats);
     evaluator.dispose();
-    tf.dispose([lr, lossSum]);
+    lossSum.dispose();
   }
   const wallS = now() - start;
   const steps = lastEvalStep;

@@ -23,9 +23,9 @@ test('BN forward matches hand-computed Algorithm 1 values', () => {
   net.hidden[0].gamma!.assign(tf.tensor1d([2]));
   net.hidden[0].beta!.assign(tf.tensor1d([0.5]));
   tf.tidy(() => {
-    const layer = forwardTrain(net, tf.tensor2d([[1], [2], [3], [4]])).layers[0];
+    const layer = forwardTrain(net, tf.tensor2d([[1], [2], [3], [4]]), { keepPre: true }).layers[0];
     const want = [-1.6213203, -0.2071068, 1.2071068, 2.6213203];
-    valuesOf(layer.pre).forEach((v, i) => assertClose(v, want[i], 1e-5, `y[${i}]`));
+    valuesOf(layer.pre!).forEach((v, i) => assertClose(v, want[i], 1e-5, `y[${i}]`));
     valuesOf(layer.act).forEach((v, i) => assertClose(v, 1 / (1 + Math.exp(-want[i])), 1e-6, `sigmoid(y[${i}])`));
     assertClose(valuesOf(layer.mean!)[0], 2.5, 1e-6, 'batch mean');
     assertClose(valuesOf(layer.variance!)[0], 1.25, 1e-6, 'biased batch variance');

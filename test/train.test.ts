@@ -30,11 +30,10 @@ for (const inference of ['population', 'moving'] as const) {
     const sampler = new BatchSampler(data.train, 20, Rng.stream(0, 'shuffle'));
     const evaluator = new Evaluator(config, data.train, data.test, 0);
     const moving = inference === 'moving' ? createMovingStats([16, 16, 16], 0.9) : undefined;
-    const lr = tf.scalar(0.1);
-    const lossSum = tf.variable(tf.scalar(0));
+      const lossSum = tf.variable(tf.scalar(0));
     const step = () => {
       const b = sampler.next();
-      sgdStep(net, b, lr, lossSum, moving);
+      sgdStep(net, b, 0.1, lossSum, moving);
       tf.dispose([b.x, b.xT, b.y]);
     };
     step();
@@ -45,7 +44,7 @@ for (const inference of ['population', 'moving'] as const) {
     assert.equal(tf.memory().numTensors, after1);
     disposeNet(net);
     evaluator.dispose();
-    tf.dispose([lr, lossSum, ...(moving ? [...moving.stats.mean, ...moving.stats.variance] : [])]);
+    tf.dispose([lossSum, ...(moving ? [...moving.stats.mean, ...moving.stats.variance] : [])]);
   });
 }
 

@@ -25,7 +25,7 @@ export interface Grads {
 }
 
 /**
- * Gradients of the loss whose gradient w.r.t. the logits is `dLogits`. `inputT` may pass the
+ * Gradients of the loss whose gradient w.r.t. the logits is `dLogits` (scaled as dLogits is). `inputT` may pass the
  * transposed mini-batch (built on the host for free) so the widest transpose is skipped.
  */
 export function backward(net: Net, fwd: TrainForward, dLogits: tf.Tensor2D, inputT?: tf.Tensor2D): Grads {

@@ -12,7 +12,7 @@ export interface LayerCache {
   /** The layer's input u (the mini-batch itself for the first layer). */
   input: tf.Tensor2D;
   /** Input to the sigmoid: BN(Wu) for the BN net, Wu + b for the baseline (Fig. 1b,c). */
-  pre: tf.Tensor2D;
+  pre?: tf.Tensor2D;
   /** Sigmoid output. */
   act: tf.Tensor2D;
   /** BN only: normalized pre-activation, 1/sqrt(var + eps), and the batch moments. */
@@ -27,41 +27,53 @@ export interface TrainForward {
   logits: tf.Tensor2D;
 }
 
-/** Algorithm 1 on a mini-batch of pre-activations z = Wu. */
+/**
+ * Algorithm 1 on a mini-batch of pre-activations z = Wu, written out op by op (tf.moments adds
+ * casts and reshapes that cost more than the arithmetic at this size).
+ */
 function batchNormTrain(z: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
-  const { mean, variance } = tf.moments(z, 0) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const mean = tf.mean(z, 0) as tf.Tensor1D;
+  const centered = tf.sub(z, mean) as tf.Tensor2D;
+  const variance = tf.mean(tf.square(centered), 0) as tf.Tensor1D; // biased: divides by m
   const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
-  const xhat = tf.mul(tf.sub(z, mean), invStd) as tf.Tensor2D;
+  const xhat = tf.mul(centered, invStd) as tf.Tensor2D;
   const pre = tf.add(tf.mul(xhat, gamma), beta) as tf.Tensor2D;
   return { mean, variance, invStd, xhat, pre };
 }
 
-/** Training-mode forward pass (N_BN^tr for the BN net), keeping what backward() needs. */
-export function forwardTrain(net: Net, x: tf.Tensor2D): TrainForward {
+/**
+ * Training-mode forward pass (N_BN^tr for the BN net), keeping what backward() needs.
+ * `pre` (the sigmoid input) is kept only when asked for: the baseline's training steps use one
+ * fused matMul + bias + sigmoid kernel per layer instead.
+ * `firstProduct` may pass x W1 when the caller already has it (the evaluator shares it).
+ */
+export function forwardTrain(net: Net, x: tf.Tensor2D, opts: { keepPre?: boolean; firstProduct?: tf.Tensor2D } = {}): TrainForward {
   const layers: LayerCache[] = [];
   let h = x;
-  for (const layer of net.hidden) {
-    const z = tf.matMul(h, layer.w) as tf.Tensor2D;
+  net.hidden.forEach((layer, i) => {
     let cache: LayerCache;
+    const product = () => (i === 0 && opts.firstProduct ? opts.firstProduct : (tf.matMul(h, layer.w) as tf.Tensor2D));
     if (net.bn) {
-      const bn = batchNormTrain(z, layer.gamma as tf.Tensor1D, layer.beta as tf.Tensor1D, net.epsilon);
+      const bn = batchNormTrain(product(), layer.gamma as tf.Tensor1D, layer.beta as tf.Tensor1D, net.epsilon);
       cache = { input: h, ...bn, act: tf.sigmoid(bn.pre) };
-    } else {
-      const pre = tf.add(z, layer.b as tf.Tensor1D) as tf.Tensor2D;
+    } else if (opts.keepPre || opts.firstProduct) {
+      const pre = tf.add(product(), layer.b as tf.Tensor1D) as tf.Tensor2D;
       cache = { input: h, pre, act: tf.sigmoid(pre) };
+    } else {
+      cache = { input: h, act: tf.fused.matMul({ a: h, b: layer.w, bias: layer.b, activation: 'sigmoid' }) as tf.Tensor2D };
     }
     layers.push(cache);
     h = cache.act;
-  }
+  });
   const logits = tf.add(tf.matMul(h, net.out.w), net.out.b) as tf.Tensor2D;
   return { layers, logits };
 }
 
 /** Inference-mode logits (N_BN^inf for the BN net, with `stats`; the baseline ignores them). */
-export function forwardInference(net: Net, x: tf.Tensor2D, stats?: BnStats): tf.Tensor2D {
+export function forwardInference(net: Net, x: tf.Tensor2D, stats?: BnStats, firstProduct?: tf.Tensor2D): tf.Tensor2D {
   let h = x;
   net.hidden.forEach((layer, i) => {
-    const z = tf.matMul(h, layer.w);
+    const z = i === 0 && firstProduct ? firstProduct : tf.matMul(h, layer.w);
     let pre: tf.Tensor;
     if (net.bn) {
       if (!stats) throw new Error('forwardInference: the BN net needs inference statistics');
@@ -75,11 +87,19 @@ export function forwardInference(net: Net, x: tf.Tensor2D, stats?: BnStats): tf.
   return tf.add(tf.matMul(h, net.out.w), net.out.b) as tf.Tensor2D;
 }
 
-/** Mean softmax cross-entropy of `logits` against one-hot `targets`, and its gradient. */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
+/**
+ * Mean softmax cross-entropy of `logits` against one-hot `targets`, and its gradient multiplied
+ * by `gradScale`. Everything backward() computes is linear in dLogits, so the SGD step passes the
+ * learning rate here and gets lr-scaled updates without one multiply per parameter.
+ */
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  gradScale = 1,
+): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
   const m = logits.shape[0];
   const logProbs = tf.logSoftmax(logits);
   const loss = tf.div(tf.neg(tf.sum(tf.mul(targets, logProbs))), m) as tf.Scalar;
-  const dLogits = tf.div(tf.sub(tf.exp(logProbs), targets), m) as tf.Tensor2D;
+  const dLogits = tf.mul(tf.sub(tf.exp(logProbs), targets), gradScale / m) as tf.Tensor2D;
   return { loss, dLogits };
 }

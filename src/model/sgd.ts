@@ -23,20 +23,21 @@ export interface MovingStats {
   momentum: number;
 }
 
-function update(v: tf.Variable, g: tf.Tensor, lr: tf.Scalar): void {
-  v.assign(tf.sub(v, tf.mul(g, lr)));
+/** v <- v - step, where `step` already holds lr * gradient (see softmaxCrossEntropy). */
+function update(v: tf.Variable, step: tf.Tensor): void {
+  v.assign(tf.sub(v, step));
 }
 
-function applyGrads(net: Net, g: Grads, lr: tf.Scalar): void {
+function applySteps(net: Net, s: Grads): void {
   net.hidden.forEach((layer, i) => {
-    const lg = g.hidden[i];
-    update(layer.w, lg.w, lr);
-    if (layer.b && lg.b) update(layer.b, lg.b, lr);
-    if (layer.gamma && lg.gamma) update(layer.gamma, lg.gamma, lr);
-    if (layer.beta && lg.beta) update(layer.beta, lg.beta, lr);
+    const ls = s.hidden[i];
+    update(layer.w, ls.w);
+    if (layer.b && ls.b) update(layer.b, ls.b);
+    if (layer.gamma && ls.gamma) update(layer.gamma, ls.gamma);
+    if (layer.beta && ls.beta) update(layer.beta, ls.beta);
   });
-  update(net.out.w, g.out.w, lr);
-  update(net.out.b, g.out.b, lr);
+  update(net.out.w, s.out.w);
+  update(net.out.b, s.out.b);
 }
 
 /** stat <- momentum * stat + (1 - momentum) * batch stat; variances unbiased (m/(m-1)) as in Alg. 2. */
@@ -52,12 +53,11 @@ function updateMoving(moving: MovingStats, fwd: TrainForward, m: number): void {
 }
 
 /** Runs one SGD step; adds the mini-batch loss to `lossSum`. */
-export function sgdStep(net: Net, batch: Batch, lr: tf.Scalar, lossSum: tf.Variable, moving?: MovingStats): void {
+export function sgdStep(net: Net, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats): void {
   tf.tidy(() => {
     const fwd = forwardTrain(net, batch.x);
-    const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y);
-    const grads = backward(net, fwd, dLogits, batch.xT);
-    applyGrads(net, grads, lr);
+    const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
+    applySteps(net, backward(net, fwd, dLogits, batch.xT));
     lossSum.assign(tf.add(lossSum, loss));
     if (moving) updateMoving(moving, fwd, batch.x.shape[0]);
   });
