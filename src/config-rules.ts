@@ -35,6 +35,7 @@ export const RULES: Record<string, Rule> = {
   seed: (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)'),
   bn: oneOf('on', 'off', 'both'),
   backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
+  jobs: nonNegativeInt,
   'model.hiddenUnits': listOf(positiveInt, 'positive integers'),
   'model.initStd': positiveNumber,
   'train.steps': positiveInt,

@@ -22,6 +22,8 @@ export interface Config {
   /** Which arms to run: on = BN only, off = baseline only, both = both. */
   bn: BnMode;
   backend: BackendName;
+  /** Runs trained side by side in worker threads; 0 = one per CPU core. Changes no result. */
+  jobs: number;
   model: {
     /** Widths of the fully-connected sigmoid hidden layers (paper: three of 100). */
     hiddenUnits: number[];
@@ -78,6 +80,7 @@ const defaults: Config = {
   seed: 0,
   bn: 'both',
   backend: 'auto',
+  jobs: 0,
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
   train: { steps: 50000, batchSize: 60, learningRate: 0.1 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },

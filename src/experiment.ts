@@ -4,6 +4,7 @@
  * and writes accuracy.csv, activations.csv and run.json into the run folder.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
 import { armsOf, type ResolvedConfig } from './config.js';
@@ -13,7 +14,7 @@ import type { Logger } from './logger.js';
 import { csvRecorder, progressRecorder } from './recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './records.js';
 import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
-import { trainRun } from './train.js';
+import { runAll } from './parallel.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -29,6 +30,11 @@ export interface ExperimentResult {
   dir: string;
   backend: BackendInfo;
   runs: RunSummary[];
+}
+
+/** jobs = 0 means one worker per CPU core. */
+export function jobsFor(config: ResolvedConfig): number {
+  return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 
 function refuseExistingResults(outDir: string): void {
@@ -55,6 +61,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
     seeds: [config.seed],
     arms: armsOf(config.bn),
     backend,
+    jobs: jobsFor(config),
     versions: versions(),
     data: { source: data.source, origin: data.origin, train: data.train.count, test: data.test.count },
     startedAt,
@@ -67,7 +74,8 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const runs: RunSummary[] = [];
   let status = 'failed';
   try {
-    for (const arm of armsOf(config.bn)) runs.push(await trainRun(arm, config.seed, { config, data, recorder }));
+    const plan = armsOf(config.bn).map((arm) => ({ arm, seed: config.seed }));
+    runs.push(...(await runAll({ config, data, runs: plan, recorder, jobs: jobsFor(config), backend: backend.name })));
     status = runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } finally {
     await recorder.close();

@@ -23,6 +23,7 @@ const FLAG_KEYS: [string, string, string, boolean][] = [
   ['data', '--data <source>', 'data.source', false],
   ['dataDir', '--data-dir <dir>', 'data.dir', false],
   ['backend', '--backend <name>', 'backend', false],
+  ['jobs', '--jobs <n>', 'jobs', true],
 ];
 
 const HELP: Record<string, string> = {
@@ -38,6 +39,7 @@ const HELP: Record<string, string> = {
   data: 'auto (full MNIST if it can be had, else embedded), full, embedded',
   dataDir: "folder with the four MNIST IDX files (else $BN_REPRO_DATA, then data/mnist)",
   backend: 'auto (tensorflow > wasm > cpu), tensorflow, wasm, cpu',
+  jobs: 'runs trained side by side in worker threads (0 = one per CPU core)',
 };
 
 function defaultOf(path: string): unknown {

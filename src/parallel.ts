@@ -1,0 +1,95 @@
+/**
+ * Runs independent (arm, seed) runs, in this thread (jobs = 1) or in worker threads that each own
+ * a tfjs instance. Workers share the data set through SharedArrayBuffers (no copy per worker) and
+ * send plain records back; only this thread calls the recorder, so the CSV files are written by
+ * one writer, whole rows at a time. Rows of runs that ran side by side interleave; each row
+ * carries its arm and seed.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Arm, ResolvedConfig } from './config.js';
+import type { Dataset, Split } from './data/dataset.js';
+import { UserError } from './errors.js';
+import type { Recorder, RunId, RunSummary } from './records.js';
+import { trainRun } from './train.js';
+import type { WorkerMessage, WorkerRequest } from './worker.js';
+
+export interface RunPlan {
+  config: ResolvedConfig;
+  data: Dataset;
+  runs: { arm: Arm; seed: number }[];
+  recorder: Recorder;
+  jobs: number;
+  /** The backend the main thread picked; workers initialise the same one. */
+  backend: string;
+}
+
+function shared<T extends Float32Array | Uint8Array>(array: T): T {
+  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
+  const out = new Ctor(new SharedArrayBuffer(array.byteLength));
+  out.set(array);
+  return out;
+}
+
+function shareSplit(split: Split): Split {
+  return { images: shared(split.images), labels: shared(split.labels), count: split.count };
+}
+
+export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
+  const { config, data, runs, recorder } = plan;
+  const jobs = Math.min(plan.jobs, runs.length);
+  if (jobs <= 1) {
+    const out: RunSummary[] = [];
+    for (const run of runs) out.push(await trainRun(run.arm, run.seed, { config, data, recorder }));
+    return out;
+  }
+  const sharedData: Dataset = { ...data, train: shareSplit(data.train), test: shareSplit(data.test) };
+  const results = new Map<string, RunSummary>();
+  const key = (r: RunId) => `${r.arm}/${r.seed}`;
+  const queue = [...runs];
+  const workers: Worker[] = [];
+  // Records are handled strictly in arrival order, one at a time (the CSV writer is async).
+  let chain: Promise<void> = Promise.resolve();
+  try {
+    await Promise.all(
+      Array.from({ length: jobs }, () =>
+        new Promise<void>((resolve, reject) => {
+          const worker = new Worker(new URL('./worker.js', import.meta.url), {
+            workerData: { config, data: sharedData, backend: plan.backend },
+          });
+          workers.push(worker);
+          const next = () => {
+            const run = queue.shift();
+            if (!run) {
+              chain.then(() => resolve(), reject);
+              return;
+            }
+            worker.postMessage({ type: 'run', ...run } satisfies WorkerRequest);
+          };
+          worker.on('message', (msg: WorkerMessage) => {
+            if (msg.type === 'ready') return next();
+            if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+            chain = chain.then(async () => {
+              if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total);
+              else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
+              else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
+              else if (msg.type === 'finished') {
+                await recorder.runFinished?.(msg.summary);
+                results.set(key(msg.summary), msg.summary);
+              }
+            });
+            chain.catch(reject);
+            if (msg.type === 'finished') next();
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => {
+            if (code !== 0) reject(new Error(`a training worker exited with code ${code}`));
+          });
+        }),
+      ),
+    );
+    await chain;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return runs.map((r) => results.get(key(r)) as RunSummary);
+}

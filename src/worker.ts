@@ -1,0 +1,44 @@
+/**
+ * A training worker thread (see parallel.ts): owns one tfjs instance, trains the runs it is sent
+ * and posts every record back to the main thread, which alone writes files.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from './backend.js';
+import type { Arm, BackendName, ResolvedConfig } from './config.js';
+import type { Dataset } from './data/dataset.js';
+import { UserError } from './errors.js';
+import { silentLogger } from './logger.js';
+import type { ActivationRecord, EvalRecord, RunId, RunSummary } from './records.js';
+import { trainRun } from './train.js';
+
+export type WorkerRequest = { type: 'run'; arm: Arm; seed: number };
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'started'; run: RunId; total: number }
+  | { type: 'step'; run: RunId; step: number }
+  | { type: 'evaluation'; record: EvalRecord; activations: ActivationRecord[] }
+  | { type: 'finished'; summary: RunSummary }
+  | { type: 'error'; message: string; userError: boolean };
+
+interface WorkerInput {
+  config: ResolvedConfig;
+  data: Dataset;
+  backend: BackendName;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const post = (m: WorkerMessage) => port.postMessage(m);
+  const { config, data, backend } = workerData as WorkerInput;
+  const recorder = {
+    runStarted: (run: RunId, total: number) => post({ type: 'started', run, total }),
+    stepDone: (run: RunId, step: number) => post({ type: 'step', run, step }),
+    evaluation: (record: EvalRecord, activations: ActivationRecord[]) => post({ type: 'evaluation', record, activations }),
+    close: async () => {},
+  };
+  const fail = (err: unknown) => post({ type: 'error', message: (err as Error).message ?? String(err), userError: err instanceof UserError });
+  port.on('message', (req: WorkerRequest) => {
+    trainRun(req.arm, req.seed, { config, data, recorder }).then((summary) => post({ type: 'finished', summary }), fail);
+  });
+  initBackend(backend, silentLogger).then(() => post({ type: 'ready' }), fail);
+}
