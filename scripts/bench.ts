@@ -1,0 +1,98 @@
+/**
+ * `npm run bench [-- --full] [-- --backends wasm,cpu]`: speed of the training step per backend
+ * and arm, against the straightforward tfjs loop (ratio naive/ours, since absolute times drift on
+ * a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
+ * and with --full the measured wall time of the whole paper protocol. Prints a table and writes
+ * results/bench-<UTC timestamp>.json.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend, versions } from '../src/backend.js';
+import { armsOf, resolveConfig, type Arm } from '../src/config.js';
+import { loadDataset } from '../src/data/load.js';
+import { jobsFor, runExperiment } from '../src/experiment.js';
+import { consoleLogger, silentLogger } from '../src/logger.js';
+import { defaultRunDir, writeJsonAtomic } from '../src/run-folder.js';
+import { evaluationMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
+
+const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,wasm,cpu' } } });
+const logger = consoleLogger({ quiet: false });
+const config = resolveConfig('configs/paper.json', {});
+const shared = '../shared/data/mnist';
+const env = { ...process.env, BN_REPRO_DATA: process.env.BN_REPRO_DATA ?? (existsSync(shared) ? shared : undefined) };
+// No download here: full MNIST if a folder has it, else the embedded digits.
+const data = await loadDataset({ ...config, data: { ...config.data, mirrors: [] } }, { logger: silentLogger, env });
+logger.info(`data: ${data.source} (${data.train.count} train, ${data.test.count} test); protocol: ${config.train.steps} steps, eval every ${config.eval.every}`);
+
+/** Steps timed per backend: the slow paths get fewer. */
+const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
+  tensorflow: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 10, chunks: 10, stepsPerChunk: 10 } },
+  wasm: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 3, chunks: 5, stepsPerChunk: 5 } },
+  cpu: { ours: { warmup: 5, chunks: 5, stepsPerChunk: 10 }, naive: { warmup: 2, chunks: 3, stepsPerChunk: 5 } },
+};
+
+interface Row {
+  backend: string;
+  arm: Arm;
+  oursMsPerStep: number;
+  naiveMsPerStep: number;
+  naiveOverOurs: number;
+  evaluationMs: number;
+  projectedArmS: number;
+}
+const rows: Row[] = [];
+const evaluations = Math.floor(config.train.steps / config.eval.every) + 1;
+for (const name of args.backends.split(',')) {
+  try {
+    const info = await initBackend(name as 'wasm', silentLogger);
+    if (info.name !== name) continue;
+  } catch {
+    logger.info(`backend ${name}: not available here, skipped`);
+    continue;
+  }
+  for (const arm of armsOf('both')) {
+    const ours = oursMsPerStep(config, data, arm, BUDGETS[name].ours);
+    const naive = naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
+    const evalMs = await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
+    rows.push({ backend: name, arm, oursMsPerStep: ours, naiveMsPerStep: naive, naiveOverOurs: naive / ours, evaluationMs: evalMs, projectedArmS });
+    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive.toFixed(1)}), evaluation ${evalMs.toFixed(0)} ms`);
+  }
+}
+
+const jobs = jobsFor(config);
+const projected = Object.fromEntries(
+  [...new Set(rows.map((r) => r.backend))].map((b) => {
+    const arms = rows.filter((r) => r.backend === b).map((r) => r.projectedArmS);
+    // Two arms on `jobs` cores: side by side when jobs >= 2, else one after the other.
+    return [b, jobs >= 2 ? Math.max(...arms) : arms.reduce((a, x) => a + x, 0)];
+  }),
+);
+
+let full: { wallS: number; backend: string; finalAccuracy: Record<string, number> } | undefined;
+if (args.full) {
+  const out = join('results', `bench-full-${Date.now()}`);
+  const t0 = performance.now();
+  const result = await runExperiment(config, out, { logger: silentLogger, tty: false, quiet: true, env });
+  full = { wallS: (performance.now() - t0) / 1000, backend: result.backend.name, finalAccuracy: Object.fromEntries(result.runs.map((r) => [r.arm, r.finalTestAccuracy])) };
+  rmSync(out, { recursive: true, force: true });
+}
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('arm s (proj.)', 14)}`);
+for (const r of rows) {
+  console.log(
+    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.naiveMsPerStep.toFixed(1), 14)}${pad(`${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.projectedArmS.toFixed(0), 14)}`,
+  );
+}
+for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
+if (full) console.log(`full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall; final accuracy ${JSON.stringify(full.finalAccuracy)}`);
+console.log(`peak memory (max RSS of this process, workers included): ${peakRssMiB.toFixed(0)} MiB`);
+
+mkdirSync('results', { recursive: true });
+const file = `${defaultRunDir('bench', new Date())}.json`;
+writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, projectedFullProtocolS: projected, full, peakRssMiB });
+console.log(`written: ${file}`);
