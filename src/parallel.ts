@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Arm, ResolvedConfig } from './config.js';
-import type { Dataset, Split } from './data/dataset.js';
+import { allocateSplit, type Dataset, type Split } from './data/dataset.js';
 import { UserError } from './errors.js';
 import type { Recorder, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
@@ -23,15 +23,13 @@ export interface RunPlan {
   backend: string;
 }
 
-function shared<T extends Float32Array | Uint8Array>(array: T): T {
-  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
-  const out = new Ctor(new SharedArrayBuffer(array.byteLength));
-  out.set(array);
-  return out;
-}
-
+/** The loaders allocate on SharedArrayBuffers (allocateSplit); anything else is copied once. */
 function shareSplit(split: Split): Split {
-  return { images: shared(split.images), labels: shared(split.labels), count: split.count };
+  if (split.images.buffer instanceof SharedArrayBuffer && split.labels.buffer instanceof SharedArrayBuffer) return split;
+  const out = allocateSplit(split.count);
+  out.images.set(split.images);
+  out.labels.set(split.labels);
+  return out;
 }
 
 export async function runAll(plan: RunPlan): Promise<RunSummary[]> {

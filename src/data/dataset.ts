@@ -23,11 +23,22 @@ export interface Dataset {
   origin: string;
 }
 
+/**
+ * Storage for `count` examples on SharedArrayBuffers, so worker threads read the same memory
+ * instead of each holding a copy of the data set.
+ */
+export function allocateSplit(count: number): Split {
+  return {
+    images: new Float32Array(new SharedArrayBuffer(count * IMAGE_PIXELS * Float32Array.BYTES_PER_ELEMENT)),
+    labels: new Uint8Array(new SharedArrayBuffer(count)),
+    count,
+  };
+}
+
 /** The rows of `split` at `indices`, in that order. */
 export function take(split: Split, indices: ArrayLike<number>): Split {
   const n = indices.length;
-  const images = new Float32Array(n * IMAGE_PIXELS);
-  const labels = new Uint8Array(n);
+  const { images, labels } = allocateSplit(n);
   for (let i = 0; i < n; i++) {
     const r = indices[i];
     images.set(split.images.subarray(r * IMAGE_PIXELS, (r + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
@@ -45,7 +56,8 @@ export function subset(split: Split, size: number, rng: Rng): Split {
 
 /** Thresholds pixels to {0, 1} in place of grayscale (pixel > threshold -> 1). */
 export function binarize(split: Split, threshold: number): Split {
-  const images = new Float32Array(split.images.length);
-  for (let i = 0; i < images.length; i++) images[i] = split.images[i] > threshold ? 1 : 0;
-  return { ...split, images };
+  const out = allocateSplit(split.count);
+  out.labels.set(split.labels);
+  for (let i = 0; i < out.images.length; i++) out.images[i] = split.images[i] > threshold ? 1 : 0;
+  return out;
 }

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { UserError } from '../errors.js';
 import { Rng } from '../random.js';
-import { IMAGE_PIXELS, take, type Split } from './dataset.js';
+import { IMAGE_PIXELS, allocateSplit, take, type Split } from './dataset.js';
 
 interface MnistDigit {
   id: number;
@@ -19,8 +19,7 @@ export function loadEmbeddedAll(): Split {
   const mnist = createRequire(import.meta.url)('mnist') as MnistDigit[];
   const digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => mnist[d]);
   const count = digits.reduce((n, d) => n + d.length, 0);
-  const images = new Float32Array(count * IMAGE_PIXELS);
-  const labels = new Uint8Array(count);
+  const { images, labels } = allocateSplit(count);
   let row = 0;
   for (const digit of digits) {
     images.set(digit.raw.slice(0, digit.length * IMAGE_PIXELS), row * IMAGE_PIXELS);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
-import { IMAGE_PIXELS, type Split } from './dataset.js';
+import { IMAGE_PIXELS, allocateSplit, type Split } from './dataset.js';
 import { parseIdx } from './idx.js';
 
 /** sha256 of the decompressed files (../shared/data/mnist/README.md, the LeCun originals). */
@@ -70,9 +70,10 @@ export function splitFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array, wha
   }
   const bad = labels.data.findIndex((l) => l > 9);
   if (bad >= 0) throw new UserError(`${what} labels hold ${labels.data[bad]} at index ${bad}, outside 0..9.`);
-  const pixels = new Float32Array(images.data.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i] / 255;
-  return { images: pixels, labels: Uint8Array.from(labels.data), count };
+  const split = allocateSplit(count);
+  for (let i = 0; i < split.images.length; i++) split.images[i] = images.data[i] / 255;
+  split.labels.set(labels.data);
+  return split;
 }
 
 /** Loads train and test splits from `dir`. */
