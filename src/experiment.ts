@@ -79,7 +79,14 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
     status = runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } finally {
     await recorder.close();
-    writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status, endedAt: new Date().toISOString(), runs });
+    writeJsonAtomic(join(dir, RUN_JSON), {
+      ...runJson,
+      status,
+      endedAt: new Date().toISOString(),
+      // Worker threads share this process, so this covers every run.
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      runs,
+    });
   }
   return { dir, backend, runs };
 }
