@@ -42,6 +42,7 @@ export const RULES: Record<string, Rule> = {
   // Batch normalization needs at least two examples for a batch variance (and m/(m-1)).
   'train.batchSize': (v) => (positiveInt(v) === undefined && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'),
   'train.learningRate': positiveNumber,
+  'train.checkpointEvery': nonNegativeInt,
   'batchNorm.epsilon': positiveNumber,
   'batchNorm.inference': oneOf('population', 'moving'),
   'batchNorm.populationBatches': positiveInt,

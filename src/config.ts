@@ -35,6 +35,8 @@ export interface Config {
     batchSize: number;
     /** Constant learning rate of plain SGD. */
     learningRate: number;
+    /** Save a checkpoint every this many steps (0 = only when interrupted). */
+    checkpointEvery: number;
   };
   batchNorm: {
     /** Added to the mini-batch variance (Algorithm 1). */
@@ -82,7 +84,7 @@ const defaults: Config = {
   backend: 'auto',
   jobs: 0,
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
-  train: { steps: 50000, batchSize: 60, learningRate: 0.1 },
+  train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
   eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0 },
   data: {

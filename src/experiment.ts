@@ -1,20 +1,22 @@
 /**
- * runExperiment(config, outDir): the testable unit behind `bn-repro mnist`. Checks the output
- * folder, initialises the backend, loads the data, then trains every arm of the configured seed
- * and writes accuracy.csv, activations.csv and run.json into the run folder.
+ * runExperiment(config, outDir) and resumeExperiment(runDir): the testable units behind
+ * `bn-repro mnist`. Check the output folder, initialise the backend, load the data, train every
+ * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
+import { writeCheckpoint } from './checkpoint.js';
 import { armsOf, type ResolvedConfig } from './config.js';
 import { loadDataset } from './data/load.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
+import { runAll, type RunSpec } from './parallel.js';
 import { csvRecorder, progressRecorder } from './recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './records.js';
+import { planResume, trimCsvs } from './resume.js';
 import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
-import { runAll } from './parallel.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -24,12 +26,17 @@ export interface ExperimentOptions {
   /** Extra recorder, e.g. in-memory for tests. */
   recorder?: Recorder;
   env?: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C / SIGTERM: runs checkpoint and return. */
+  stop?: AbortSignal;
 }
 
 export interface ExperimentResult {
   dir: string;
   backend: BackendInfo;
+  /** Every run of the folder that has ended or stopped (resumed folders include earlier runs). */
   runs: RunSummary[];
+  /** True when a stop request left runs unfinished: resume with --resume. */
+  interrupted: boolean;
 }
 
 /** jobs = 0 means one worker per CPU core. */
@@ -37,46 +44,40 @@ export function jobsFor(config: ResolvedConfig): number {
   return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 
-function refuseExistingResults(outDir: string): void {
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
-    throw new UserError(`${outDir} already holds files; choose another --out so no results are overwritten.`);
-  }
+/** Writes each run's checkpoints, and a summary-only file once a run has ended. */
+function checkpointRecorder(dir: string): Recorder {
+  return {
+    evaluation: () => {},
+    checkpoint: (state) => writeCheckpoint(dir, state),
+    runFinished: (summary) => {
+      if (!summary.interrupted) writeCheckpoint(dir, { arm: summary.arm, seed: summary.seed, summary } as never);
+    },
+    close: async () => {},
+  };
 }
 
-export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
-  const { logger } = opts;
-  refuseExistingResults(outDir); // before any slow work, so a typo costs nothing
-  const backend = await initBackend(config.backend, logger);
-  logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
-  const data = await loadDataset(config, { logger, env: opts.env });
-  logger.info(`data: ${data.source} MNIST from ${data.origin}: ${data.train.count} train, ${data.test.count} held-out`);
-  const dir = prepareRunDir(outDir);
-  logger.info(`writing results to ${dir}`);
+type RunJson = Record<string, unknown> & { config: ResolvedConfig };
 
-  const startedAt = new Date().toISOString();
-  const runJson = {
-    status: 'running',
-    paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
-    config,
-    seeds: [config.seed],
-    arms: armsOf(config.bn),
-    backend,
-    jobs: jobsFor(config),
-    versions: versions(),
-    data: { source: data.source, origin: data.origin, train: data.train.count, test: data.test.count },
-    startedAt,
-  };
-  writeJsonAtomic(join(dir, RUN_JSON), runJson);
-
-  const recorders = [csvRecorder(dir, config.eval.percentiles), progressRecorder(logger, opts)];
+async function execute(
+  dir: string,
+  runJson: RunJson,
+  specs: RunSpec[],
+  earlier: RunSummary[],
+  backend: BackendInfo,
+  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean },
+): Promise<ExperimentResult> {
+  const { config } = runJson;
+  writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status: 'running' });
+  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), checkpointRecorder(dir), progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
-  const runs: RunSummary[] = [];
+  const runs = [...earlier];
   let status = 'failed';
   try {
-    const plan = armsOf(config.bn).map((arm) => ({ arm, seed: config.seed }));
-    runs.push(...(await runAll({ config, data, runs: plan, recorder, jobs: jobsFor(config), backend: backend.name })));
-    status = runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
+    const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
+    runs.push(...(await runAll(plan)));
+    const complete = runs.length === armsOf(config.bn).length * (runJson.seeds as number[]).length && !runs.some((r) => r.interrupted);
+    status = !complete ? 'interrupted' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } finally {
     await recorder.close();
     writeJsonAtomic(join(dir, RUN_JSON), {
@@ -88,5 +89,52 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
       runs,
     });
   }
-  return { dir, backend, runs };
+  return { dir, backend, runs, interrupted: status === 'interrupted' };
+}
+
+export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
+  const { logger } = opts;
+  // Refuse a used folder before any slow work, so a typo costs nothing.
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
+    throw new UserError(`${outDir} already holds files; choose another --out so no results are overwritten.`);
+  }
+  const backend = await initBackend(config.backend, logger);
+  logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
+  const data = await loadDataset(config, { logger, env: opts.env });
+  logger.info(`data: ${data.source} MNIST from ${data.origin}: ${data.train.count} train, ${data.test.count} held-out`);
+  const dir = prepareRunDir(outDir);
+  logger.info(`writing results to ${dir}`);
+  const runJson: RunJson = {
+    paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
+    config,
+    seeds: [config.seed],
+    arms: armsOf(config.bn),
+    backend,
+    jobs: jobsFor(config),
+    versions: versions(),
+    data: { source: data.source, origin: data.origin, train: data.train.count, test: data.test.count },
+    startedAt: new Date().toISOString(),
+  };
+  const specs = armsOf(config.bn).map((arm) => ({ arm, seed: config.seed }));
+  return execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
+}
+
+/** Continues every unfinished run of `runDir` from its last checkpoint (or from step 0). */
+export async function resumeExperiment(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
+  const { logger } = opts;
+  const plan = planResume(runDir);
+  const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
+  const backend = await initBackend(config.backend, logger);
+  if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
+    logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
+  }
+  if (plan.specs.length === 0) {
+    logger.info(`every run in ${runDir} has already ended; nothing to resume.`);
+    return { dir: runDir, backend, runs: plan.finished, interrupted: false };
+  }
+  const data = await loadDataset(config, { logger, env: opts.env });
+  trimCsvs(runDir, plan);
+  for (const s of plan.specs) logger.info(`resuming ${s.arm} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
+  const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
+  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true });
 }

@@ -9,18 +9,28 @@ import { Worker } from 'node:worker_threads';
 import type { Arm, ResolvedConfig } from './config.js';
 import { allocateSplit, type Dataset, type Split } from './data/dataset.js';
 import { UserError } from './errors.js';
+import type { RunCheckpoint } from './checkpoint.js';
 import type { Recorder, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
 
+export interface RunSpec {
+  arm: Arm;
+  seed: number;
+  /** Continue from this checkpoint. */
+  resume?: RunCheckpoint;
+}
+
 export interface RunPlan {
   config: ResolvedConfig;
   data: Dataset;
-  runs: { arm: Arm; seed: number }[];
+  runs: RunSpec[];
   recorder: Recorder;
   jobs: number;
   /** The backend the main thread picked; workers initialise the same one. */
   backend: string;
+  /** Aborting asks every run to checkpoint and return; runs not started yet are not started. */
+  stop?: AbortSignal;
 }
 
 /** The loaders allocate on SharedArrayBuffers (allocateSplit); anything else is copied once. */
@@ -35,9 +45,13 @@ function shareSplit(split: Split): Split {
 export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const { config, data, runs, recorder } = plan;
   const jobs = Math.min(plan.jobs, runs.length);
+  const shouldStop = () => plan.stop?.aborted ?? false;
   if (jobs <= 1) {
     const out: RunSummary[] = [];
-    for (const run of runs) out.push(await trainRun(run.arm, run.seed, { config, data, recorder }));
+    for (const run of runs) {
+      if (shouldStop()) break;
+      out.push(await trainRun(run.arm, run.seed, { config, data, recorder, resume: run.resume, shouldStop }));
+    }
     return out;
   }
   const sharedData: Dataset = { ...data, train: shareSplit(data.train), test: shareSplit(data.test) };
@@ -45,6 +59,8 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const key = (r: RunId) => `${r.arm}/${r.seed}`;
   const queue = [...runs];
   const workers: Worker[] = [];
+  const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies WorkerRequest));
+  plan.stop?.addEventListener('abort', stopAll, { once: true });
   // Records are handled strictly in arrival order, one at a time (the CSV writer is async).
   let chain: Promise<void> = Promise.resolve();
   try {
@@ -56,7 +72,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
           });
           workers.push(worker);
           const next = () => {
-            const run = queue.shift();
+            const run = shouldStop() ? undefined : queue.shift();
             if (!run) {
               chain.then(() => resolve(), reject);
               return;
@@ -67,7 +83,8 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
             if (msg.type === 'ready') return next();
             if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
             chain = chain.then(async () => {
-              if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total);
+              if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total, msg.fromStep);
+              else if (msg.type === 'checkpoint') await recorder.checkpoint?.(msg.state);
               else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
               else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
               else if (msg.type === 'finished') {
@@ -87,7 +104,8 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
     );
     await chain;
   } finally {
+    plan.stop?.removeEventListener('abort', stopAll);
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return runs.map((r) => results.get(key(r)) as RunSummary);
+  return runs.filter((r) => results.has(key(r))).map((r) => results.get(key(r)) as RunSummary);
 }

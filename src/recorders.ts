@@ -4,6 +4,7 @@
  */
 import { createObjectCsvWriter } from 'csv-writer';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from './logger.js';
 import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
@@ -19,17 +20,38 @@ export function activationColumns(ps: number[]): string[] {
 }
 
 /**
- * NaN (no value yet) is an empty cell. Values computed in float32 are written with 9 significant
- * digits, which round-trip any float32 exactly.
+ * null (no value yet, e.g. the training loss at step 0) is an empty cell; a diverged value is
+ * nan / inf / -inf (as pandas and NumPy read them). Values computed in float32 are written with
+ * 9 significant digits, which round-trip any float32 exactly.
  */
-const cell = (v: number): string | number => (Number.isNaN(v) ? '' : Number(v.toPrecision(9)));
+export function cell(v: number | null): string | number {
+  if (v === null) return '';
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return Number(v.toPrecision(9));
+}
 
-export function csvRecorder(dir: string, ps: number[]): Recorder {
+/** Forces written rows to disk, so a checkpoint never claims rows a crash could lose. */
+function fsyncFile(path: string): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Appends whole rows to accuracy.csv and activations.csv; `append` continues existing files. */
+export function csvRecorder(dir: string, ps: number[], append = false): Recorder {
   const header = (cols: string[]) => cols.map((c) => ({ id: c, title: c }));
-  const accuracy = createObjectCsvWriter({ path: join(dir, ACCURACY_CSV), header: header(ACCURACY_COLUMNS) });
-  const actCols = activationColumns(ps);
-  const activations = createObjectCsvWriter({ path: join(dir, ACTIVATIONS_CSV), header: header(actCols) });
+  const paths = [join(dir, ACCURACY_CSV), join(dir, ACTIVATIONS_CSV)];
+  // A file that does not exist yet needs its header, even when continuing a run.
+  const accuracy = createObjectCsvWriter({ path: paths[0], header: header(ACCURACY_COLUMNS), append: append && existsSync(paths[0]) });
+  const activations = createObjectCsvWriter({ path: paths[1], header: header(activationColumns(ps)), append: append && existsSync(paths[1]) });
   return {
+    checkpoint: () => paths.forEach(fsyncFile),
+    runFinished: () => paths.forEach(fsyncFile),
     evaluation: async (r: EvalRecord, acts: ActivationRecord[]) => {
       await accuracy.writeRecords([
         {
@@ -52,7 +74,7 @@ export function csvRecorder(dir: string, ps: number[]): Recorder {
         }),
       );
     },
-    close: async () => {},
+    close: async () => paths.forEach(fsyncFile),
   };
 }
 
@@ -62,11 +84,12 @@ const label = (run: RunId) => `${run.arm.padEnd(8)} seed ${run.seed}`;
 export function progressRecorder(logger: Logger, options: { tty: boolean; quiet: boolean }): Recorder {
   const bars = new Map<string, SingleBar>();
   const started = new Map<string, number>();
+  const startSteps = new Map<string, number>();
   let multi: MultiBar | undefined;
   const key = (run: RunId) => `${run.arm}/${run.seed}`;
   const useBars = options.tty && !options.quiet;
   return {
-    runStarted: (run, total) => {
+    runStarted: (run, total, from) => {
       if (!useBars) return;
       multi ??= new MultiBar(
         {
@@ -78,24 +101,28 @@ export function progressRecorder(logger: Logger, options: { tty: boolean; quiet:
         Presets.shades_classic,
       );
       started.set(key(run), Date.now());
-      bars.set(key(run), multi.create(total, 0, { label: label(run), speed: '-', acc: '-' }));
+      startSteps.set(key(run), from);
+      bars.set(key(run), multi.create(total, from, { label: label(run), speed: '-', acc: '-' }));
     },
     stepDone: (run, step) => {
       const bar = bars.get(key(run));
       if (!bar) return;
       const elapsed = (Date.now() - (started.get(key(run)) ?? Date.now())) / 1000;
-      bar.update(step, { speed: elapsed > 0 ? (step / elapsed).toFixed(0) : '-' });
+      const done = step - (startSteps.get(key(run)) ?? 0);
+      bar.update(step, { speed: elapsed > 0 ? (done / elapsed).toFixed(0) : '-' });
     },
     evaluation: (r) => {
       const bar = bars.get(key(r));
       if (bar) bar.update(r.step, { acc: r.testAccuracy.toFixed(4) });
       else if (!options.quiet) {
-        const loss = Number.isNaN(r.trainLoss) ? '-' : r.trainLoss.toFixed(4);
+        const loss = r.trainLoss === null ? '-' : r.trainLoss.toFixed(4);
         logger.info(`${label(r)} step ${r.step}: train loss ${loss}, test loss ${r.testLoss.toFixed(4)}, test acc ${r.testAccuracy.toFixed(4)} (${r.elapsedS.toFixed(1)} s)`);
       }
     },
     runFinished: (s: RunSummary) => {
-      if (!useBars) logger.info(`${label(s)} done: ${s.steps} steps in ${s.wallS.toFixed(1)} s (${s.stepsPerSecond.toFixed(1)} steps/s), final test acc ${s.finalTestAccuracy.toFixed(4)}`);
+      if (s.interrupted) logger.info(`${label(s)} stopped at step ${s.steps}; checkpoint saved`);
+      else if (s.divergedAtStep !== undefined) logger.warn(`${label(s)} diverged (loss NaN or Inf) by step ${s.divergedAtStep}; run stopped`);
+      else if (!useBars) logger.info(`${label(s)} done: ${s.steps} steps in ${s.wallS.toFixed(1)} s (${s.stepsPerSecond.toFixed(1)} steps/s), final test acc ${s.finalTestAccuracy.toFixed(4)}`);
     },
     close: async () => {
       multi?.stop();

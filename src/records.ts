@@ -2,6 +2,7 @@
  * The plain records a training run emits, and the Recorder interface that receives them.
  * The train loop does no I/O; recorders write files, draw progress or keep records in memory.
  */
+import type { RunCheckpoint } from './checkpoint.js';
 import type { Arm } from './config.js';
 
 export interface RunId {
@@ -12,8 +13,8 @@ export interface RunId {
 /** One row of accuracy.csv. */
 export interface EvalRecord extends RunId {
   step: number;
-  /** Mean training mini-batch loss since the previous row (NaN at step 0: no step taken yet). */
-  trainLoss: number;
+  /** Mean training mini-batch loss since the previous row (null at step 0: no step taken yet). */
+  trainLoss: number | null;
   testLoss: number;
   testAccuracy: number;
   elapsedS: number;
@@ -39,13 +40,18 @@ export interface RunSummary extends RunId {
   bestTestAccuracy: number;
   /** The step at which the loss became NaN or Inf, when it did. */
   divergedAtStep?: number;
+  /** Stopped early on request (Ctrl-C); a checkpoint holds where it stopped. */
+  interrupted?: boolean;
 }
 
 export interface Recorder {
-  runStarted?(run: RunId, totalSteps: number): void;
+  /** `fromStep` > 0 when the run resumes from a checkpoint. */
+  runStarted?(run: RunId, totalSteps: number, fromStep: number): void;
   /** Called every few steps so progress can be shown; must be cheap. */
   stepDone?(run: RunId, step: number): void;
   evaluation(record: EvalRecord, activations: ActivationRecord[]): void | Promise<void>;
+  /** Everything the run needs to continue; records emitted before it are already delivered. */
+  checkpoint?(state: RunCheckpoint): void | Promise<void>;
   runFinished?(summary: RunSummary): void | Promise<void>;
   close(): Promise<void>;
 }
@@ -53,10 +59,13 @@ export interface Recorder {
 /** Sends every event to each of `recorders` in order. */
 export function fanOut(...recorders: Recorder[]): Recorder {
   return {
-    runStarted: (run, total) => recorders.forEach((r) => r.runStarted?.(run, total)),
+    runStarted: (run, total, from) => recorders.forEach((r) => r.runStarted?.(run, total, from)),
     stepDone: (run, step) => recorders.forEach((r) => r.stepDone?.(run, step)),
     evaluation: async (rec, acts) => {
       for (const r of recorders) await r.evaluation(rec, acts);
+    },
+    checkpoint: async (state) => {
+      for (const r of recorders) await r.checkpoint?.(state);
     },
     runFinished: async (summary) => {
       for (const r of recorders) await r.runFinished?.(summary);

@@ -1,13 +1,15 @@
 /**
  * One training run (one arm, one seed) of the Sec. 4.1 protocol: seeded init, seeded per-epoch
  * shuffle, plain SGD with a constant learning rate for `train.steps` steps of m examples, and an
- * evaluation at step 0, every `eval.every` steps and at the last step. Emits plain records to the
- * recorder and does no I/O of its own.
+ * evaluation at step 0, every `eval.every` steps and at the last step. Emits plain records (and
+ * checkpoint states) to the recorder and does no I/O of its own. A run can start from a
+ * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Arm, ResolvedConfig } from './config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
+import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
 import { Evaluator } from './evaluate.js';
 import { createNet, disposeNet, disposeStats, variable } from './model/net.js';
 import { createMovingStats, sgdStep } from './model/sgd.js';
@@ -18,15 +20,19 @@ export interface RunContext {
   config: ResolvedConfig;
   data: Dataset;
   recorder: Recorder;
+  /** Continue from this checkpoint instead of step 0. */
+  resume?: RunCheckpoint;
+  /** Polled between steps: true asks the run to checkpoint and return early. */
+  shouldStop?: () => boolean;
   /** Seconds since an arbitrary origin; injected so tests can fix time. */
   now?: () => number;
 }
 
-/** How often the loop yields to the event loop (progress redraws, signals). */
+/** How often the loop yields to the event loop (progress redraws, signals, stop requests). */
 const YIELD_EVERY_STEPS = 50;
 
 export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise<RunSummary> {
-  const { config, data, recorder } = ctx;
+  const { config, data, recorder, resume } = ctx;
   const now = ctx.now ?? (() => performance.now() / 1000);
   const bn = arm === 'bn';
   const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
@@ -35,19 +41,25 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const evaluator = new Evaluator(config, data.train, data.test, seed);
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
-  const lossSum = variable(tf.scalar(0));
+  const lossSum = variable(tf.scalar(resume?.lossSum ?? 0));
   const run = { arm, seed };
   const total = config.train.steps;
-  const start = now();
-  let lastEvalStep = 0;
-  let best = -Infinity;
-  let last: EvalRecord | undefined;
+  const start = now() - (resume?.elapsedS ?? 0);
+  let step = resume?.step ?? 0;
+  let lastEvalStep = resume?.lastEvalStep ?? 0;
+  let best = resume?.bestAccuracy ?? -Infinity;
+  let last: EvalRecord | undefined = resume?.last;
   let divergedAtStep: number | undefined;
+  let interrupted = false;
+  if (resume) {
+    restoreNet(net, resume.params, moving?.stats, resume.moving);
+    sampler.restore(resume.sampler);
+  }
 
-  const evaluate = async (step: number): Promise<void> => {
+  const evaluate = async (): Promise<void> => {
     const sum = (await lossSum.data())[0];
     tf.tidy(() => lossSum.assign(tf.zerosLike(lossSum)));
-    const trainLoss = step === 0 ? NaN : sum / (step - lastEvalStep);
+    const trainLoss = step === 0 ? null : sum / (step - lastEvalStep);
     lastEvalStep = step;
     const ev = await evaluator.evaluate(net, moving?.stats);
     last = { ...run, step, trainLoss, testLoss: ev.testLoss, testAccuracy: ev.testAccuracy, elapsedS: now() - start };
@@ -57,20 +69,44 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
       last,
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
     );
-    if (step > 0 && !Number.isFinite(trainLoss)) divergedAtStep = step;
+    if (trainLoss !== null && !Number.isFinite(trainLoss)) divergedAtStep = step;
+  };
+
+  const checkpoint = async (): Promise<void> => {
+    if (!recorder.checkpoint) return;
+    await recorder.checkpoint({
+      ...run,
+      step,
+      lastEvalStep,
+      lossSum: (await lossSum.data())[0],
+      bestAccuracy: best,
+      last,
+      elapsedS: now() - start,
+      params: encodeNet(net),
+      moving: moving ? encodeStats(moving.stats) : undefined,
+      sampler: sampler.state(),
+    });
   };
 
   try {
-    recorder.runStarted?.(run, total);
-    await evaluate(0);
-    for (let step = 1; step <= total && divergedAtStep === undefined; step++) {
+    recorder.runStarted?.(run, total, step);
+    if (!resume) await evaluate();
+    const every = config.train.checkpointEvery;
+    while (step < total && divergedAtStep === undefined) {
+      step++;
       const batch = sampler.next();
       sgdStep(net, batch, config.train.learningRate, lossSum, moving);
       tf.dispose([batch.x, batch.xT, batch.y]);
-      if (step % config.eval.every === 0 || step === total) await evaluate(step);
+      if (step % config.eval.every === 0 || step === total) await evaluate();
+      if (every > 0 && step % every === 0 && step < total && divergedAtStep === undefined) await checkpoint();
       if (step % YIELD_EVERY_STEPS === 0 || step === total) {
         recorder.stepDone?.(run, step);
         await new Promise((resolve) => setImmediate(resolve));
+        if (step < total && ctx.shouldStop?.()) {
+          await checkpoint();
+          interrupted = true;
+          break;
+        }
       }
     }
   } finally {
@@ -80,16 +116,16 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
     lossSum.dispose();
   }
   const wallS = now() - start;
-  const steps = lastEvalStep;
   const summary: RunSummary = {
     ...run,
-    steps,
+    steps: step,
     wallS,
-    stepsPerSecond: steps / wallS,
+    stepsPerSecond: step / wallS,
     finalTestAccuracy: last?.testAccuracy ?? NaN,
     finalTestLoss: last?.testLoss ?? NaN,
     bestTestAccuracy: best,
     ...(divergedAtStep !== undefined ? { divergedAtStep } : {}),
+    ...(interrupted ? { interrupted } : {}),
   };
   await recorder.runFinished?.(summary);
   return summary;

@@ -8,13 +8,15 @@ import type { Arm, BackendName, ResolvedConfig } from './config.js';
 import type { Dataset } from './data/dataset.js';
 import { UserError } from './errors.js';
 import { silentLogger } from './logger.js';
+import type { RunCheckpoint } from './checkpoint.js';
 import type { ActivationRecord, EvalRecord, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 
-export type WorkerRequest = { type: 'run'; arm: Arm; seed: number };
+export type WorkerRequest = { type: 'run'; arm: Arm; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'started'; run: RunId; total: number }
+  | { type: 'started'; run: RunId; total: number; fromStep: number }
+  | { type: 'checkpoint'; state: RunCheckpoint }
   | { type: 'step'; run: RunId; step: number }
   | { type: 'evaluation'; record: EvalRecord; activations: ActivationRecord[] }
   | { type: 'finished'; summary: RunSummary }
@@ -31,14 +33,24 @@ if (parentPort) {
   const post = (m: WorkerMessage) => port.postMessage(m);
   const { config, data, backend } = workerData as WorkerInput;
   const recorder = {
-    runStarted: (run: RunId, total: number) => post({ type: 'started', run, total }),
+    runStarted: (run: RunId, total: number, fromStep: number) => post({ type: 'started', run, total, fromStep }),
+    checkpoint: (state: RunCheckpoint) => post({ type: 'checkpoint', state }),
     stepDone: (run: RunId, step: number) => post({ type: 'step', run, step }),
     evaluation: (record: EvalRecord, activations: ActivationRecord[]) => post({ type: 'evaluation', record, activations }),
     close: async () => {},
   };
   const fail = (err: unknown) => post({ type: 'error', message: (err as Error).message ?? String(err), userError: err instanceof UserError });
+  let stopRequested = false;
+  const shouldStop = () => stopRequested;
   port.on('message', (req: WorkerRequest) => {
-    trainRun(req.arm, req.seed, { config, data, recorder }).then((summary) => post({ type: 'finished', summary }), fail);
+    if (req.type === 'stop') {
+      stopRequested = true;
+      return;
+    }
+    trainRun(req.arm, req.seed, { config, data, recorder, resume: req.resume, shouldStop }).then(
+      (summary) => post({ type: 'finished', summary }),
+      fail,
+    );
   });
   initBackend(backend, silentLogger).then(() => post({ type: 'ready' }), fail);
 }

@@ -27,7 +27,13 @@ test('smoke run: both arms write accuracy.csv, activations.csv and run.json, and
   const r = cli(['mnist', '--bn', 'both', '--config', 'configs/smoke.json', '--out', out, ...dataArgs]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /backend: wasm/);
-  assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'run.json']);
+  assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json']);
+  // Ended runs leave a summary (no weights) so that --resume knows they are done.
+  for (const arm of ['baseline', 'bn']) {
+    const saved = JSON.parse(readFileSync(join(out, 'checkpoints', `${arm}-seed0.json`), 'utf8'));
+    assert.equal(saved.summary.steps, 1500);
+    assert.equal(saved.params, undefined);
+  }
 
   const acc = readCsv(join(out, 'accuracy.csv'));
   assert.deepEqual(acc.header, ACCURACY_COLUMNS);

@@ -60,7 +60,7 @@ test('records: evaluation rows at 0, every n and the last step; one activation r
   const config = tiny({ train: { steps: 50, batchSize: 20, learningRate: 0.5 } });
   const summary = await trainRun('bn', 3, { config, data, recorder: rec });
   assert.deepEqual(rec.evals.map((r) => r.step), [0, 20, 40, 50]);
-  assert.ok(Number.isNaN(rec.evals[0].trainLoss) && rec.evals.slice(1).every((r) => r.trainLoss > 0));
+  assert.ok(rec.evals[0].trainLoss === null && rec.evals.slice(1).every((r) => r.trainLoss !== null && r.trainLoss > 0));
   assert.equal(rec.activations.length, 4 * 2);
   assert.deepEqual([...new Set(rec.activations.map((a) => a.unit))], [0, 3]);
   for (const a of rec.activations) {

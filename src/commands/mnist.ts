@@ -4,9 +4,9 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../config.js';
-import { EXIT } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { runExperiment } from '../experiment.js';
+import { resumeExperiment, runExperiment } from '../experiment.js';
 import { defaultRunDir } from '../run-folder.js';
 
 /** flag attribute (commander's camelCase) -> [flag, config key path, numeric?] */
@@ -69,6 +69,28 @@ export interface CommandDeps {
   setExit: (code: number) => void;
 }
 
+/** Flags that may go with --resume: they change how, not what, is computed. */
+const RESUME_COMPATIBLE = new Set(['resume', 'jobs', 'quiet']);
+
+/** Ctrl-C / SIGTERM: the first asks runs to checkpoint and stop, a second quits at once. */
+function stopOnSignals(logger: Logger): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: string) => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    logger.warn(`${name}: finishing the current step and saving checkpoints (again to quit at once).`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
   const cmd = new Command('mnist').description('Train the Sec. 4.1 MNIST nets with and without batch normalization (Figure 1).');
   cmd.option('--config <file>', 'JSON file of config overrides (e.g. configs/paper.json)');
@@ -76,18 +98,43 @@ export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
     cmd.addOption(new Option(flag, `${HELP[attr]} (default: ${JSON.stringify(defaultOf(path))})`));
   }
   cmd.option('--out <dir>', 'run folder (default: results/<config name>-<UTC timestamp>)');
+  cmd.option('--resume <dir>', 'continue the unfinished runs of a run folder from their checkpoints');
   cmd.option('--quiet', 'print warnings and errors only');
   cmd.action(async (opts: Record<string, unknown>) => {
     const logger = makeLogger(Boolean(opts.quiet));
-    const config = configFromFlags(opts);
-    const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
     const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
-    const result = await runExperiment(config, out, { logger, tty, quiet: Boolean(opts.quiet) });
+    let result;
+    if (opts.resume !== undefined) {
+      const extra = Object.keys(opts).filter((k) => !RESUME_COMPATIBLE.has(k) && opts[k] !== undefined);
+      if (extra.length > 0) throw new UsageError(`--resume continues a run with its saved settings; drop ${extra.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.`);
+      const jobs = opts.jobs === undefined ? undefined : configFromFlags({ jobs: opts.jobs }).jobs;
+      const stop = stopOnSignals(logger);
+      try {
+        result = await resumeExperiment(String(opts.resume), { logger, tty, quiet: Boolean(opts.quiet), stop: stop.signal, jobs });
+      } finally {
+        stop.release();
+      }
+    } else {
+      const config = configFromFlags(opts);
+      const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
+      const stop = stopOnSignals(logger);
+      try {
+        result = await runExperiment(config, out, { logger, tty, quiet: Boolean(opts.quiet), stop: stop.signal });
+      } finally {
+        stop.release();
+      }
+    }
     for (const r of result.runs) {
-      logger.info(`${r.arm}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} after ${r.steps} steps (${r.stepsPerSecond.toFixed(1)} steps/s)`);
+      const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
+      logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);
     }
     logger.info(`results: ${result.dir}`);
-    setExit(result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok);
+    if (result.interrupted) {
+      logger.warn(`interrupted; continue with: bn-repro mnist --resume ${result.dir}`);
+      setExit(EXIT.interrupted);
+    } else {
+      setExit(result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok);
+    }
   });
   return cmd;
 }

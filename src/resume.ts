@@ -1,0 +1,82 @@
+/**
+ * What `--resume <run dir>` continues: which runs have ended (their summary is kept), which go on
+ * from a checkpoint, which restart from step 0; and the CSV rows to keep so that the resumed
+ * files equal those of an uninterrupted run: rows of ended runs, rows up to each checkpoint, and
+ * never a partial last line.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCheckpoints } from './checkpoint.js';
+import { DEFAULTS, applyOverrides, armsOf, type ResolvedConfig } from './config.js';
+import { UserError } from './errors.js';
+import type { RunSpec } from './parallel.js';
+import type { RunSummary } from './records.js';
+import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
+import { RUN_JSON } from './run-folder.js';
+
+export interface ResumePlan {
+  runJson: Record<string, unknown> & { config: ResolvedConfig; seeds: number[] };
+  specs: RunSpec[];
+  finished: RunSummary[];
+  /** "arm/seed" -> last step whose rows are kept (Infinity: all of an ended run's rows). */
+  keepUpTo: Map<string, number>;
+}
+
+export function planResume(runDir: string): ResumePlan {
+  const path = join(runDir, RUN_JSON);
+  let runJson: ResumePlan['runJson'];
+  try {
+    runJson = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UserError(`${runDir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
+  }
+  if (typeof runJson?.config !== 'object' || !Array.isArray(runJson.seeds)) {
+    throw new UserError(`${path} does not describe a bn-repro run (no config or seeds).`);
+  }
+  // The saved config is validated like any config file.
+  const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, runJson.config as never, path);
+  const checkpoints = readCheckpoints(runDir);
+  const plan: ResumePlan = { runJson: { ...runJson, config }, specs: [], finished: [], keepUpTo: new Map() };
+  for (const seed of runJson.seeds) {
+    for (const arm of armsOf(config.bn)) {
+      const key = `${arm}/${seed}`;
+      const ckpt = checkpoints.get(key);
+      if (ckpt?.summary && !ckpt.summary.interrupted) {
+        plan.finished.push(ckpt.summary);
+        plan.keepUpTo.set(key, Infinity);
+      } else if (ckpt?.params) {
+        plan.specs.push({ arm, seed, resume: ckpt });
+        plan.keepUpTo.set(key, ckpt.step);
+      } else {
+        plan.specs.push({ arm, seed });
+        plan.keepUpTo.set(key, -1);
+      }
+    }
+  }
+  return plan;
+}
+
+/** Rewrites each CSV (temp file + rename) keeping only the rows the plan keeps. */
+export function trimCsvs(runDir: string, plan: ResumePlan): void {
+  for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) {
+    const path = join(runDir, name);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, 'utf8');
+    // A line without its newline was cut by a crash mid-write: drop it.
+    const lines = text.split('\n');
+    lines.pop();
+    const [header, ...rows] = lines;
+    if (header === undefined) continue;
+    const cols = header.split(',');
+    const [armAt, seedAt, stepAt] = ['arm', 'seed', 'step'].map((c) => cols.indexOf(c));
+    const kept = rows.filter((line) => {
+      const cells = line.split(',');
+      if (cells.length !== cols.length) return false;
+      const limit = plan.keepUpTo.get(`${cells[armAt]}/${cells[seedAt]}`) ?? -1;
+      return Number(cells[stepAt]) <= limit;
+    });
+    const temp = `${path}.tmp-${process.pid}`;
+    writeFileSync(temp, [header, ...kept].map((l) => `${l}\n`).join(''));
+    renameSync(temp, path);
+  }
+}
