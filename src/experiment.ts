@@ -13,7 +13,7 @@ import { loadDataset } from './data/load.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { runAll, type RunSpec } from './parallel.js';
-import { csvRecorder, progressRecorder } from './recorders.js';
+import { csvRecorder, downloadProgress, progressRecorder } from './recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './records.js';
 import { planResume, trimCsvs } from './resume.js';
 import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
@@ -100,7 +100,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   }
   const backend = await initBackend(config.backend, logger);
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
-  const data = await loadDataset(config, { logger, env: opts.env });
+  const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST from ${data.origin}: ${data.train.count} train, ${data.test.count} held-out`);
   const dir = prepareRunDir(outDir);
   logger.info(`writing results to ${dir}`);

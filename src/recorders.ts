@@ -3,7 +3,7 @@
  * on the terminal (a bar per run) or, when stderr is not a terminal, one log line per evaluation.
  */
 import { createObjectCsvWriter } from 'csv-writer';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from './logger.js';
@@ -127,5 +127,23 @@ export function progressRecorder(logger: Logger, options: { tty: boolean; quiet:
     close: async () => {
       multi?.stop();
     },
+  };
+}
+
+/** A download progress bar per file on a terminal; nothing otherwise (the logger names each file). */
+export function downloadProgress(tty: boolean): ((file: string, received: number, total: number) => void) | undefined {
+  if (!tty) return undefined;
+  let bar: SingleBar | undefined;
+  let current = '';
+  return (file, received, total) => {
+    if (file !== current) {
+      bar?.stop();
+      current = file;
+      bar = new SingleBar({ format: `${file} [{bar}] {percentage}% | {value}/{total} bytes`, stream: process.stderr }, Presets.shades_classic);
+      bar.start(total || received, 0);
+    }
+    if (total === 0) bar?.setTotal(received);
+    bar?.update(received);
+    if (total > 0 && received >= total) bar?.stop();
   };
 }
