@@ -31,10 +31,26 @@ const listOf =
     return v.every((x) => item(x) === undefined) ? undefined : `must be a list of ${what}`;
   };
 
+const seed: Rule = (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)');
+
+/** A sweep entry: { name, bn, lrMultiplier }, nothing else. */
+const variant: Rule = (v) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object';
+  const o = v as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier'].includes(k));
+  if (extra.length > 0) return `has unknown key "${extra[0]}"`;
+  return nonEmptyName(o.name) ?? (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ?? positiveNumber(o.lrMultiplier);
+};
+
 export const RULES: Record<string, Rule> = {
   name: nonEmptyName,
-  seed: (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)'),
+  seeds: listOf(seed, 'seeds (integers in [0, 2^32))'),
   bn: oneOf('on', 'off', 'both'),
+  sweep: (v) => {
+    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier } entries';
+    const bad = v.map(variant).find((p) => p !== undefined);
+    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier } entries (an entry ${bad})`;
+  },
   backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
   jobs: nonNegativeInt,
   'model.hiddenUnits': listOf(positiveInt, 'positive integers'),
@@ -53,6 +69,7 @@ export const RULES: Record<string, Rule> = {
   'eval.percentiles': listOf(between(0, 100), 'percentiles in [0, 100]'),
   'eval.probeSize': nonNegativeInt,
   'data.source': oneOf('auto', 'full', 'embedded'),
+  'data.seed': seed,
   'data.dir': text,
   'data.input': oneOf('grayscale', 'binary'),
   'data.binaryThreshold': between(0, 1),

@@ -11,16 +11,27 @@ import { UsageError } from './errors.js';
 import { RULES, type Rule } from './config-rules.js';
 
 export type BnMode = 'on' | 'off' | 'both';
-export type Arm = 'baseline' | 'bn';
+/** A network variant's name: "baseline", "bn", or a sweep entry's name such as "bn-x5". */
+export type Arm = string;
+
+/** One network of an experiment: with or without BN, at a multiple of the base learning rate. */
+export interface Variant {
+  name: Arm;
+  bn: boolean;
+  lrMultiplier: number;
+}
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type DataSource = 'auto' | 'full' | 'embedded';
 
 export interface Config {
   /** Names the default run folder: results/<name>-<UTC timestamp>/. */
   name: string;
-  seed: number;
+  /** Training seeds (init, batch order); each variant runs once per seed. */
+  seeds: number[];
   /** Which arms to run: on = BN only, off = baseline only, both = both. */
   bn: BnMode;
+  /** When not empty, these variants replace the arms chosen by `bn` (learning-rate sweeps). */
+  sweep: Variant[];
   backend: BackendName;
   /** Runs trained side by side in worker threads; 0 = one per CPU core. Changes no result. */
   jobs: number;
@@ -60,6 +71,8 @@ export interface Config {
   };
   data: {
     source: DataSource;
+    /** Seed of the data subsets and the embedded split, fixed across training seeds. */
+    seed: number;
     /** Folder holding the four IDX files; '' = look in $BN_REPRO_DATA, then data/mnist. */
     dir: string;
     /** The paper says binary images; grayscale is what matched its curves best for us. */
@@ -81,8 +94,9 @@ export interface Config {
 
 const defaults: Config = {
   name: 'mnist',
-  seed: 0,
+  seeds: [0],
   bn: 'both',
+  sweep: [],
   backend: 'auto',
   jobs: 0,
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
@@ -91,6 +105,7 @@ const defaults: Config = {
   eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0 },
   data: {
     source: 'auto',
+    seed: 0,
     dir: '',
     input: 'grayscale',
     binaryThreshold: 0.5,
@@ -152,6 +167,8 @@ function checkConsistency(c: ResolvedConfig, where: string): void {
   if (bad !== undefined) {
     throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
   }
+  if (new Set(c.seeds).size !== c.seeds.length) throw new UsageError(`${where}: config key "seeds" lists a seed twice.`);
+  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
   }
@@ -185,4 +202,15 @@ export function resolveConfig(configPath: string | undefined, flagOverrides: Ove
 /** The arms a BN mode selects, baseline first. */
 export function armsOf(mode: BnMode): Arm[] {
   return mode === 'both' ? ['baseline', 'bn'] : mode === 'on' ? ['bn'] : ['baseline'];
+}
+
+/** The networks an experiment trains: its sweep, else the arms of `bn` at the base learning rate. */
+export function variantsOf(config: ResolvedConfig): Variant[] {
+  if (config.sweep.length > 0) return config.sweep;
+  return armsOf(config.bn).map((name) => ({ name, bn: name === 'bn', lrMultiplier: 1 }));
+}
+
+/** Every (variant, seed) run of an experiment, in a fixed order: variants, then seeds. */
+export function runsOf(config: ResolvedConfig): { variant: Variant; seed: number }[] {
+  return variantsOf(config).flatMap((variant) => config.seeds.map((seed) => ({ variant, seed })));
 }

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { armsOf, type ResolvedConfig } from './config.js';
+import { runsOf, variantsOf, type ResolvedConfig } from './config.js';
 import { loadDataset } from './data/load.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -17,6 +17,7 @@ import { csvRecorder, downloadProgress, progressRecorder } from './recorders.js'
 import { fanOut, type Recorder, type RunSummary } from './records.js';
 import { planResume, trimCsvs } from './resume.js';
 import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
+import { shardOf, type Shard } from './shard.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -28,6 +29,8 @@ export interface ExperimentOptions {
   env?: NodeJS.ProcessEnv;
   /** Aborted on Ctrl-C / SIGTERM: runs checkpoint and return. */
   stop?: AbortSignal;
+  /** Train only this share of the runs (see shard.ts). */
+  shard?: Shard;
 }
 
 export interface ExperimentResult {
@@ -76,7 +79,7 @@ async function execute(
   try {
     const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
     runs.push(...(await runAll(plan)));
-    const complete = runs.length === armsOf(config.bn).length * (runJson.seeds as number[]).length && !runs.some((r) => r.interrupted);
+    const complete = runs.length === (runJson.planned as string[]).length && !runs.some((r) => r.interrupted);
     status = !complete ? 'interrupted' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } finally {
     await recorder.close();
@@ -104,18 +107,21 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   logger.info(`data: ${data.source} MNIST from ${data.origin}: ${data.train.count} train, ${data.test.count} held-out`);
   const dir = prepareRunDir(outDir);
   logger.info(`writing results to ${dir}`);
+  const specs = shardOf(runsOf(config), opts.shard);
   const runJson: RunJson = {
     paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
     config,
-    seeds: [config.seed],
-    arms: armsOf(config.bn),
+    seeds: config.seeds,
+    arms: variantsOf(config).map((v) => v.name),
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    /** The runs this folder holds: all of the experiment's, or one shard's. */
+    planned: specs.map((s) => `${s.variant.name}/${s.seed}`),
     backend,
     jobs: jobsFor(config),
     versions: versions(),
     data: { source: data.source, origin: data.origin, train: data.train.count, test: data.test.count },
     startedAt: new Date().toISOString(),
   };
-  const specs = armsOf(config.bn).map((arm) => ({ arm, seed: config.seed }));
   return execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
 }
 
@@ -134,7 +140,7 @@ export async function resumeExperiment(runDir: string, opts: ExperimentOptions &
   }
   const data = await loadDataset(config, { logger, env: opts.env });
   trimCsvs(runDir, plan);
-  for (const s of plan.specs) logger.info(`resuming ${s.arm} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
+  for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
   const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
   return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true });
 }

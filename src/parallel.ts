@@ -6,7 +6,7 @@
  * carries its arm and seed.
  */
 import { Worker } from 'node:worker_threads';
-import type { Arm, ResolvedConfig } from './config.js';
+import type { ResolvedConfig, Variant } from './config.js';
 import { allocateSplit, type Dataset, type Split } from './data/dataset.js';
 import { UserError } from './errors.js';
 import type { RunCheckpoint } from './checkpoint.js';
@@ -15,7 +15,7 @@ import { trainRun } from './train.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
 
 export interface RunSpec {
-  arm: Arm;
+  variant: Variant;
   seed: number;
   /** Continue from this checkpoint. */
   resume?: RunCheckpoint;
@@ -50,13 +50,14 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
     const out: RunSummary[] = [];
     for (const run of runs) {
       if (shouldStop()) break;
-      out.push(await trainRun(run.arm, run.seed, { config, data, recorder, resume: run.resume, shouldStop }));
+      out.push(await trainRun(run.variant, run.seed, { config, data, recorder, resume: run.resume, shouldStop }));
     }
     return out;
   }
   const sharedData: Dataset = { ...data, train: shareSplit(data.train), test: shareSplit(data.test) };
   const results = new Map<string, RunSummary>();
   const key = (r: RunId) => `${r.arm}/${r.seed}`;
+  const specKey = (r: RunSpec) => `${r.variant.name}/${r.seed}`;
   const queue = [...runs];
   const workers: Worker[] = [];
   const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies WorkerRequest));
@@ -107,5 +108,5 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
     plan.stop?.removeEventListener('abort', stopAll);
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return runs.filter((r) => results.has(key(r))).map((r) => results.get(key(r)) as RunSummary);
+  return runs.filter((r) => results.has(specKey(r))).map((r) => results.get(specKey(r)) as RunSummary);
 }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoints } from './checkpoint.js';
-import { DEFAULTS, applyOverrides, armsOf, type ResolvedConfig } from './config.js';
+import { DEFAULTS, applyOverrides, runsOf, type ResolvedConfig } from './config.js';
 import { UserError } from './errors.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
@@ -37,20 +37,21 @@ export function planResume(runDir: string): ResumePlan {
   const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, runJson.config as never, path);
   const checkpoints = readCheckpoints(runDir);
   const plan: ResumePlan = { runJson: { ...runJson, config }, specs: [], finished: [], keepUpTo: new Map() };
-  for (const seed of runJson.seeds) {
-    for (const arm of armsOf(config.bn)) {
-      const key = `${arm}/${seed}`;
-      const ckpt = checkpoints.get(key);
-      if (ckpt?.summary && !ckpt.summary.interrupted) {
-        plan.finished.push(ckpt.summary);
-        plan.keepUpTo.set(key, Infinity);
-      } else if (ckpt?.params) {
-        plan.specs.push({ arm, seed, resume: ckpt });
-        plan.keepUpTo.set(key, ckpt.step);
-      } else {
-        plan.specs.push({ arm, seed });
-        plan.keepUpTo.set(key, -1);
-      }
+  // Only the runs this folder was planned to hold (a shard holds a share of the experiment's).
+  const planned = new Set(Array.isArray(runJson.planned) ? (runJson.planned as string[]) : runsOf(config).map((r) => `${r.variant.name}/${r.seed}`));
+  for (const { variant, seed } of runsOf(config)) {
+    const key = `${variant.name}/${seed}`;
+    if (!planned.has(key)) continue;
+    const ckpt = checkpoints.get(key);
+    if (ckpt?.summary && !ckpt.summary.interrupted) {
+      plan.finished.push(ckpt.summary);
+      plan.keepUpTo.set(key, Infinity);
+    } else if (ckpt?.params) {
+      plan.specs.push({ variant, seed, resume: ckpt });
+      plan.keepUpTo.set(key, ckpt.step);
+    } else {
+      plan.specs.push({ variant, seed });
+      plan.keepUpTo.set(key, -1);
     }
   }
   return plan;

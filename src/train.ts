@@ -6,7 +6,7 @@
  * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Arm, ResolvedConfig } from './config.js';
+import type { ResolvedConfig, Variant } from './config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';
 import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
@@ -31,12 +31,14 @@ export interface RunContext {
 /** How often the loop yields to the event loop (progress redraws, signals, stop requests). */
 const YIELD_EVERY_STEPS = 50;
 
-export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise<RunSummary> {
+export async function trainRun(variant: Variant, seed: number, ctx: RunContext): Promise<RunSummary> {
   const { config, data, recorder, resume } = ctx;
   const now = ctx.now ?? (() => performance.now() / 1000);
-  const bn = arm === 'bn';
+  const arm = variant.name;
+  const bn = variant.bn;
+  const learningRate = config.train.learningRate * variant.lrMultiplier;
   const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
-  // Both arms of a seed draw the same initial weights and see the same batches.
+  // Every variant of a seed draws the same initial weights and sees the same batches.
   const net = createNet(shape, { bn, initStd: config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const evaluator = new Evaluator(config, data.train, data.test, seed);
@@ -95,7 +97,7 @@ export async function trainRun(arm: Arm, seed: number, ctx: RunContext): Promise
     while (step < total && divergedAtStep === undefined) {
       step++;
       const batch = sampler.next();
-      sgdStep(net, batch, config.train.learningRate, lossSum, moving);
+      sgdStep(net, batch, learningRate, lossSum, moving);
       tf.dispose([batch.x, batch.xT, batch.y]);
       if (step % config.eval.every === 0 || step === total) await evaluate();
       if (every > 0 && step % every === 0 && step < total && divergedAtStep === undefined) await checkpoint();

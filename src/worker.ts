@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.js';
-import type { Arm, BackendName, ResolvedConfig } from './config.js';
+import type { BackendName, ResolvedConfig, Variant } from './config.js';
 import type { Dataset } from './data/dataset.js';
 import { UserError } from './errors.js';
 import { silentLogger } from './logger.js';
@@ -12,7 +12,7 @@ import type { RunCheckpoint } from './checkpoint.js';
 import type { ActivationRecord, EvalRecord, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 
-export type WorkerRequest = { type: 'run'; arm: Arm; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
+export type WorkerRequest = { type: 'run'; variant: Variant; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'started'; run: RunId; total: number; fromStep: number }
@@ -47,7 +47,7 @@ if (parentPort) {
       stopRequested = true;
       return;
     }
-    trainRun(req.arm, req.seed, { config, data, recorder, resume: req.resume, shouldStop }).then(
+    trainRun(req.variant, req.seed, { config, data, recorder, resume: req.resume, shouldStop }).then(
       (summary) => post({ type: 'finished', summary }),
       fail,
     );

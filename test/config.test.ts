@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configFromFlags } from '../src/commands/mnist.js';
+import { configFromFlags } from '../src/commands/flags.js';
 import { DEFAULTS, armsOf, readConfigFile, resolveConfig } from '../src/config.js';
 import { RULES } from '../src/config-rules.js';
 import { UsageError } from '../src/errors.js';

