@@ -5,7 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { mergeCommand } from './commands/merge.js';
 import { mnistCommand } from './commands/mnist.js';
+import { plotCommand } from './commands/plot.js';
+import { reportCommand } from './commands/report.js';
+import { sweepCommand } from './commands/sweep.js';
 import { EXIT, UserError } from './errors.js';
 import { consoleLogger } from './logger.js';
 
@@ -24,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
   const deps = { makeLogger: (quiet: boolean) => consoleLogger({ quiet }), setExit: (c: number) => (exitCode = c) };
-  program.addCommand(mnistCommand(deps).exitOverride());
+  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand]) program.addCommand(make(deps).exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

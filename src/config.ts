@@ -199,6 +199,15 @@ export function resolveConfig(configPath: string | undefined, flagOverrides: Ove
   return applyOverrides(config, flagOverrides, 'command line');
 }
 
+/**
+ * A config saved in a run.json by an earlier version, brought to the current keys: 0.1.0 had a
+ * single `seed` where there is now the `seeds` list.
+ */
+export function migrateSavedConfig(saved: Record<string, unknown>): Record<string, unknown> {
+  const { seed, ...rest } = saved;
+  return seed === undefined || 'seeds' in saved ? saved : { ...rest, seeds: [seed] };
+}
+
 /** The arms a BN mode selects, baseline first. */
 export function armsOf(mode: BnMode): Arm[] {
   return mode === 'both' ? ['baseline', 'bn'] : mode === 'on' ? ['bn'] : ['baseline'];

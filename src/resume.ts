@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoints } from './checkpoint.js';
-import { DEFAULTS, applyOverrides, runsOf, type ResolvedConfig } from './config.js';
+import { DEFAULTS, applyOverrides, migrateSavedConfig, runsOf, type ResolvedConfig } from './config.js';
 import { UserError } from './errors.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
@@ -34,7 +34,7 @@ export function planResume(runDir: string): ResumePlan {
     throw new UserError(`${path} does not describe a bn-repro run (no config or seeds).`);
   }
   // The saved config is validated like any config file.
-  const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, runJson.config as never, path);
+  const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config as unknown as Record<string, unknown>), path);
   const checkpoints = readCheckpoints(runDir);
   const plan: ResumePlan = { runJson: { ...runJson, config }, specs: [], finished: [], keepUpTo: new Map() };
   // Only the runs this folder was planned to hold (a shard holds a share of the experiment's).

@@ -5,7 +5,9 @@
 import { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { resumeExperiment, runExperiment } from '../experiment.js';
+import type { ResolvedConfig } from '../config.js';
+import { resumeExperiment, runExperiment, type ExperimentResult } from '../experiment.js';
+import type { Shard } from '../shard.js';
 import { defaultRunDir } from '../run-folder.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
@@ -34,6 +36,36 @@ function stopOnSignals(logger: Logger): { signal: AbortSignal; release: () => vo
   };
 }
 
+/**
+ * Runs (or resumes) an experiment with Ctrl-C handling, prints how each run ended and returns
+ * the result and its exit code. Shared by the mnist and sweep verbs.
+ */
+export async function train(
+  what: { config: ResolvedConfig; out: string; shard?: Shard } | { resume: string; jobs?: number },
+  quiet: boolean,
+  logger: Logger,
+): Promise<{ result: ExperimentResult; exitCode: number }> {
+  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  const stop = stopOnSignals(logger);
+  let result: ExperimentResult;
+  try {
+    const opts = { logger, tty, quiet, stop: stop.signal };
+    result = 'resume' in what ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs }) : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
+  } finally {
+    stop.release();
+  }
+  for (const r of result.runs) {
+    const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
+    logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);
+  }
+  logger.info(`results: ${result.dir}`);
+  if (result.interrupted) {
+    logger.warn(`interrupted; continue with: bn-repro mnist --resume ${result.dir}`);
+    return { result, exitCode: EXIT.interrupted };
+  }
+  return { result, exitCode: result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok };
+}
+
 export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
   const cmd = new Command('mnist').description('Train the Sec. 4.1 MNIST nets with and without batch normalization (Figure 1).');
   addConfigFlags(cmd);
@@ -42,39 +74,16 @@ export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
   cmd.option('--quiet', 'print warnings and errors only');
   cmd.action(async (opts: Record<string, unknown>) => {
     const logger = makeLogger(Boolean(opts.quiet));
-    const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
-    let result;
     if (opts.resume !== undefined) {
       const extra = settingFlagsGiven(opts, new Set(['resume', ...EXECUTION_FLAGS]));
       if (extra.length > 0) throw new UsageError(`--resume continues a run with its saved settings; drop ${extra.join(', ')}.`);
       const jobs = opts.jobs === undefined ? undefined : configFromFlags({ jobs: opts.jobs }).jobs;
-      const stop = stopOnSignals(logger);
-      try {
-        result = await resumeExperiment(String(opts.resume), { logger, tty, quiet: Boolean(opts.quiet), stop: stop.signal, jobs });
-      } finally {
-        stop.release();
-      }
-    } else {
-      const config = configFromFlags(opts);
-      const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
-      const stop = stopOnSignals(logger);
-      try {
-        result = await runExperiment(config, out, { logger, tty, quiet: Boolean(opts.quiet), stop: stop.signal });
-      } finally {
-        stop.release();
-      }
+      setExit((await train({ resume: String(opts.resume), jobs }, Boolean(opts.quiet), logger)).exitCode);
+      return;
     }
-    for (const r of result.runs) {
-      const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
-      logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);
-    }
-    logger.info(`results: ${result.dir}`);
-    if (result.interrupted) {
-      logger.warn(`interrupted; continue with: bn-repro mnist --resume ${result.dir}`);
-      setExit(EXIT.interrupted);
-    } else {
-      setExit(result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok);
-    }
+    const config = configFromFlags(opts);
+    const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
+    setExit((await train({ config, out }, Boolean(opts.quiet), logger)).exitCode);
   });
   return cmd;
 }

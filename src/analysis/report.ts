@@ -1,0 +1,117 @@
+/**
+ * report.md for a run folder: per network, test accuracy over seeds (final, best, steps to reach
+ * 95/97/98%), the stability of the last hidden layer's sigmoid inputs after 10% of training
+ * (Fig. 1b,c), and our Fig. 1(a) numbers beside the paper's.
+ */
+import type { RunData } from './run-data.js';
+import { band, meanAndStd, stability, stepsToReach, valueAt, type Stability } from './stats.js';
+
+/** Test accuracy read off the paper's Figure 1(a) at 10k, 20k, 30k and 40k steps. */
+export const PAPER_FIG1A = {
+  steps: [10000, 20000, 30000, 40000],
+  baseline: [0.926, 0.963, 0.967, 0.972],
+  bn: [0.966, 0.974, 0.978, 0.98],
+} as const;
+
+export const ACCURACY_TARGETS = [0.95, 0.97, 0.98];
+
+const pm = (values: number[], digits = 4) => {
+  const { mean, std } = meanAndStd(values);
+  return values.length > 1 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits);
+};
+
+/** The across-seed mean test-accuracy curve of one network. */
+export function meanAccuracyCurve(data: RunData, arm: string): { step: number; value: number }[] {
+  const rows = data.accuracy.filter((r) => r.arm === arm);
+  return band(rows.map((r) => ({ seed: r.seed, step: r.step, value: r.testAccuracy }))).map((b) => ({ step: b.step, value: b.mean }));
+}
+
+function accuracyTable(data: RunData): string[] {
+  const lines = [
+    `| network | final accuracy | best accuracy | ${ACCURACY_TARGETS.map((t) => `steps to ${(t * 100).toFixed(0)}%`).join(' | ')} |`,
+    `| --- | ---: | ---: | ${ACCURACY_TARGETS.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const arm of data.arms) {
+    const perSeed = data.seeds.map((seed) => data.accuracy.filter((r) => r.arm === arm && r.seed === seed)).filter((rows) => rows.length > 0);
+    if (perSeed.length === 0) continue;
+    const finals = perSeed.map((rows) => rows.at(-1)!.testAccuracy);
+    const bests = perSeed.map((rows) => Math.max(...rows.map((r) => r.testAccuracy)));
+    const curve = meanAccuracyCurve(data, arm);
+    const reach = ACCURACY_TARGETS.map((t) => stepsToReach(curve, t)?.toLocaleString('en-US') ?? 'not reached');
+    lines.push(`| ${arm} | ${pm(finals)} | ${pm(bests)} | ${reach.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function paperTable(data: RunData): string[] {
+  const arms = ['baseline', 'bn'].filter((a) => data.arms.includes(a));
+  const lines = [
+    `| step | ${arms.map((a) => `${a} (ours) | ${a} (paper)`).join(' | ')} |`,
+    `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`,
+  ];
+  PAPER_FIG1A.steps.forEach((step, i) => {
+    const cells = arms.map((a) => {
+      const ours = valueAt(meanAccuracyCurve(data, a), step);
+      return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[a as 'baseline' | 'bn'][i].toFixed(3)}`;
+    });
+    lines.push(`| ${step.toLocaleString('en-US')} | ${cells.join(' | ')} |`);
+  });
+  return lines;
+}
+
+/** Stability of every recorded unit and seed of one network, or null without p15/p50/p85. */
+export function stabilityOf(data: RunData, arm: string): Stability[] | null {
+  const rows = data.activations.filter((r) => r.arm === arm);
+  if (rows.length === 0 || ![15, 50, 85].every((p) => rows[0].p.has(p))) return null;
+  const out: Stability[] = [];
+  for (const seed of data.seeds) {
+    for (const unit of new Set(rows.map((r) => r.unit))) {
+      const trace = rows.filter((r) => r.seed === seed && r.unit === unit).map((r) => ({ step: r.step, p15: r.p.get(15)!, p50: r.p.get(50)!, p85: r.p.get(85)! }));
+      const s = stability(trace, data.config.train.steps);
+      if (s) out.push(s);
+    }
+  }
+  return out;
+}
+
+function stabilityTable(data: RunData): string[] {
+  const lines = [
+    '| network | spread p85−p15 at 10% | spread at end | change of spread | max drift of the median |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const arm of data.arms) {
+    const s = stabilityOf(data, arm);
+    if (!s || s.length === 0) continue;
+    lines.push(`| ${arm} | ${pm(s.map((x) => x.spreadFrom), 3)} | ${pm(s.map((x) => x.spreadTo), 3)} | ${pm(s.map((x) => x.spreadChange), 3)} | ${pm(s.map((x) => x.medianDrift), 3)} |`);
+  }
+  return lines;
+}
+
+export function buildReport(data: RunData): string {
+  const c = data.config;
+  const backend = (data.runJson.backend as { name?: string } | undefined)?.name ?? 'unknown';
+  const source = (data.runJson.data as { source?: string } | undefined)?.source ?? 'unknown';
+  const units = [...new Set(data.activations.map((r) => r.unit))].join(', ');
+  return [
+    `# bn-repro report: ${c.name}`,
+    '',
+    `Run folder \`${data.dir}\`: ${data.arms.join(', ')} × ${data.seeds.length} seed(s) (${data.seeds.join(', ')}), ${c.train.steps.toLocaleString('en-US')} steps of ${c.train.batchSize}, learning rate ${c.train.learningRate}, ${source} MNIST, backend ${backend}. Values are mean ± sample std over seeds; steps-to-target use the across-seed mean curve.`,
+    '',
+    '## Test accuracy',
+    '',
+    ...accuracyTable(data),
+    '',
+    '## Figure 1(a): ours beside the paper',
+    '',
+    'Paper values read off its Figure 1(a); ours are the across-seed mean at the last evaluation at or before each step.',
+    '',
+    ...paperTable(data),
+    '',
+    '## Stability of the sigmoid inputs (Figure 1b,c)',
+    '',
+    `Last hidden layer, units ${units}, over held-out examples. From the first evaluation at or after 10% of training to the end: the 15th-85th percentile spread, and how far the median moves (mean ± std over units and seeds).`,
+    '',
+    ...stabilityTable(data),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,17 @@
+/** The `merge` verb: shard folders -> one run folder (see merge.ts). */
+import { Command } from 'commander';
+import { mergeRunFolders } from '../merge.js';
+import type { CommandDeps } from './mnist.js';
+
+export function mergeCommand({ makeLogger }: CommandDeps): Command {
+  return new Command('merge')
+    .description('Combine the folders of a sharded sweep (or of runs of one experiment) into one run folder.')
+    .argument('<dirs...>', 'run folders holding disjoint runs of one experiment')
+    .requiredOption('--out <dir>', 'the merged run folder (must not hold files yet)')
+    .option('--quiet', 'print warnings and errors only')
+    .action((dirs: string[], opts: { out: string; quiet?: boolean }) => {
+      const logger = makeLogger(Boolean(opts.quiet));
+      const merged = mergeRunFolders(dirs, opts.out);
+      logger.info(`merged ${merged.runs} runs from ${dirs.length} folders into ${merged.dir} (${merged.status})`);
+    });
+}

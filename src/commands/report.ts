@@ -1,0 +1,23 @@
+/** The `report` verb: report.md in a run folder (see analysis/report.ts). */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildReport } from '../analysis/report.js';
+import { readRunData } from '../analysis/run-data.js';
+import { buildSweepTable } from '../analysis/sweep-table.js';
+import type { CommandDeps } from './mnist.js';
+
+export function reportCommand({ makeLogger }: CommandDeps): Command {
+  return new Command('report')
+    .description('Write report.md: accuracy over seeds, steps to 95/97/98%, stability, paper values side by side.')
+    .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
+    .option('--quiet', 'print warnings and errors only')
+    .action((dir: string, opts: { quiet?: boolean }) => {
+      const logger = makeLogger(Boolean(opts.quiet));
+      const data = readRunData(dir);
+      const text = buildReport(data) + (data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : '');
+      writeFileSync(join(dir, 'report.md'), text);
+      process.stdout.write(text);
+      logger.info(`wrote ${join(dir, 'report.md')}`);
+    });
+}

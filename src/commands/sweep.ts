@@ -1,0 +1,44 @@
+/**
+ * The `sweep` verb: every variant of a sweep config (e.g. configs/lr-sweep.json: baseline, BN,
+ * BN-x5, BN-x30, baseline-x5) over its seeds, optionally only the i-th of n shards; then the
+ * Fig. 3 style table (sweep.md) when the folder holds the whole sweep.
+ */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRunData } from '../analysis/run-data.js';
+import { buildSweepTable } from '../analysis/sweep-table.js';
+import { UsageError } from '../errors.js';
+import { defaultRunDir } from '../run-folder.js';
+import { parseShard } from '../shard.js';
+import { addConfigFlags, configFromFlags } from './flags.js';
+import { train, type CommandDeps } from './mnist.js';
+
+export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
+  const cmd = new Command('sweep')
+    .description('Run a sweep of network variants (e.g. learning-rate multiples) over seeds; --shard splits it over machines.')
+    .argument('<config>', 'sweep config file, e.g. configs/lr-sweep.json');
+  addConfigFlags(cmd);
+  cmd.option('--shard <i/n>', 'run only the i-th of n deterministic shares of the runs (1-based)');
+  cmd.option('--out <dir>', 'run folder (default: results/<config name>-<UTC timestamp>[-shard-i-of-n])');
+  cmd.option('--quiet', 'print warnings and errors only');
+  cmd.action(async (configPath: string, opts: Record<string, unknown>) => {
+    const logger = makeLogger(Boolean(opts.quiet));
+    if (opts.config !== undefined) throw new UsageError('sweep takes its config as an argument; drop --config.');
+    const config = configFromFlags({ ...opts, config: configPath });
+    if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
+    const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
+    const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
+    const out = (opts.out as string | undefined) ?? `${defaultRunDir(config.name, new Date())}${suffix}`;
+    const { result, exitCode } = await train({ config, out, shard }, Boolean(opts.quiet), logger);
+    if (!shard && !result.interrupted) {
+      const table = buildSweepTable(readRunData(result.dir));
+      writeFileSync(join(result.dir, 'sweep.md'), table);
+      process.stdout.write(table);
+    } else if (shard) {
+      logger.info(`shard ${shard.index}/${shard.count} done; combine the shards with: bn-repro merge <shard folders...> --out DIR`);
+    }
+    setExit(exitCode);
+  });
+  return cmd;
+}
