@@ -1,0 +1,106 @@
+/**
+ * Seeds, sweeps, shards, merge, plot and report end to end through the CLI on a tiny protocol:
+ * a sharded sweep merged equals the unsharded sweep; plot writes a parsable SVG with every series
+ * and a PNG of the expected size; report and the sweep table hold the expected rows.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PNG_SCALE } from '../src/analysis/figure.js';
+import { readCsv, tempDir } from './helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'bin', 'bn-repro');
+const work = tempDir();
+const sweepConfig = join(work, 'tiny-sweep.json');
+writeFileSync(
+  sweepConfig,
+  JSON.stringify({
+    name: 'tiny-sweep',
+    seeds: [0, 1],
+    sweep: [
+      { name: 'baseline', bn: false, lrMultiplier: 1 },
+      { name: 'bn', bn: true, lrMultiplier: 1 },
+      { name: 'bn-x5', bn: true, lrMultiplier: 5 },
+    ],
+    train: { steps: 300, learningRate: 0.5 },
+    eval: { every: 100, probeSize: 200, units: [0, 1] },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
+  }),
+);
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(r.status, 0, `bn-repro ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+const canonical = (dir: string, file: string) =>
+  readCsv(join(dir, file))
+    .rows.map(({ elapsed_s: _t, ...row }) => JSON.stringify(row))
+    .sort();
+
+const whole = join(work, 'whole');
+const merged = join(work, 'merged');
+
+test('a sweep over 2 seeds runs every variant for every seed and writes its table', () => {
+  const r = cli(['sweep', sweepConfig, '--out', whole, '--quiet']);
+  const rows = readCsv(join(whole, 'accuracy.csv')).rows;
+  for (const arm of ['baseline', 'bn', 'bn-x5']) for (const seed of ['0', '1']) assert.equal(rows.filter((x) => x.arm === arm && x.seed === seed).length, 4);
+  const table = readFileSync(join(whole, 'sweep.md'), 'utf8');
+  assert.equal(r.stdout, table);
+  assert.match(table, /\| bn-x5 \| yes \| 2\.5 \| ([\d,]+|not reached) \| 0\.\d{4} \| 0 of 2 \|/);
+  assert.match(table, /\| baseline \| no \| 0\.5 \| /);
+});
+
+test('three shards merged equal the unsharded sweep', () => {
+  const shards = [1, 2, 3].map((i) => join(work, `shard-${i}`));
+  shards.forEach((dir, i) => cli(['sweep', sweepConfig, '--shard', `${i + 1}/3`, '--out', dir, '--quiet']));
+  const counts = shards.map((d) => JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')).runs.length);
+  assert.deepEqual(counts, [2, 2, 2], 'six runs spread over three shards');
+  cli(['merge', ...shards, '--out', merged, '--quiet']);
+  for (const file of ['accuracy.csv', 'activations.csv']) assert.deepEqual(canonical(merged, file), canonical(whole, file), file);
+  const run = JSON.parse(readFileSync(join(merged, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'finished');
+  assert.equal(run.runs.length, 6);
+  assert.equal(run.shard, undefined);
+  const again = spawnSync(process.execPath, [bin, 'merge', shards[0], shards[0], '--out', join(work, 'twice')], { cwd: root, encoding: 'utf8' });
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /is in both .* merge each shard once/);
+});
+
+test('plot writes an SVG with all series and a PNG of the expected size', () => {
+  cli(['plot', merged, '--unit', '1', '--quiet']);
+  const svg = readFileSync(join(merged, 'figure1.svg'), 'utf8');
+  assert.match(svg, /^<svg[^>]*width="(\d+)"[^>]*height="(\d+)"/);
+  const [, w, h] = /^<svg[^>]*width="(\d+)"[^>]*height="(\d+)"/.exec(svg)!.map(Number);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  for (const text of ['(a) test accuracy, mean and min-max of 2 seeds', 'without BN: sigmoid input, unit 1', 'with BN: sigmoid input, unit 1', 'baseline', 'bn-x5', '85th', '15th']) {
+    assert.ok(svg.includes(text), `the SVG shows "${text}"`);
+  }
+  assert.ok((svg.match(/<path/g) ?? []).length >= 9, 'lines for 3 accuracy series and 2 x 3 percentile traces');
+  const png = readFileSync(join(merged, 'figure1.png'));
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG signature');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [w * PNG_SCALE, h * PNG_SCALE]);
+  const bad = spawnSync(process.execPath, [bin, 'plot', merged, '--unit', '7'], { cwd: root, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /Unit 7 was not recorded .* recorded units: 0, 1/);
+});
+
+test('report: accuracy over seeds, steps to targets, paper values, stability and the sweep table', () => {
+  const r = cli(['report', merged, '--quiet']);
+  const md = readFileSync(join(merged, 'report.md'), 'utf8');
+  assert.equal(r.stdout, md);
+  assert.match(md, /× 2 seed\(s\) \(0, 1\)/);
+  assert.match(md, /\| bn \| 0\.\d{4} ± 0\.\d{4} \| 0\.\d{4} ± 0\.\d{4} \| /);
+  assert.match(md, /\| 10,000 \| 0\.\d{4} \| 0\.926 \| 0\.\d{4} \| 0\.966 \|/);
+  assert.match(md, /\| baseline \| -?\d\.\d{3} ± \d\.\d{3} \| /);
+  assert.match(md, /## Learning-rate sweep/);
+  const finals = readCsv(join(merged, 'accuracy.csv')).rows.filter((x) => x.arm === 'bn' && x.step === '300').map((x) => Number(x.test_accuracy));
+  const mean = (finals[0] + finals[1]) / 2;
+  assert.ok(md.includes(`| bn | ${mean.toFixed(4)} ± `), 'final accuracy is the mean of the two seeds');
+});
