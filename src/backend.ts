@@ -1,39 +1,33 @@
 /**
  * Picks and initialises the tfjs backend. "auto" prefers the native TensorFlow binding
- * (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node) when one is installed and loads,
- * then wasm, then cpu. Reports what actually ran so it can be recorded beside results.
+ * (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node) when one is installed and loads, then
+ * wasm, then cpu; "webgpu" is experimental and only used when asked for. Reports what actually
+ * ran, including whether a GPU was used, so it can be recorded beside results.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
+import { probeWebGpu, registerWebGpu } from './backends/webgpu.js';
 import type { BackendName } from './config.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface BackendInfo {
-  /** The tfjs backend in use: "tensorflow", "wasm" or "cpu". */
+  /** The tfjs backend in use: "tensorflow", "webgpu", "wasm" or "cpu". */
   name: string;
   /** The npm package that provides it. */
   package: string;
   tfjsVersion: string;
+  /** Where the arithmetic runs, as reported by the backend. */
+  device: DeviceInfo;
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
-
-/** Loads the first native binding that imports; returns its package name or the reasons. */
-async function loadNative(): Promise<{ pkg?: string; reasons: string[] }> {
-  const reasons: string[] = [];
-  for (const pkg of NATIVE_PACKAGES) {
-    try {
-      await import(pkg);
-      return { pkg, reasons };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      reasons.push(code === 'ERR_MODULE_NOT_FOUND' ? `${pkg} is not installed` : `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}`);
-    }
-  }
-  return { reasons };
+/** What initBackend needs from the outside world; tests replace it. */
+export interface BackendDeps {
+  importer: Importer;
+  activate: (name: string) => Promise<boolean>;
 }
 
 async function activate(name: string): Promise<boolean> {
@@ -46,42 +40,59 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-function versionOf(pkg: string): string {
+export const realDeps: BackendDeps = { importer: importPackage, activate };
+
+const CPU_DEVICE: DeviceInfo = { gpu: false };
+
+/** Initialises the requested backend; an explicit choice that cannot run is a user error. */
+export async function initBackend(requested: BackendName, logger: Logger, deps: BackendDeps = realDeps): Promise<BackendInfo> {
+  const tfjsVersion = tf.version.tfjs;
+  // PROD silences tfjs's console banners and skips its debug-only checks on every op.
+  tf.env().set('PROD', true);
+  if (requested === 'webgpu') {
+    const probe = await probeWebGpu(deps.importer);
+    if (!probe.ok) throw new UserError(`The webgpu backend is not available (${probe.reason}); use --backend wasm.`);
+    const missing = await registerWebGpu(deps.importer);
+    if (missing) throw new UserError(`The webgpu backend is not available (${missing}); use --backend wasm.`);
+    if (!(await deps.activate('webgpu'))) throw new UserError('The webgpu backend failed to initialise on this adapter; use --backend wasm.');
+    return { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', tfjsVersion, device: probe.device };
+  }
+  if (requested === 'tensorflow' || requested === 'auto') {
+    const native = await loadNative(deps.importer);
+    if (native.pkg && (await deps.activate('tensorflow'))) {
+      const device = nativeDevice(native.pkg);
+      if (!device.gpu && native.pkg.endsWith('-gpu')) logger.warn(device.note ?? 'no GPU in use');
+      return { name: 'tensorflow', package: native.pkg, tfjsVersion, device };
+    }
+    if (requested === 'tensorflow') {
+      const why = native.pkg ? `${native.pkg} loaded but its backend did not initialise` : native.reasons.join('; ');
+      throw new UserError(`The tensorflow backend is not available (${why}); use --backend wasm or cpu.`);
+    }
+  }
+  if (requested === 'wasm' || requested === 'auto') {
+    if (await deps.activate('wasm')) return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfjsVersion, device: CPU_DEVICE };
+    if (requested === 'wasm') throw new UserError('The wasm backend failed to initialise; use --backend cpu.');
+    logger.warn('the wasm backend failed to initialise; falling back to the slow cpu backend.');
+  }
+  if (!(await deps.activate('cpu'))) throw new UserError('The cpu backend failed to initialise.');
+  return { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tfjsVersion, device: CPU_DEVICE };
+}
+
+export function versionOf(pkg: string): string {
   try {
     return (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version;
   } catch {
-    return 'unknown';
+    return 'not installed';
   }
 }
 
 /** bn-repro's own version, from the package.json two folders above dist/src. */
-function ownVersion(): string {
+export function ownVersion(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
-}
-
-/** Initialises the requested backend; an explicit choice that cannot run is a user error. */
-export async function initBackend(requested: BackendName, logger: Logger): Promise<BackendInfo> {
-  const tfjsVersion = tf.version.tfjs;
-  // PROD silences tfjs's console banners and skips its debug-only checks on every op.
-  tf.env().set('PROD', true);
-  if (requested === 'tensorflow' || requested === 'auto') {
-    const native = await loadNative();
-    if (native.pkg && (await activate('tensorflow'))) return { name: 'tensorflow', package: native.pkg, tfjsVersion };
-    if (requested === 'tensorflow') {
-      throw new UserError(`The tensorflow backend is not available (${native.reasons.join('; ')}); use --backend wasm or cpu.`);
-    }
-  }
-  if (requested === 'wasm' || requested === 'auto') {
-    if (await activate('wasm')) return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfjsVersion };
-    if (requested === 'wasm') throw new UserError('The wasm backend failed to initialise; use --backend cpu.');
-    logger.warn('the wasm backend failed to initialise; falling back to the slow cpu backend.');
-  }
-  if (!(await activate('cpu'))) throw new UserError('The cpu backend failed to initialise.');
-  return { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tfjsVersion };
 }
 
 /** Versions written beside every result. */

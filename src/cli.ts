@@ -4,7 +4,8 @@
  * printed with its stack only under --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { ownVersion } from './backend.js';
+import { doctorCommand } from './commands/doctor.js';
 import { mergeCommand } from './commands/merge.js';
 import { mnistCommand } from './commands/mnist.js';
 import { plotCommand } from './commands/plot.js';
@@ -13,9 +14,6 @@ import { sweepCommand } from './commands/sweep.js';
 import { EXIT, UserError } from './errors.js';
 import { consoleLogger } from './logger.js';
 
-function ownVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -28,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
   const deps = { makeLogger: (quiet: boolean) => consoleLogger({ quiet }), setExit: (c: number) => (exitCode = c) };
-  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand]) program.addCommand(make(deps).exitOverride());
+  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand, doctorCommand]) program.addCommand(make(deps).exitOverride());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -51,7 +51,7 @@ export const RULES: Record<string, Rule> = {
     const bad = v.map(variant).find((p) => p !== undefined);
     return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier } entries (an entry ${bad})`;
   },
-  backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
+  backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
   jobs: nonNegativeInt,
   'model.hiddenUnits': listOf(positiveInt, 'positive integers'),
   'model.initStd': positiveNumber,

@@ -20,7 +20,7 @@ export interface Variant {
   bn: boolean;
   lrMultiplier: number;
 }
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type DataSource = 'auto' | 'full' | 'embedded';
 
 export interface Config {

@@ -62,7 +62,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['non-numeric learning rate', ['--lr', 'fast'], 2, /--lr: config key "train.learningRate" must be a positive number \(got "fast"\)/],
   ['negative learning rate', ['--lr', '-0.1'], 2, /"train.learningRate" must be a positive number \(got -0.1\)/],
   ['--bn maybe', ['--bn', 'maybe'], 2, /--bn: config key "bn" must be one of "on", "off", "both" \(got "maybe"\)/],
-  ['unknown backend', ['--backend', 'tpu'], 2, /"backend" must be one of "auto", "tensorflow", "wasm", "cpu"/],
+  ['unknown backend', ['--backend', 'tpu'], 2, /"backend" must be one of "auto", "tensorflow", "webgpu", "wasm", "cpu"/],
   ['unknown config key', ['--config', json('unknown.json', { train: { stepz: 1 } })], 2, /unknown config key "train.stepz"/],
   ['wrong type in config', ['--config', json('type.json', { eval: { every: '500' } })], 2, /config key "eval.every" must be a positive integer \(got "500"\)/],
   ['config file missing', ['--config', join(work, 'nope.json')], 2, /Config file .*nope.json cannot be read/],

@@ -1,0 +1,50 @@
+/**
+ * Experimental WebGPU backend in Node: @tensorflow/tfjs-backend-webgpu over the `webgpu` npm
+ * package (Google's Dawn, shipped as a binary inside the package; it drives Vulkan on Linux).
+ * Both are optional dependencies; without an adapter this fails with one sentence.
+ */
+import type { DeviceInfo, Importer } from './native.js';
+import { importPackage } from './native.js';
+
+interface Adapter {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+}
+interface WebGpuModule {
+  create: (flags: string[]) => { requestAdapter: () => Promise<Adapter | null> };
+  globals: Record<string, unknown>;
+}
+
+/** Finds a WebGPU adapter and installs navigator.gpu; else the reason there is none. */
+export async function probeWebGpu(importer: Importer = importPackage): Promise<{ ok: true; device: DeviceInfo } | { ok: false; reason: string }> {
+  let mod: WebGpuModule;
+  try {
+    mod = (await importer('webgpu')) as WebGpuModule;
+  } catch {
+    return { ok: false, reason: 'the optional package "webgpu" is not installed' };
+  }
+  let gpu: ReturnType<WebGpuModule['create']>;
+  try {
+    Object.assign(globalThis, mod.globals);
+    gpu = mod.create([]);
+  } catch (err) {
+    return { ok: false, reason: `Dawn failed to start (${(err as Error).message.split('\n')[0]})` };
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return { ok: false, reason: 'no WebGPU adapter: Dawn found no Vulkan driver and GPU' };
+  // tfjs-backend-webgpu looks for navigator.gpu.
+  const nav = ((globalThis as { navigator?: object }).navigator ?? {}) as Record<string, unknown>;
+  Object.defineProperty(globalThis, 'navigator', { value: { ...nav, gpu }, configurable: true, writable: true });
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return { ok: true, device: { gpu: true, name } };
+}
+
+/** Registers the tfjs WebGPU backend (after probeWebGpu succeeded). */
+export async function registerWebGpu(importer: Importer = importPackage): Promise<string | undefined> {
+  try {
+    await importer('@tensorflow/tfjs-backend-webgpu');
+    return undefined;
+  } catch {
+    return 'the optional package "@tensorflow/tfjs-backend-webgpu" is not installed';
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `bn-repro doctor`: which backends can run here and why not, which one `auto` picks, and where
+ * the MNIST files are and whether their checksums hold. Probes for real; assumes nothing.
+ */
+import { realDeps, versionOf, type BackendDeps } from './backend.js';
+import { loadNative, nativeDevice } from './backends/native.js';
+import { probeWebGpu, registerWebGpu } from './backends/webgpu.js';
+import { DEFAULTS, type ResolvedConfig } from './config.js';
+import { candidateDirs } from './data/load.js';
+import { MNIST_FILES, MNIST_KEYS, findFile, readMnistFile } from './data/mnist-files.js';
+import { UserError } from './errors.js';
+
+export interface BackendCheck {
+  name: string;
+  available: boolean;
+  detail: string;
+}
+
+export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ checks: BackendCheck[]; autoPick: string }> {
+  const checks: BackendCheck[] = [];
+  const native = await loadNative(deps.importer);
+  if (native.pkg && (await deps.activate('tensorflow'))) {
+    const d = nativeDevice(native.pkg);
+    checks.push({ name: 'tensorflow', available: true, detail: `${native.pkg} ${versionOf(native.pkg)}; ${d.gpu ? `GPU: ${d.name ?? 'yes'}` : (d.note ?? 'CPU only')}` });
+  } else {
+    const why = native.pkg ? `${native.pkg} loaded but did not initialise` : `${native.reasons.join('; ')} (tfjs-node-gpu's install downloads libtensorflow and needs internet access)`;
+    checks.push({ name: 'tensorflow', available: false, detail: why });
+  }
+  const webgpu = await probeWebGpu(deps.importer);
+  if (webgpu.ok) {
+    const missing = await registerWebGpu(deps.importer);
+    checks.push({ name: 'webgpu', available: !missing, detail: missing ?? `experimental; adapter: ${webgpu.device.name}` });
+  } else {
+    checks.push({ name: 'webgpu', available: false, detail: webgpu.reason });
+  }
+  const wasm = await deps.activate('wasm');
+  checks.push({ name: 'wasm', available: wasm, detail: wasm ? `@tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')} (XNNPACK, SIMD)` : 'failed to initialise' });
+  const cpu = await deps.activate('cpu');
+  checks.push({ name: 'cpu', available: cpu, detail: cpu ? 'plain JavaScript: the slow fallback' : 'failed to initialise' });
+  const autoPick = ['tensorflow', 'wasm', 'cpu'].find((n) => checks.find((c) => c.name === n)?.available) ?? 'none';
+  return { checks, autoPick };
+}
+
+/** One line per folder that would be searched, and each file's checksum where all four are there. */
+export function checkData(dataDir: string, env: NodeJS.ProcessEnv): string[] {
+  const config = { ...structuredClone(DEFAULTS), data: { ...DEFAULTS.data, dir: dataDir } } as ResolvedConfig;
+  const lines: string[] = [];
+  for (const dir of candidateDirs(config, env)) {
+    const present = MNIST_KEYS.filter((k) => findFile(dir, MNIST_FILES[k].name));
+    if (present.length < MNIST_KEYS.length) {
+      lines.push(`  ${dir}: ${present.length === 0 ? 'no MNIST files' : `only ${present.length} of 4 files`}`);
+      continue;
+    }
+    const bad = MNIST_KEYS.flatMap((k) => {
+      try {
+        readMnistFile(dir, k, true);
+        return [];
+      } catch (err) {
+        return [err instanceof UserError ? err.message : String(err)];
+      }
+    });
+    lines.push(`  ${dir}: all 4 files, ${bad.length === 0 ? 'sha256 checks pass (used first)' : `BAD: ${bad.join(' ')}`}`);
+    if (bad.length === 0) break;
+  }
+  return lines;
+}
+
+export async function doctorReport(dataDir: string, env: NodeJS.ProcessEnv, deps?: BackendDeps): Promise<string> {
+  const { checks, autoPick } = await checkBackends(deps);
+  const lines = ['backends:'];
+  for (const c of checks) lines.push(`  ${c.name.padEnd(11)} ${(c.available ? 'available' : 'not available').padEnd(14)} ${c.detail}`);
+  lines.push(`--backend auto would use: ${autoPick}`, `CUDA_VISIBLE_DEVICES: ${env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`, 'MNIST data (searched in this order):');
+  const data = checkData(dataDir, env);
+  lines.push(...data);
+  if (!data.some((l) => l.includes('checks pass'))) lines.push('  none usable: bn-repro mnist will download it into data/mnist, or fall back to the embedded digits');
+  return `${lines.join('\n')}\n`;
+}

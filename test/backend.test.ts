@@ -1,0 +1,115 @@
+/**
+ * Backend selection and its fallbacks, with the module loader and backend activation faked, and
+ * `bn-repro doctor` telling the truth about this machine.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { initBackend, type BackendDeps } from '../src/backend.js';
+import { doctorReport } from '../src/doctor.js';
+import { UserError } from '../src/errors.js';
+import { memoryLogger } from '../src/logger.js';
+import { useTestBackend } from './helpers.js';
+
+// nativeDevice() asks the active backend; a real one must exist behind the faked activation.
+before(useTestBackend);
+
+const notFound = (pkg: string) => Object.assign(new Error(`Cannot find package '${pkg}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+
+/** A world where `installed` packages import (or throw `broken`'s error) and `working` backends start. */
+function world(opts: { installed?: Record<string, unknown>; broken?: Record<string, string>; working: string[] }): BackendDeps & { tried: string[] } {
+  const tried: string[] = [];
+  return {
+    tried,
+    importer: async (pkg) => {
+      if (opts.broken?.[pkg]) throw new Error(opts.broken[pkg]);
+      if (opts.installed && pkg in opts.installed) return opts.installed[pkg];
+      throw notFound(pkg);
+    },
+    activate: async (name) => {
+      tried.push(name);
+      return opts.working.includes(name);
+    },
+  };
+}
+
+test('auto: native binding missing -> wasm', async () => {
+  const w = world({ working: ['wasm', 'cpu'] });
+  const info = await initBackend('auto', memoryLogger(), w);
+  assert.equal(info.name, 'wasm');
+  assert.equal(info.device.gpu, false);
+  assert.deepEqual(w.tried, ['wasm']);
+});
+
+test('auto: wasm failing -> cpu, with a warning', async () => {
+  const logger = memoryLogger();
+  const info = await initBackend('auto', logger, world({ working: ['cpu'] }));
+  assert.equal(info.name, 'cpu');
+  assert.match(logger.lines.join('\n'), /warning: the wasm backend failed to initialise; falling back to the slow cpu backend/);
+});
+
+test('auto: a loading tfjs-node-gpu wins, and a GPU package without a GPU says so', async () => {
+  const logger = memoryLogger();
+  const info = await initBackend('auto', logger, world({ installed: { '@tensorflow/tfjs-node-gpu': {} }, working: ['tensorflow', 'wasm', 'cpu'] }));
+  assert.equal(info.name, 'tensorflow');
+  assert.equal(info.package, '@tensorflow/tfjs-node-gpu');
+  assert.equal(info.device.gpu, false, 'asked of the backend, not assumed');
+  assert.match(logger.lines.join('\n'), /found no usable GPU \(CUDA 11.2 and cuDNN 8.1 libraries needed\): TensorFlow runs on the CPU/);
+});
+
+test('--backend tensorflow: one sentence with the reason for each package', async () => {
+  await assert.rejects(initBackend('tensorflow', memoryLogger(), world({ working: ['wasm'] })), (e: Error) =>
+    e instanceof UserError && e.message === 'The tensorflow backend is not available (@tensorflow/tfjs-node-gpu is not installed; @tensorflow/tfjs-node is not installed); use --backend wasm or cpu.');
+  await assert.rejects(
+    initBackend('tensorflow', memoryLogger(), world({ broken: { '@tensorflow/tfjs-node-gpu': 'libcudart.so.11.0: cannot open shared object file' }, working: [] })),
+    /@tensorflow\/tfjs-node-gpu is installed but failed to load \(libcudart.so.11.0: cannot open shared object file\)/,
+  );
+  const w = world({ installed: { '@tensorflow/tfjs-node': {} }, working: ['tensorflow'] });
+  assert.equal((await initBackend('tensorflow', memoryLogger(), w)).package, '@tensorflow/tfjs-node');
+});
+
+test('--backend webgpu: missing package, missing adapter, and an adapter found', async () => {
+  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ working: [] })), /The webgpu backend is not available \(the optional package "webgpu" is not installed\)/);
+  const noAdapter = { create: () => ({ requestAdapter: async () => null }), globals: {} };
+  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: noAdapter }, working: [] })), /no WebGPU adapter: Dawn found no Vulkan driver and GPU/);
+  const adapter = { create: () => ({ requestAdapter: async () => ({ info: { vendor: 'nvidia', device: 'H100' } }) }), globals: {} };
+  const info = await initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: adapter, '@tensorflow/tfjs-backend-webgpu': {} }, working: ['webgpu'] }));
+  assert.deepEqual([info.name, info.device.gpu, info.device.name], ['webgpu', true, 'nvidia H100']);
+});
+
+test('doctor lists every backend with a reason and the pick of auto', async () => {
+  const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'] }));
+  assert.match(report, /^ {2}tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed/m);
+  assert.match(report, /^ {2}webgpu +not available +the optional package "webgpu" is not installed$/m);
+  assert.match(report, /^ {2}wasm +available +/m);
+  assert.match(report, /^ {2}cpu +available +plain JavaScript/m);
+  assert.match(report, /^--backend auto would use: wasm$/m);
+  assert.match(report, /\/nonexistent\/mnist: no MNIST files/);
+});
+
+test('bn-repro doctor tells the truth about this machine', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const shared = join(root, '..', 'shared', 'data', 'mnist');
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'bn-repro'), 'doctor'], { cwd: root, encoding: 'utf8', env: { ...process.env, BN_REPRO_DATA: shared } });
+  assert.equal(r.status, 0, r.stderr);
+  const installed = (pkg: string) => {
+    try {
+      createRequire(import.meta.url).resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!installed('@tensorflow/tfjs-node-gpu') && !installed('@tensorflow/tfjs-node')) {
+    assert.match(r.stdout, /tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed/);
+    assert.match(r.stdout, /--backend auto would use: wasm/);
+  }
+  assert.match(r.stdout, /wasm +available/);
+  assert.match(r.stdout, /cpu +available/);
+  assert.match(r.stdout, /webgpu +(available +experimental|not available +\S)/);
+  if (existsSync(shared)) assert.match(r.stdout, /shared\/data\/mnist: all 4 files, sha256 checks pass/);
+});
