@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --full] [-- --backends wasm,cpu]`: speed of the training step per backend
- * and arm, against the straightforward tfjs loop (ratio naive/ours, since absolute times drift on
- * a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
+ * `npm run bench [-- --full] [-- --backends wasm,cpu]`: speed of the training step per arm on
+ * every backend that loads here (tensorflow, webgpu, wasm, cpu), against the straightforward tfjs
+ * loop (ratio naive/ours, since absolute times drift on a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
  * and with --full the measured wall time of the whole paper protocol. Prints a table and writes
  * results/bench-<UTC timestamp>.json.
  */
@@ -18,7 +18,7 @@ import { consoleLogger, silentLogger } from '../src/logger.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run-folder.js';
 import { evaluationMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
-const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,wasm,cpu' } } });
+const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' } } });
 const logger = consoleLogger({ quiet: false });
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
@@ -30,6 +30,7 @@ logger.info(`data: ${data.source} (${data.train.count} train, ${data.test.count}
 /** Steps timed per backend: the slow paths get fewer. */
 const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
   tensorflow: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 10, chunks: 10, stepsPerChunk: 10 } },
+  webgpu: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 10, chunks: 10, stepsPerChunk: 10 } },
   wasm: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 3, chunks: 5, stepsPerChunk: 5 } },
   cpu: { ours: { warmup: 5, chunks: 5, stepsPerChunk: 10 }, naive: { warmup: 2, chunks: 3, stepsPerChunk: 5 } },
 };
