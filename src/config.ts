@@ -207,19 +207,3 @@ export function migrateSavedConfig(saved: Record<string, unknown>): Record<strin
   const { seed, ...rest } = saved;
   return seed === undefined || 'seeds' in saved ? saved : { ...rest, seeds: [seed] };
 }
-
-/** The arms a BN mode selects, baseline first. */
-export function armsOf(mode: BnMode): Arm[] {
-  return mode === 'both' ? ['baseline', 'bn'] : mode === 'on' ? ['bn'] : ['baseline'];
-}
-
-/** The networks an experiment trains: its sweep, else the arms of `bn` at the base learning rate. */
-export function variantsOf(config: ResolvedConfig): Variant[] {
-  if (config.sweep.length > 0) return config.sweep;
-  return armsOf(config.bn).map((name) => ({ name, bn: name === 'bn', lrMultiplier: 1 }));
-}
-
-/** Every (variant, seed) run of an experiment, in a fixed order: variants, then seeds. */
-export function runsOf(config: ResolvedConfig): { variant: Variant; seed: number }[] {
-  return variantsOf(config).flatMap((variant) => config.seeds.map((seed) => ({ variant, seed })));
-}

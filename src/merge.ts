@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { parseCsv, readRunData, type RunData } from './analysis/run-data.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
-import { runsOf } from './config.js';
+import { runsOf } from './runs.js';
 import { UserError } from './errors.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
 import type { RunSummary } from './records.js';

@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpoints } from './checkpoint.js';
-import { DEFAULTS, applyOverrides, migrateSavedConfig, runsOf, type ResolvedConfig } from './config.js';
+import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from './config.js';
+import { runsOf } from './runs.js';
 import { UserError } from './errors.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { band, meanAndStd, stability, stepsToReach, valueAt } from '../src/analysis/stats.js';
 import { parseShard, shardOf } from '../src/shard.js';
-import { DEFAULTS, runsOf, type ResolvedConfig } from '../src/config.js';
+import { DEFAULTS, type ResolvedConfig } from '../src/config.js';
+import { runsOf } from '../src/runs.js';
 import { assertClose } from './helpers.js';
 
 test('band: mean, sample std, min and max over seeds at each step', () => {
