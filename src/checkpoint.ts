@@ -31,8 +31,19 @@ export interface RunCheckpoint {
   params: string[];
   moving?: { mean: string[]; variance: string[] };
   sampler: SamplerState;
-  /** Set once the run is over (finished, diverged); the fields above are then not needed. */
-  summary?: RunSummary;
+}
+
+/** What is kept of a run that has ended (finished or diverged): its summary, no weights. */
+export interface EndedRun {
+  arm: Arm;
+  seed: number;
+  summary: RunSummary;
+}
+
+export type SavedRun = RunCheckpoint | EndedRun;
+
+export function isEnded(saved: SavedRun): saved is EndedRun {
+  return 'summary' in saved && !saved.summary.interrupted;
 }
 
 const encode = (t: tf.Tensor): string => {
@@ -68,19 +79,19 @@ export function checkpointPath(runDir: string, arm: Arm, seed: number): string {
   return join(runDir, CHECKPOINT_DIR, `${arm}-seed${seed}.json`);
 }
 
-export function writeCheckpoint(runDir: string, ckpt: RunCheckpoint): void {
+export function writeCheckpoint(runDir: string, ckpt: SavedRun): void {
   mkdirSync(join(runDir, CHECKPOINT_DIR), { recursive: true });
   writeJsonAtomic(checkpointPath(runDir, ckpt.arm, ckpt.seed), ckpt);
 }
 
 /** Every checkpoint of a run folder, keyed "arm/seed"; a damaged file is an error naming it. */
-export function readCheckpoints(runDir: string): Map<string, RunCheckpoint> {
+export function readCheckpoints(runDir: string): Map<string, SavedRun> {
   const dir = join(runDir, CHECKPOINT_DIR);
-  const out = new Map<string, RunCheckpoint>();
+  const out = new Map<string, SavedRun>();
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     try {
-      const ckpt = JSON.parse(readFileSync(join(dir, name), 'utf8')) as RunCheckpoint;
+      const ckpt = JSON.parse(readFileSync(join(dir, name), 'utf8')) as SavedRun;
       out.set(`${ckpt.arm}/${ckpt.seed}`, ckpt);
     } catch {
       throw new UserError(`The checkpoint ${join(dir, name)} is damaged; delete it to restart that run from step 0.`);

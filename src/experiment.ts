@@ -54,7 +54,7 @@ function checkpointRecorder(dir: string): Recorder {
     evaluation: () => {},
     checkpoint: (state) => writeCheckpoint(dir, state),
     runFinished: (summary) => {
-      if (!summary.interrupted) writeCheckpoint(dir, { arm: summary.arm, seed: summary.seed, summary } as never);
+      if (!summary.interrupted) writeCheckpoint(dir, { arm: summary.arm, seed: summary.seed, summary });
     },
     close: async () => {},
   };

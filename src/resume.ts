@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpoints } from './checkpoint.js';
+import { isEnded, readCheckpoints } from './checkpoint.js';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from './config.js';
 import { runsOf } from './runs.js';
 import { UserError } from './errors.js';
@@ -44,10 +44,10 @@ export function planResume(runDir: string): ResumePlan {
     const key = `${variant.name}/${seed}`;
     if (!planned.has(key)) continue;
     const ckpt = checkpoints.get(key);
-    if (ckpt?.summary && !ckpt.summary.interrupted) {
+    if (ckpt && isEnded(ckpt)) {
       plan.finished.push(ckpt.summary);
       plan.keepUpTo.set(key, Infinity);
-    } else if (ckpt?.params) {
+    } else if (ckpt && 'params' in ckpt) {
       plan.specs.push({ variant, seed, resume: ckpt });
       plan.keepUpTo.set(key, ckpt.step);
     } else {
