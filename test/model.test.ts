@@ -39,6 +39,19 @@ test('BN forward matches hand-computed Algorithm 1 values', () => {
   disposeNet(net);
 });
 
+test('the transposed first-layer product (the SGD step\'s path) equals the plain one', () => {
+  for (const bn of [false, true]) {
+    const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(4, 'init'));
+    tf.tidy(() => {
+      const x = tf.randomNormal([8, 6], 0, 1, 'float32', 9) as tf.Tensor2D;
+      const plain = valuesOf(forwardTrain(net, x).logits);
+      const viaT = valuesOf(forwardTrain(net, x, { inputT: tf.transpose(x) }).logits);
+      plain.forEach((v, i) => assertClose(viaT[i], v, 1e-5, `${bn ? 'BN' : 'baseline'} logit ${i}`));
+    });
+    disposeNet(net);
+  }
+});
+
 function lossOf(net: Net, x: tf.Tensor2D, y: tf.Tensor2D): number {
   return tf.tidy(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss.dataSync()[0]);
 }

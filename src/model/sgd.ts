@@ -55,7 +55,7 @@ function updateMoving(moving: MovingStats, fwd: TrainForward, m: number): void {
 /** Runs one SGD step; adds the mini-batch loss to `lossSum`. */
 export function sgdStep(net: Net, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats): void {
   tf.tidy(() => {
-    const fwd = forwardTrain(net, batch.x);
+    const fwd = forwardTrain(net, batch.x, { inputT: batch.xT });
     const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
     applySteps(net, backward(net, fwd, dLogits, batch.xT));
     lossSum.assign(tf.add(lossSum, loss));
