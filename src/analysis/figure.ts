@@ -48,9 +48,10 @@ export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
     ...PANEL,
     data: { values: accuracyRows(data) },
     layer: [
-      // Band: min to max over seeds (empty for one seed); line: the mean over seeds.
+      // Line: the mean over seeds; band: min to max over seeds (empty for one seed). The line comes
+      // first so that the legend draws line symbols rather than faint band swatches.
+      { mark: { type: 'line', clip: true }, encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color: { field: 'arm', type: 'nominal', title: 'network', legend: { symbolType: 'stroke' } } } },
       { mark: { type: 'area', opacity: 0.25, clip: true }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: { field: 'arm', type: 'nominal' } } },
-      { mark: { type: 'line', clip: true }, encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color: { field: 'arm', type: 'nominal', title: 'network', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } } } },
     ],
   };
   const traces = ['baseline', 'bn'].filter((a) => data.arms.includes(a)).map((arm, i) => ({
@@ -66,7 +67,7 @@ export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
   }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    config: { font: FONT, title: { fontSize: 14 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12 } },
+    config: { font: FONT, title: { fontSize: 14 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 } },
     hconcat: [accuracy, ...traces],
     resolve: { scale: { color: 'independent', y: 'independent' } },
   } as vl.TopLevelSpec;
