@@ -4,14 +4,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend.js';
-import { DEFAULTS, applyOverrides, type ResolvedConfig } from '../src/config.js';
+import { DEFAULTS, applyOverrides, type BackendName, type ResolvedConfig } from '../src/config.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
 import { silentLogger } from '../src/logger.js';
 import { Rng } from '../src/random.js';
 
-/** Tests run on wasm unless BN_REPRO_TEST_BACKEND names another backend. */
+/**
+ * Tests run on wasm unless BN_REPRO_TEST_BACKEND names another backend (cpu, tensorflow, webgpu):
+ * the same gradient checks and equivalence tests then run on it.
+ */
 export async function useTestBackend(): Promise<void> {
-  const name = (process.env.BN_REPRO_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
+  const name = (process.env.BN_REPRO_TEST_BACKEND ?? 'wasm') as BackendName;
   await initBackend(name, silentLogger);
 }
 
