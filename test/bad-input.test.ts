@@ -84,7 +84,7 @@ const cases: [string, string[], number, RegExp][] = [
 test('the table has at least 15 cases', () => assert.ok(cases.length >= 15));
 
 for (const [what, args, code, message] of cases) {
-  test(`bad input: ${what}`, () => {
+  test(`bad input: ${what}`, (t) => {
     const out = join(work, `out-${what.replace(/\W+/g, '-')}`);
     const fullArgs = args.includes('--out') || args.includes('--resume') ? args : [...args, '--out', out];
     const r = spawnSync(process.execPath, [bin, 'mnist', ...fullArgs], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
@@ -92,6 +92,7 @@ for (const [what, args, code, message] of cases) {
     const errorLines = r.stderr.split('\n').filter((l) => /^error:/.test(l));
     assert.equal(errorLines.length, 1, `one error sentence, got: ${r.stderr}`);
     assert.match(errorLines[0], message);
+    t.diagnostic(`exit ${r.status}: ${errorLines[0]}`);
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
     assert.equal(existsSync(out), false, 'no run folder created');
     assert.deepEqual(snapshot(), before, 'the existing run folder is untouched');
