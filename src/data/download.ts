@@ -67,7 +67,9 @@ async function downloadOne(dir: string, key: MnistFileKey, opts: DownloadOptions
           failures.push(`${mirror}: ${reason}`);
           break; // the same mirror would serve the same bytes again
         }
-        if (attempt === opts.retries) {
+        // A host name that does not resolve will not resolve on a retry either (offline machines).
+        const permanent = (err as { cause?: { code?: string } }).cause?.code === 'ENOTFOUND';
+        if (attempt === opts.retries || permanent) {
           failures.push(`${mirror}: ${reason}`);
           break;
         }
