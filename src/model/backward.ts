@@ -54,7 +54,9 @@ export function backward(net: Net, fwd: TrainForward, dLogits: tf.Tensor2D, inpu
       dz = dPre;
       hidden[i] = { w: tf.matMul(i === 0 && inputT ? inputT : tf.transpose(cache.input), dz), b: tf.sum(dPre, 0) as tf.Tensor1D };
     }
-    if (i > 0) dAct = tf.matMul(dz, tf.transpose(layer.w));
+    // dz W^T, computed as (W dz^T)^T: W changes every step and wasm's XNNPACK repacks the
+    // right-hand matrix of each new tensor, so the small dz^T is the cheaper one to pack (77 vs 100 us).
+    if (i > 0) dAct = tf.transpose(tf.matMul(layer.w, tf.transpose(dz))) as tf.Tensor2D;
   }
   return { hidden, out };
 }
