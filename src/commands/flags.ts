@@ -33,9 +33,14 @@ function defaultOf(path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DEFAULTS);
 }
 
-export function addConfigFlags(cmd: Command): Command {
-  cmd.option('--config <file>', 'JSON file of config overrides (e.g. configs/paper.json)');
-  for (const [, flag, path, , help] of FLAG_KEYS) cmd.addOption(new Option(flag, `${help} (default: ${JSON.stringify(defaultOf(path))})`));
+/** Adds the config flags; `configFile: false` for verbs that take the config file as an argument. */
+export function addConfigFlags(cmd: Command, opts: { configFile: boolean } = { configFile: true }): Command {
+  if (opts.configFile) cmd.option('--config <file>', 'JSON file of config overrides (e.g. configs/paper.json)');
+  for (const [, flag, path, how, help] of FLAG_KEYS) {
+    const value = defaultOf(path);
+    const shown = how === 'seed' ? (value as number[])[0] : value;
+    cmd.addOption(new Option(flag, `${help} (default: ${JSON.stringify(shown)})`));
+  }
   return cmd;
 }
 

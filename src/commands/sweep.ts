@@ -18,13 +18,12 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
   const cmd = new Command('sweep')
     .description('Run a sweep of network variants (e.g. learning-rate multiples) over seeds; --shard splits it over machines.')
     .argument('<config>', 'sweep config file, e.g. configs/lr-sweep.json');
-  addConfigFlags(cmd);
+  addConfigFlags(cmd, { configFile: false });
   cmd.option('--shard <i/n>', 'run only the i-th of n deterministic shares of the runs (1-based)');
   cmd.option('--out <dir>', 'run folder (default: results/<config name>-<UTC timestamp>[-shard-i-of-n])');
   cmd.option('--quiet', 'print warnings and errors only');
   cmd.action(async (configPath: string, opts: Record<string, unknown>) => {
     const logger = makeLogger(Boolean(opts.quiet));
-    if (opts.config !== undefined) throw new UsageError('sweep takes its config as an argument; drop --config.');
     const config = configFromFlags({ ...opts, config: configPath });
     if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
     const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
