@@ -3,7 +3,6 @@
  * `bn-repro mnist`. Check the output folder, initialise the backend, load the data, train every
  * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
@@ -11,13 +10,12 @@ import { writeCheckpoint } from './checkpoint.js';
 import { type ResolvedConfig } from './config.js';
 import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
-import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { runAll, type RunSpec } from './parallel.js';
 import { csvRecorder, downloadProgress, progressRecorder } from './recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './records.js';
 import { planResume, trimCsvs } from './resume.js';
-import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
+import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
 import { shardOf, type Shard } from './shard.js';
 
 export interface ExperimentOptions {
@@ -98,10 +96,7 @@ async function execute(
 
 export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
   const { logger } = opts;
-  // Refuse a used folder before any slow work, so a typo costs nothing.
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) {
-    throw new UserError(`${outDir} already holds files; choose another --out so no results are overwritten.`);
-  }
+  refuseUsedDir(outDir); // before any slow work, so a typo costs nothing
   const backend = await initBackend(config.backend, logger);
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });

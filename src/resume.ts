@@ -7,13 +7,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnded, readCheckpoints } from './checkpoint.js';
-import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from './config.js';
+import type { ResolvedConfig } from './config.js';
 import { runsOf } from './runs.js';
-import { UserError } from './errors.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
-import { RUN_JSON } from './run-folder.js';
+import { readRunJson } from './run-folder.js';
 
 export interface ResumePlan {
   runJson: Record<string, unknown> & { config: ResolvedConfig; seeds: number[] };
@@ -24,18 +23,7 @@ export interface ResumePlan {
 }
 
 export function planResume(runDir: string): ResumePlan {
-  const path = join(runDir, RUN_JSON);
-  let runJson: ResumePlan['runJson'];
-  try {
-    runJson = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new UserError(`${runDir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
-  }
-  if (typeof runJson?.config !== 'object' || !Array.isArray(runJson.seeds)) {
-    throw new UserError(`${path} does not describe a bn-repro run (no config or seeds).`);
-  }
-  // The saved config is validated like any config file.
-  const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config as unknown as Record<string, unknown>), path);
+  const { runJson, config } = readRunJson(runDir) as { runJson: ResumePlan['runJson']; config: ResolvedConfig };
   const checkpoints = readCheckpoints(runDir);
   const plan: ResumePlan = { runJson: { ...runJson, config }, specs: [], finished: [], keepUpTo: new Map() };
   // Only the runs this folder was planned to hold (a shard holds a share of the experiment's).

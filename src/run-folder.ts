@@ -2,7 +2,8 @@
  * The run folder: default name, the refusal to write where results already are, and run.json
  * (resolved config, seeds, backend, versions, times, speed, final numbers), written atomically.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from './config.js';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -14,18 +15,39 @@ export function defaultRunDir(name: string, date: Date): string {
   return join('results', `${name}-${stamp}`);
 }
 
+/** A folder that already holds anything is refused, never reused (checked before slow work too). */
+export function refuseUsedDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    throw new UserError(`${dir} exists and is not a folder that can be read.`);
+  }
+  if (entries.length > 0) throw new UserError(`${dir} already holds files; choose another --out so no results are overwritten.`);
+}
+
+/** Reads a run folder's run.json and its config, validated like any config file. */
+export function readRunJson(dir: string): { runJson: Record<string, unknown>; config: ResolvedConfig } {
+  const path = join(dir, RUN_JSON);
+  let runJson: Record<string, unknown>;
+  try {
+    runJson = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UserError(`${dir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
+  }
+  if (typeof runJson?.config !== 'object' || runJson.config === null || !Array.isArray(runJson.seeds)) {
+    throw new UserError(`${path} does not describe a bn-repro run (no config or seeds).`);
+  }
+  const saved = migrateSavedConfig(runJson.config as Record<string, unknown>);
+  return { runJson, config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, saved, path) };
+}
+
 /** Creates `dir` for a new run; a folder that already holds anything is refused, never reused. */
 export function prepareRunDir(dir: string): string {
   const abs = resolve(dir);
-  if (existsSync(abs)) {
-    let entries: string[];
-    try {
-      entries = readdirSync(abs);
-    } catch {
-      throw new UserError(`${dir} exists and is not a folder that can be read.`);
-    }
-    if (entries.length > 0) throw new UserError(`${dir} already holds files; choose another --out so no results are overwritten.`);
-  } else {
+  refuseUsedDir(abs);
+  if (!existsSync(abs)) {
     try {
       mkdirSync(abs, { recursive: true });
     } catch (err) {

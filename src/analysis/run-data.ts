@@ -4,11 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { RunSummary } from '../records.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from '../recorders.js';
-import { RUN_JSON } from '../run-folder.js';
+import { readRunJson } from '../run-folder.js';
 
 export interface AccuracyRow {
   arm: string;
@@ -61,13 +61,7 @@ function readCsvFile(dir: string, name: string): { header: string[]; rows: strin
 }
 
 export function readRunData(dir: string): RunData {
-  let runJson: RunData['runJson'];
-  try {
-    runJson = JSON.parse(readFileSync(join(dir, RUN_JSON), 'utf8'));
-  } catch {
-    throw new UserError(`${dir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
-  }
-  const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig((runJson.config ?? {}) as Record<string, unknown>), join(dir, RUN_JSON));
+  const { runJson, config } = readRunJson(dir) as { runJson: RunData['runJson']; config: ResolvedConfig };
   const acc = readCsvFile(dir, ACCURACY_CSV);
   const col = (header: string[], name: string) => header.indexOf(name);
   const [a, s, st, tl, tel, ta] = ['arm', 'seed', 'step', 'train_loss', 'test_loss', 'test_accuracy'].map((c) => col(acc.header, c));
