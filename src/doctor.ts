@@ -5,9 +5,8 @@
 import { realDeps, versionOf, type BackendDeps } from './backend.js';
 import { loadNative, nativeDevice } from './backends/native.js';
 import { probeWebGpu, registerWebGpu } from './backends/webgpu.js';
-import { DEFAULTS, type ResolvedConfig } from './config.js';
-import { candidateDirs } from './data/load.js';
-import { MNIST_FILES, MNIST_KEYS, findFile, readMnistFile } from './data/mnist-files.js';
+import { MNIST_KEYS, hasAllFiles, readMnistFile } from './data/mnist-files.js';
+import { defaultDataDirs, fullSources, whyUnusable, type DataDirs } from './data/sources.js';
 import { UserError } from './errors.js';
 
 export interface BackendCheck {
@@ -41,27 +40,28 @@ export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ che
   return { checks, autoPick };
 }
 
-/** One line per folder that would be searched, and each file's checksum where all four are there. */
-export function checkData(dataDir: string, env: NodeJS.ProcessEnv): string[] {
-  const config = { ...structuredClone(DEFAULTS), data: { ...DEFAULTS.data, dir: dataDir } } as ResolvedConfig;
+/** One line per source that would be tried, in order, with its checksums, up to the one a run would use. */
+export function checkData(dataDir: string, env: NodeJS.ProcessEnv, dirs: DataDirs = defaultDataDirs()): string[] {
   const lines: string[] = [];
-  for (const dir of candidateDirs(config, env)) {
-    const present = MNIST_KEYS.filter((k) => findFile(dir, MNIST_FILES[k].name));
-    if (present.length < MNIST_KEYS.length) {
-      lines.push(`  ${dir}: ${present.length === 0 ? 'no MNIST files' : `only ${present.length} of 4 files`}`);
+  for (const source of fullSources(dataDir, env, dirs)) {
+    const name = `  ${source.origin}: ${source.dir}:`;
+    if (!hasAllFiles(source.dir)) {
+      lines.push(`${name} ${source.explicit ? `UNUSABLE: ${whyUnusable(source)} bn-repro mnist will stop with this error` : 'no MNIST files'}`);
+      if (source.explicit) return lines;
       continue;
     }
     const bad = MNIST_KEYS.flatMap((k) => {
       try {
-        readMnistFile(dir, k, true);
+        readMnistFile(source.dir, k, true);
         return [];
       } catch (err) {
         return [err instanceof UserError ? err.message : String(err)];
       }
     });
-    lines.push(`  ${dir}: all 4 files, ${bad.length === 0 ? 'sha256 checks pass (used first)' : `BAD: ${bad.join(' ')}`}`);
-    if (bad.length === 0) break;
+    lines.push(`${name} ${bad.length === 0 ? 'all 4 files, sha256 checks pass: a run uses this one' : `BAD: ${bad.join(' ')} A run stops with this error`}`);
+    return lines;
   }
+  lines.push(`  none found: bn-repro mnist will download it into ${dirs.cache}, or (--data auto) fall back to the embedded digits`);
   return lines;
 }
 
@@ -70,8 +70,6 @@ export async function doctorReport(dataDir: string, env: NodeJS.ProcessEnv, deps
   const lines = ['backends:'];
   for (const c of checks) lines.push(`  ${c.name.padEnd(11)} ${(c.available ? 'available' : 'not available').padEnd(14)} ${c.detail}`);
   lines.push(`--backend auto would use: ${autoPick}`, `CUDA_VISIBLE_DEVICES: ${env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`, 'MNIST data (searched in this order):');
-  const data = checkData(dataDir, env);
-  lines.push(...data);
-  if (!data.some((l) => l.includes('checks pass'))) lines.push('  none usable: bn-repro mnist will download it into data/mnist, or fall back to the embedded digits');
+  lines.push(...checkData(dataDir, env));
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  * units over a probe of held-out examples, computed with the training network N_BN^tr (the
  * probe's own batch statistics), as the paper plots them.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig } from './config.js';
 import type { Split } from './data/dataset.js';
 import { imagesTensor } from './batches.js';

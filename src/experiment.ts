@@ -100,7 +100,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const backend = await initBackend(config.backend, logger);
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
-  logger.info(`data: ${data.source} MNIST from ${data.origin}: ${data.train.count} train, ${data.test.count} held-out`);
+  logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
   const dir = prepareRunDir(outDir);
   logger.info(`writing results to ${dir}`);
   const specs = shardOf(runsOf(config), opts.shard);
@@ -115,7 +115,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
     backend,
     jobs: jobsFor(config),
     versions: versions(),
-    data: { source: data.source, origin: data.origin, train: data.train.count, test: data.test.count },
+    data: { source: data.source, origin: data.origin, folder: data.folder, train: data.train.count, test: data.test.count },
     startedAt: new Date().toISOString(),
   };
   return execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });

@@ -3,7 +3,7 @@
  * "type 7"): for p in [0, 100] over n sorted values, position h = (n - 1) * p / 100 and the
  * result is v[floor h] + (h - floor h) * (v[floor h + 1] - v[floor h]).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Percentiles of `values` (not modified), one per entry of `ps`. */
 export function percentiles(values: ArrayLike<number>, ps: number[]): number[] {

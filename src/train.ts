@@ -5,7 +5,7 @@
  * checkpoint states) to the recorder and does no I/O of its own. A run can start from a
  * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig, Variant } from './config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from './data/dataset.js';
 import { BatchSampler } from './batches.js';

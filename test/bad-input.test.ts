@@ -3,17 +3,13 @@
  * a non-zero exit code, no stack trace, and leaves an existing run folder exactly as it was.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { encodeIdx } from '../src/data/idx.js';
 import { MNIST_FILES } from '../src/data/mnist-files.js';
-import { tempDir } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'bn-repro');
 const work = tempDir();
 
 /** A finished-looking run folder that no case may touch. */
@@ -70,7 +66,8 @@ const cases: [string, string[], number, RegExp][] = [
   ['percentile above 100', ['--config', json('pct.json', { eval: { percentiles: [15, 101] } })], 2, /"eval.percentiles" must be a list of percentiles in \[0, 100\]/],
   ['negative percentile', ['--config', json('pct2.json', { eval: { percentiles: [-5] } })], 2, /"eval.percentiles"/],
   ['unit outside the layer', ['--config', json('unit.json', { eval: { units: [100] } })], 2, /"eval.units" holds unit 100, outside the last hidden layer of 100 units/],
-  ['data folder without MNIST', fullData(join(work, 'empty')), 1, /The MNIST files are not in .*empty/],
+  ['data folder that does not exist', fullData(join(work, 'empty')), 1, /^error: --data-dir .*empty does not exist\.$/],
+  ['data folder without MNIST', fullData(work), 1, /^error: --data-dir .* lacks train-images-idx3-ubyte, .* \(raw or \.gz\)\.$/],
   ['IDX file with wrong magic', ['--config', noChecksums, ...fullData(idxDir('magic', { trainLabels: wrongMagic }))], 1, /training labels has magic number 0x00000803, expected 0x00000801/],
   ['truncated IDX file', ['--config', noChecksums, ...fullData(idxDir('trunc', { trainImages: truncated }))], 1, /training images is truncated: header dimensions 100x28x28 need 78400 bytes, found 4984/],
   ['image and label counts differ', ['--config', noChecksums, ...fullData(idxDir('count', { testLabels: encodeIdx([19], new Uint8Array(19)) }))], 1, /test images and labels disagree: 20 images but 19 labels/],
@@ -87,12 +84,12 @@ for (const [what, args, code, message] of cases) {
   test(`bad input: ${what}`, (t) => {
     const out = join(work, `out-${what.replace(/\W+/g, '-')}`);
     const fullArgs = args.includes('--out') || args.includes('--resume') ? args : [...args, '--out', out];
-    const r = spawnSync(process.execPath, [bin, 'mnist', ...fullArgs], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-    assert.equal(r.status, code, `exit code; stderr: ${r.stderr}`);
+    const r = runCli(['mnist', ...fullArgs]);
+    assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
     const errorLines = r.stderr.split('\n').filter((l) => /^error:/.test(l));
     assert.equal(errorLines.length, 1, `one error sentence, got: ${r.stderr}`);
     assert.match(errorLines[0], message);
-    t.diagnostic(`exit ${r.status}: ${errorLines[0]}`);
+    t.diagnostic(`exit ${r.code}: ${errorLines[0]}`);
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
     assert.equal(existsSync(out), false, 'no run folder created');
     assert.deepEqual(snapshot(), before, 'the existing run folder is untouched');

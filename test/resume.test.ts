@@ -3,16 +3,25 @@
  * the same CSV numbers as an uninterrupted run; a diverging run stops alone with exit code 3.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { readCsv, tempDir } from './helpers.js';
+import { BIN, ROOT, readCsv, runCli, tempDir } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'bn-repro');
 const env = { ...process.env, CI: 'true' };
+
+/** Starts the CLI in the background; `settle` SIGKILLs it if a test fails before it exits. */
+function start(args: string[], stdio: 'ignore' | 'pipe'): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', stdio] });
+}
+async function settle(child: ChildProcess, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
 
 /** A protocol small enough for seconds, with checkpoints every 300 steps. */
 const configPath = join(tempDir(), 'resume.json');
@@ -63,47 +72,52 @@ async function waitForCheckpoint(path: string, minStep: number, timeoutMs = 6000
 
 const reference = join(tempDir(), 'reference');
 test('an uninterrupted reference run', () => {
-  const r = spawnSync(process.execPath, [bin, ...runArgs(reference)], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli(runArgs(reference));
+  assert.equal(r.code, 0, r.stderr);
 });
 
 test('SIGKILL mid-run, then --resume: the same CSV numbers as the uninterrupted run', async () => {
   const out = join(tempDir(), 'killed');
-  const child = spawn(process.execPath, [bin, ...runArgs(out)], { cwd: root, env, stdio: 'ignore' });
-  await waitForCheckpoint(join(out, 'checkpoints', 'bn-seed0.json'), 900);
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  const child = start(runArgs(out), 'ignore');
+  await settle(child, async () => {
+    await waitForCheckpoint(join(out, 'checkpoints', 'bn-seed0.json'), 900);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  });
   const midway = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(midway.status, 'running', 'killed before it could finish');
-  const r = spawnSync(process.execPath, [bin, 'mnist', '--resume', out], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli(['mnist', '--resume', out]);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /resuming bn seed 0 from step \d+/);
   assertSameResults(out, reference);
 });
 
 test('SIGINT checkpoints, exits 130 and says how to resume; resuming completes identically', async () => {
   const out = join(tempDir(), 'interrupted');
-  const child = spawn(process.execPath, [bin, ...runArgs(out)], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = start(runArgs(out), 'pipe');
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  await waitForCheckpoint(join(out, 'checkpoints', 'baseline-seed0.json'), 300);
-  child.kill('SIGINT');
-  const code = await new Promise((r) => child.once('exit', r));
+  child.stderr!.on('data', (d) => (stderr += d));
+  let code: unknown;
+  await settle(child, async () => {
+    await waitForCheckpoint(join(out, 'checkpoints', 'baseline-seed0.json'), 300);
+    child.kill('SIGINT');
+    code = await new Promise((r) => child.once('exit', r));
+  });
   assert.equal(code, 130, stderr);
   assert.match(stderr, /continue with: bn-repro mnist --resume /);
   assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).status, 'interrupted');
-  const r = spawnSync(process.execPath, [bin, 'mnist', '--resume', out, '--quiet'], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli(['mnist', '--resume', out, '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
   assertSameResults(out, reference);
-  const again = spawnSync(process.execPath, [bin, 'mnist', '--resume', out], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(again.status, 0);
+  const again = runCli(['mnist', '--resume', out]);
+  assert.equal(again.code, 0);
   assert.match(again.stderr, /nothing to resume/);
 });
 
 test('a diverging run stops with a final nan row, diverged_at_step in run.json and exit code 3', () => {
   const out = join(tempDir(), 'diverged');
-  const r = spawnSync(process.execPath, [bin, 'mnist', '--bn', 'both', '--lr', '1e30', '--steps', '400', '--eval-every', '100', '--data', 'embedded', '--out', out], { cwd: root, env, encoding: 'utf8' });
-  assert.equal(r.status, 3, r.stderr);
+  const r = runCli(['mnist', '--bn', 'both', '--lr', '1e30', '--steps', '400', '--eval-every', '100', '--data', 'embedded', '--out', out]);
+  assert.equal(r.code, 3, r.stderr);
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.status, 'diverged');
   const baseline = run.runs.find((x: { arm: string }) => x.arm === 'baseline');

@@ -4,16 +4,12 @@
  * and a PNG of the expected size; report and the sweep table hold the expected rows.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { PNG_SCALE } from '../src/analysis/figure.js';
-import { readCsv, tempDir } from './helpers.js';
+import { readCsv, runCli, tempDir } from './helpers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'bn-repro');
 const work = tempDir();
 const sweepConfig = join(work, 'tiny-sweep.json');
 writeFileSync(
@@ -34,8 +30,8 @@ writeFileSync(
 );
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  assert.equal(r.status, 0, `bn-repro ${args.join(' ')}: ${r.stderr}`);
+  const r = runCli(args);
+  assert.equal(r.code, 0, `bn-repro ${args.join(' ')}: ${r.stderr}`);
   return r;
 }
 
@@ -68,8 +64,8 @@ test('three shards merged equal the unsharded sweep', () => {
   assert.equal(run.status, 'finished');
   assert.equal(run.runs.length, 6);
   assert.equal(run.shard, undefined);
-  const again = spawnSync(process.execPath, [bin, 'merge', shards[0], shards[0], '--out', join(work, 'twice')], { cwd: root, encoding: 'utf8' });
-  assert.equal(again.status, 1);
+  const again = runCli(['merge', shards[0], shards[0], '--out', join(work, 'twice')]);
+  assert.equal(again.code, 1);
   assert.match(again.stderr, /is in both .* merge each shard once/);
 });
 
@@ -86,8 +82,8 @@ test('plot writes an SVG with all series and a PNG of the expected size', () => 
   const png = readFileSync(join(merged, 'figure1.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG signature');
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [w * PNG_SCALE, h * PNG_SCALE]);
-  const bad = spawnSync(process.execPath, [bin, 'plot', merged, '--unit', '7'], { cwd: root, encoding: 'utf8' });
-  assert.equal(bad.status, 1);
+  const bad = runCli(['plot', merged, '--unit', '7']);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unit 7 was not recorded .* recorded units: 0, 1/);
 });
 

@@ -1,5 +1,5 @@
 /** The train loop: no tensor leaks, determinism, records, and learning on learnable data. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { BatchSampler } from '../src/batches.js';

@@ -97,6 +97,7 @@ export function buildReport(data: RunData): string {
     '',
     `Run folder \`${data.dir}\`: ${data.arms.join(', ')} × ${data.seeds.length} seed(s) (${data.seeds.join(', ')}), ${c.train.steps.toLocaleString('en-US')} steps of ${c.train.batchSize}, learning rate ${c.train.learningRate}, ${source} MNIST, backend ${backend}. Values are mean ± sample std over seeds; steps-to-target use the across-seed mean curve.`,
     '',
+    ...(source === 'embedded' ? [`**Not the paper's protocol**: trained on the 10,000 embedded digits, not full MNIST; the paper values below are for comparison only.`, ''] : []),
     '## Test accuracy',
     '',
     ...accuracyTable(data),

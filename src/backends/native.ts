@@ -3,7 +3,7 @@
  * a GPU is really used is asked of the binding (tfjs-node-gpu falls back to the CPU silently when
  * CUDA 11.2 / cuDNN 8.1 are missing, e.g. on CUDA 12/13 machines), never assumed.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
 
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];

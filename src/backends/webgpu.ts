@@ -1,10 +1,14 @@
 /**
  * Experimental WebGPU backend in Node: @tensorflow/tfjs-backend-webgpu over the `webgpu` npm
  * package (Google's Dawn, shipped as a binary inside the package; it drives Vulkan on Linux).
- * Both are optional dependencies; without an adapter this fails with one sentence.
+ * Neither is installed by default (Dawn's binaries for five platforms weigh 132 MB): users opt in
+ * with INSTALL_WEBGPU. Without them, or without an adapter, this fails with one sentence.
  */
 import type { DeviceInfo, Importer } from './native.js';
 import { importPackage } from './native.js';
+
+/** How to opt in, quoted by every message that finds the packages missing. */
+export const INSTALL_WEBGPU = 'npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0';
 
 interface Adapter {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
@@ -20,7 +24,7 @@ export async function probeWebGpu(importer: Importer = importPackage): Promise<{
   try {
     mod = (await importer('webgpu')) as WebGpuModule;
   } catch {
-    return { ok: false, reason: 'the optional package "webgpu" is not installed' };
+    return { ok: false, reason: `the opt-in package "webgpu" is not installed: ${INSTALL_WEBGPU}` };
   }
   let gpu: ReturnType<WebGpuModule['create']>;
   try {
@@ -45,6 +49,6 @@ export async function registerWebGpu(importer: Importer = importPackage): Promis
     await importer('@tensorflow/tfjs-backend-webgpu');
     return undefined;
   } catch {
-    return 'the optional package "@tensorflow/tfjs-backend-webgpu" is not installed';
+    return `the opt-in package "@tensorflow/tfjs-backend-webgpu" is not installed: ${INSTALL_WEBGPU}`;
   }
 }

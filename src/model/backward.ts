@@ -8,7 +8,7 @@
  *   dgamma = sum(g * xhat), dbeta = sum(g),
  *   dL/dz  = gamma / sqrt(var + eps) * (g - (dbeta + xhat * dgamma) / m).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { TrainForward } from './forward.js';
 import type { Net } from './net.js';
 

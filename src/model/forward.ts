@@ -4,7 +4,7 @@
  * inference mode uses fixed statistics instead (Algorithm 2, step 10). Callers run these inside
  * tf.tidy.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BnStats, Net } from './net.js';
 
 /** What backward() needs from one hidden layer. */

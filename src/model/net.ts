@@ -4,7 +4,7 @@
  * bias, because beta takes its place. Weights ~ N(0, initStd^2) drawn on the host from a seeded
  * stream, so initial weights are identical on every backend; b = beta = 0, gamma = 1.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 
 export interface HiddenLayer {

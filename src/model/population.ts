@@ -5,7 +5,7 @@
  * Each layer's statistics are those of its inputs in N_BN^tr, i.e. with the earlier layers
  * normalized by their own mini-batch statistics.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { forwardTrain } from './forward.js';
 import type { BnStats, Net } from './net.js';
 

@@ -3,8 +3,9 @@
  * reference for the equivalence test and the benchmark: autodiff through optimizer.minimize, and
  * the mini-batch gathered on the device from the whole training set.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
+import { registerReferenceGradients } from './autodiff-gradients.js';
 import { forwardTrain, softmaxCrossEntropy } from './forward.js';
 import { netVariables, type Net } from './net.js';
 
@@ -18,6 +19,7 @@ export class ReferenceTrainer {
     train: Split,
     learningRate: number,
   ) {
+    registerReferenceGradients();
     this.images = tf.tensor2d(train.images, [train.count, IMAGE_PIXELS]);
     this.labels = tf.tensor1d(train.labels, 'int32');
     this.optimizer = tf.train.sgd(learningRate);
@@ -28,7 +30,7 @@ export class ReferenceTrainer {
     const loss = tf.tidy(() => {
       const idx = tf.tensor1d(Int32Array.from(indices), 'int32');
       const x = tf.gather(this.images, idx) as tf.Tensor2D;
-      const y = tf.oneHot(tf.gather(this.labels, idx), CLASSES).toFloat() as tf.Tensor2D;
+      const y = tf.cast(tf.oneHot(tf.gather(this.labels, idx), CLASSES), 'float32') as tf.Tensor2D;
       const f = () => softmaxCrossEntropy(forwardTrain(this.net, x, { keepPre: true }).logits, y).loss;
       return this.optimizer.minimize(f, true, netVariables(this.net)) as tf.Scalar;
     });

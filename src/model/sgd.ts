@@ -3,7 +3,7 @@
  * in-place update. Nothing is read back to the host: the loss is summed on the device into
  * `lossSum`, which the train loop reads only at evaluations.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { backward, type Grads } from './backward.js';
 import { forwardTrain, softmaxCrossEntropy, type TrainForward } from './forward.js';
 import { variable, type BnStats, type Net } from './net.js';
