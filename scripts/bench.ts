@@ -16,7 +16,7 @@ import { armsOf } from '../src/runs.js';
 import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
-import { defaultRunDir, writeJsonAtomic } from '../src/run-folder.js';
+import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
 import { evaluationMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
 const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' } } });

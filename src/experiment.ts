@@ -6,17 +6,17 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
-import { writeCheckpoint } from './checkpoint.js';
+import { writeCheckpoint } from './run/checkpoint.js';
 import { type ResolvedConfig } from './config.js';
 import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
 import type { Logger } from './logger.js';
-import { runAll, type RunSpec } from './parallel.js';
-import { csvRecorder, downloadProgress, progressRecorder } from './recorders.js';
-import { fanOut, type Recorder, type RunSummary } from './records.js';
-import { planResume, trimCsvs } from './resume.js';
-import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
-import { shardOf, type Shard } from './shard.js';
+import { runAll, type RunSpec } from './run/parallel.js';
+import { csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
+import { fanOut, type Recorder, type RunSummary } from './run/records.js';
+import { planResume, trimCsvs } from './run/resume.js';
+import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
+import { shardOf, type Shard } from './run/shard.js';
 
 export interface ExperimentOptions {
   logger: Logger;

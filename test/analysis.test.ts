@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { band, meanAndStd, stability, stepsToReach, valueAt } from '../src/analysis/stats.js';
-import { parseShard, shardOf } from '../src/shard.js';
+import { parseShard, shardOf } from '../src/run/shard.js';
 import { DEFAULTS, type ResolvedConfig } from '../src/config.js';
 import { runsOf } from '../src/runs.js';
 import { assertClose } from './helpers.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ACCURACY_COLUMNS, activationColumns } from '../src/recorders.js';
+import { ACCURACY_COLUMNS, activationColumns } from '../src/run/recorders.js';
 import { ROOT, readCsv, runCli, tempDir } from './helpers.js';
 
 const cli = (args: string[], cwd = ROOT) => runCli(args, { cwd });

@@ -7,8 +7,8 @@ import { Evaluator } from '../src/evaluate.js';
 import { createNet, disposeNet } from '../src/model/net.js';
 import { createMovingStats, sgdStep } from '../src/model/sgd.js';
 import { Rng } from '../src/random.js';
-import { MemoryRecorder } from '../src/records.js';
-import { trainRun } from '../src/train.js';
+import { MemoryRecorder } from '../src/run/records.js';
+import { trainRun } from '../src/run/train.js';
 import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);

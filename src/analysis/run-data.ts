@@ -6,9 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import type { RunSummary } from '../records.js';
-import { ACCURACY_CSV, ACTIVATIONS_CSV } from '../recorders.js';
-import { readRunJson } from '../run-folder.js';
+import type { RunSummary } from '../run/records.js';
+import { ACCURACY_CSV, ACTIVATIONS_CSV } from '../run/recorders.js';
+import { readRunJson } from '../run/run-folder.js';
 
 export interface AccuracyRow {
   arm: string;

@@ -1,6 +1,6 @@
 /** The `merge` verb: shard folders -> one run folder (see merge.ts). */
 import { Command } from 'commander';
-import { mergeRunFolders } from '../merge.js';
+import { mergeRunFolders } from '../run/merge.js';
 import type { CommandDeps } from './mnist.js';
 
 export function mergeCommand({ makeLogger }: CommandDeps): Command {

@@ -7,8 +7,8 @@ import { EXIT, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedConfig } from '../config.js';
 import { resumeExperiment, runExperiment, type ExperimentResult } from '../experiment.js';
-import type { Shard } from '../shard.js';
-import { defaultRunDir } from '../run-folder.js';
+import type { Shard } from '../run/shard.js';
+import { defaultRunDir } from '../run/run-folder.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
 export interface CommandDeps {

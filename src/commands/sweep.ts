@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { readRunData } from '../analysis/run-data.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
 import { UsageError } from '../errors.js';
-import { defaultRunDir } from '../run-folder.js';
-import { parseShard } from '../shard.js';
+import { defaultRunDir } from '../run/run-folder.js';
+import { parseShard } from '../run/shard.js';
 import { addConfigFlags, configFromFlags } from './flags.js';
 import { train, type CommandDeps } from './mnist.js';
 

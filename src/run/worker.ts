@@ -3,11 +3,11 @@
  * and posts every record back to the main thread, which alone writes files.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from './backend.js';
-import type { BackendName, ResolvedConfig, Variant } from './config.js';
-import type { Dataset } from './data/dataset.js';
-import { UserError } from './errors.js';
-import { silentLogger } from './logger.js';
+import { initBackend } from '../backend.js';
+import type { BackendName, ResolvedConfig, Variant } from '../config.js';
+import type { Dataset } from '../data/dataset.js';
+import { UserError } from '../errors.js';
+import { silentLogger } from '../logger.js';
 import type { RunCheckpoint } from './checkpoint.js';
 import type { ActivationRecord, EvalRecord, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';

@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SamplerState } from './batches.js';
-import type { Arm } from './config.js';
-import { UserError } from './errors.js';
-import { netVariables, type BnStats, type Net } from './model/net.js';
+import type { SamplerState } from '../batches.js';
+import type { Arm } from '../config.js';
+import { UserError } from '../errors.js';
+import { netVariables, type BnStats, type Net } from '../model/net.js';
 import type { EvalRecord, RunSummary } from './records.js';
 import { writeJsonAtomic } from './run-folder.js';
 

@@ -6,9 +6,9 @@
  * carries its arm and seed.
  */
 import { Worker } from 'node:worker_threads';
-import type { ResolvedConfig, Variant } from './config.js';
-import { allocateSplit, type Dataset, type Split } from './data/dataset.js';
-import { UserError } from './errors.js';
+import type { ResolvedConfig, Variant } from '../config.js';
+import { allocateSplit, type Dataset, type Split } from '../data/dataset.js';
+import { UserError } from '../errors.js';
 import type { RunCheckpoint } from './checkpoint.js';
 import type { Recorder, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';

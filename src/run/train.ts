@@ -6,14 +6,14 @@
  * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedConfig, Variant } from './config.js';
-import { CLASSES, IMAGE_PIXELS, type Dataset } from './data/dataset.js';
-import { BatchSampler } from './batches.js';
+import type { ResolvedConfig, Variant } from '../config.js';
+import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';
+import { BatchSampler } from '../batches.js';
 import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
-import { Evaluator } from './evaluate.js';
-import { createNet, disposeNet, disposeStats, variable } from './model/net.js';
-import { createMovingStats, sgdStep } from './model/sgd.js';
-import { Rng } from './random.js';
+import { Evaluator } from '../evaluate.js';
+import { createNet, disposeNet, disposeStats, variable } from '../model/net.js';
+import { createMovingStats, sgdStep } from '../model/sgd.js';
+import { Rng } from '../random.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
 
 export interface RunContext {

@@ -6,10 +6,10 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv, readRunData, type RunData } from './analysis/run-data.js';
+import { parseCsv, readRunData, type RunData } from '../analysis/run-data.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
-import { runsOf } from './runs.js';
-import { UserError } from './errors.js';
+import { runsOf } from '../runs.js';
+import { UserError } from '../errors.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
 import type { RunSummary } from './records.js';
 import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEnded, readCheckpoints } from './checkpoint.js';
-import type { ResolvedConfig } from './config.js';
-import { runsOf } from './runs.js';
+import type { ResolvedConfig } from '../config.js';
+import { runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';

@@ -3,9 +3,9 @@
  * (resolved config, seeds, backend, versions, times, speed, final numbers), written atomically.
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from './config.js';
+import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
 import { join, resolve } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export const RUN_JSON = 'run.json';
 

@@ -6,7 +6,7 @@ import { createObjectCsvWriter } from 'csv-writer';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
 
 export const ACCURACY_CSV = 'accuracy.csv';

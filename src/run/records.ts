@@ -3,7 +3,7 @@
  * The train loop does no I/O; recorders write files, draw progress or keep records in memory.
  */
 import type { RunCheckpoint } from './checkpoint.js';
-import type { Arm } from './config.js';
+import type { Arm } from '../config.js';
 
 export interface RunId {
   arm: Arm;
