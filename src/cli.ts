@@ -11,7 +11,7 @@ import { mnistCommand } from './commands/mnist.js';
 import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
 import { sweepCommand } from './commands/sweep.js';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, asUserError } from './errors.js';
 import { consoleLogger } from './logger.js';
 
 
@@ -34,9 +34,10 @@ export async function main(argv: string[]): Promise<number> {
       // Commander has already printed its one-line message (or the help / version text).
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return err.exitCode;
+    const userError = asUserError(err);
+    if (userError) {
+      process.stderr.write(`error: ${userError.message}\n`);
+      return userError.exitCode;
     }
     process.stderr.write(`internal error: ${(err as Error).message}\n`);
     if (debug) process.stderr.write(`${(err as Error).stack}\n`);

@@ -27,3 +27,41 @@ export class UsageError extends UserError {
     this.name = 'UsageError';
   }
 }
+
+/** File-system errors a user can cause (a full disk, a read-only mount, a path that is a file...), in plain words. */
+const SYSTEM_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  ENOENT: 'it does not exist',
+  EMFILE: 'too many open files',
+  EBUSY: 'it is busy',
+};
+
+const VERBS: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'write', scandir: 'read', unlink: 'remove', rmdir: 'remove', copyfile: 'copy', fsync: 'write', ftruncate: 'write' };
+
+/**
+ * The UserError a thrown value stands for, or undefined for a real bug. A system error with one of
+ * the codes above becomes one sentence naming the path and the reason, and exit 1.
+ */
+export function asUserError(err: unknown): UserError | undefined {
+  if (err instanceof UserError) return err;
+  const why = systemReason(err);
+  if (!why) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  return new UserError(`Cannot ${VERBS[e.syscall ?? ''] ?? 'use'} ${e.path ?? 'a file'}: ${why}.`);
+}
+
+/** "reason (CODE)" for a file-system error a user can cause, else undefined. */
+export function systemReason(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const reason = e?.code ? SYSTEM_REASONS[e.code] : undefined;
+  if (!reason) return undefined;
+  return `${e?.syscall === 'mkdir' && e.code === 'ENOENT' ? 'its parent folder does not accept new folders' : reason} (${e?.code})`;
+}

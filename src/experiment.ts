@@ -3,19 +3,22 @@
  * `bn-repro mnist`. Check the output folder, initialise the backend, load the data, train every
  * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
 import { writeCheckpoint } from './run/checkpoint.js';
 import { type ResolvedConfig } from './config.js';
+import { asUserError } from './errors.js';
 import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
 import type { Logger } from './logger.js';
 import { runAll, type RunSpec } from './run/parallel.js';
 import { csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './run/records.js';
-import { planResume, trimCsvs } from './run/resume.js';
-import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
+import { lockFolder } from './run/lock.js';
+import { checkRowsAgree, planResume, trimCsvs } from './run/resume.js';
+import { RUN_JSON, prepareRunDir, readRunJson, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
 import { shardOf, type Shard } from './run/shard.js';
 
 export interface ExperimentOptions {
@@ -75,16 +78,21 @@ async function execute(
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
   let status = 'failed';
+  let error: string | undefined;
   try {
     const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
     runs.push(...(await runAll(plan)));
     const complete = runs.length === (runJson.planned as string[]).length && !runs.some((r) => r.interrupted);
     status = !complete ? 'interrupted' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
+  } catch (err) {
+    error = asUserError(err)?.message ?? `internal error: ${(err as Error).message}`;
+    throw err;
   } finally {
-    await recorder.close();
-    writeJsonAtomic(join(dir, RUN_JSON), {
+    await recorder.close().catch(() => {}); // after a failure (a full disk) the first error is the one to report
+    writeEndState(join(dir, RUN_JSON), {
       ...runJson,
       status,
+      ...(error ? { error } : {}),
       endedAt: new Date().toISOString(),
       // Worker threads share this process, so this covers every run.
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -92,6 +100,22 @@ async function execute(
     });
   }
   return { dir, backend, runs, interrupted: status === 'interrupted' };
+}
+
+/**
+ * run.json at the end, saying how the command stopped. On a full disk the atomic write (a second
+ * copy) can fail where overwriting the file in place, which frees its old blocks first, succeeds.
+ */
+function writeEndState(path: string, value: Record<string, unknown>): void {
+  try {
+    writeJsonAtomic(path, value);
+  } catch {
+    try {
+      writeFileSync(path, `${JSON.stringify(value)}\n`);
+    } catch {
+      // nothing more can be written; the error itself is reported by the caller
+    }
+  }
 }
 
 export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
@@ -102,6 +126,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
   const dir = prepareRunDir(outDir);
+  const lock = lockFolder(dir);
   logger.info(`writing results to ${dir}`);
   const specs = shardOf(runsOf(config), opts.shard);
   const runJson: RunJson = {
@@ -118,13 +143,28 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
     data: { source: data.source, origin: data.origin, folder: data.folder, train: data.train.count, test: data.test.count },
     startedAt: new Date().toISOString(),
   };
-  return execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
+  try {
+    return await execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
+  } finally {
+    lock.release();
+  }
 }
 
 /** Continues every unfinished run of `runDir` from its last checkpoint (or from step 0). */
 export async function resumeExperiment(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
+  readRunJson(runDir); // a folder that is not a run is refused before anything is written into it
+  const lock = lockFolder(runDir);
+  try {
+    return await resumeLocked(runDir, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
   const { logger } = opts;
   const plan = planResume(runDir);
+  checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger);
   if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {

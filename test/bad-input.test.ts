@@ -75,7 +75,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['--out at a folder with results', ['--out', existing, '--data', 'embedded'], 1, /existing-run already holds files; choose another --out/],
   ['--resume of a folder that is not a run', ['--resume', join(work, 'magic')], 1, /magic is not a bn-repro run folder/],
   ['--resume with other settings', ['--resume', existing, '--steps', '5'], 2, /--resume continues a run with its saved settings; drop --steps/],
-  ['output folder that cannot be created', ['--out', join(aFile, 'run'), '--data', 'embedded', '--steps', '10'], 1, /Cannot create the output folder .*a-file\/run \(ENOTDIR\)/],
+  ['output folder that cannot be created', ['--out', join(aFile, 'run'), '--data', 'embedded', '--steps', '10'], 1, /Cannot create the output folder .*a-file\/run: a part of the path is a file, not a folder \(ENOTDIR\)\./],
 ];
 
 test('the table has at least 15 cases', () => assert.ok(cases.length >= 15));

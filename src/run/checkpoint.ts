@@ -2,9 +2,11 @@
  * Checkpoints: everything a run needs to continue bit for bit (weights, BN parameters, moving
  * statistics, RNG and shuffle position, the loss summed since the last evaluation, timing), or,
  * once a run is over, its summary. One JSON file per run in <run dir>/checkpoints/, written
- * through a temp file and a rename so a crash leaves the previous checkpoint intact.
+ * through a temp file and a rename so a crash leaves the previous checkpoint intact. Each file
+ * carries the sha256 of its content: an edited or damaged checkpoint is refused, never resumed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SamplerState } from '../batches.js';
@@ -13,6 +15,7 @@ import { UserError } from '../errors.js';
 import { netVariables, type BnStats, type Net } from '../model/net.js';
 import type { EvalRecord, RunSummary } from './records.js';
 import { writeJsonAtomic } from './run-folder.js';
+import { checkpointSchema, endedRunSchema, parseWith } from './schemas.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 
@@ -63,16 +66,30 @@ export function encodeStats(stats: BnStats): { mean: string[]; variance: string[
   return { mean: stats.mean.map(encode), variance: stats.variance.map(encode) };
 }
 
-/** Loads saved values into `net` (and moving statistics held in variables). */
+const MISMATCH = 'The checkpoint does not match this network (its config was edited?); delete it to restart that run from step 0.';
+
+/** The values of `s` for a tensor of `t`'s shape; a wrong length is a damaged checkpoint. */
+function decodeFor(t: tf.Tensor, s: string | undefined): Float32Array {
+  const values = s === undefined ? undefined : decode(s);
+  if (values?.length !== t.size) throw new UserError(MISMATCH);
+  return values;
+}
+
+/** Loads saved values into `net` (and moving statistics held in variables), checking every size first. */
 export function restoreNet(net: Net, params: string[], moving?: BnStats, saved?: { mean: string[]; variance: string[] }): void {
   const vars = netVariables(net);
-  if (vars.length !== params.length) throw new UserError('The checkpoint does not match this network (parameter count differs).');
-  vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(decode(params[i]), v.shape))));
+  if (vars.length !== params.length) throw new UserError(MISMATCH);
+  const values = vars.map((v, i) => decodeFor(v, params[i]));
+  const stats = moving && saved ? [...moving.mean.map((t, i) => decodeFor(t, saved.mean[i])), ...moving.variance.map((t, i) => decodeFor(t, saved.variance[i]))] : [];
+  vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
   if (moving && saved) {
-    const assign = (t: tf.Tensor, s: string) => tf.tidy(() => (t as tf.Variable).assign(tf.tensor(decode(s), t.shape)));
-    moving.mean.forEach((t, i) => assign(t, saved.mean[i]));
-    moving.variance.forEach((t, i) => assign(t, saved.variance[i]));
+    [...moving.mean, ...moving.variance].forEach((t, i) => tf.tidy(() => (t as tf.Variable).assign(tf.tensor(stats[i], t.shape))));
   }
+}
+
+/** sha256 of a checkpoint's content (every field but the checksum itself), as written. */
+function contentHash(content: object): string {
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
 export function checkpointPath(runDir: string, arm: Arm, seed: number): string {
@@ -80,8 +97,27 @@ export function checkpointPath(runDir: string, arm: Arm, seed: number): string {
 }
 
 export function writeCheckpoint(runDir: string, ckpt: SavedRun): void {
-  mkdirSync(join(runDir, CHECKPOINT_DIR), { recursive: true });
-  writeJsonAtomic(checkpointPath(runDir, ckpt.arm, ckpt.seed), ckpt);
+  const dir = join(runDir, CHECKPOINT_DIR);
+  if (!existsSync(dir)) mkdirSync(dir);
+  writeJsonAtomic(checkpointPath(runDir, ckpt.arm, ckpt.seed), { ...ckpt, sha256: contentHash(ckpt) });
+}
+
+/** Reads one checkpoint file: JSON, schema, checksum and name; anything wrong is one sentence naming it. */
+export function readCheckpoint(path: string): SavedRun {
+  const damaged = (why: string) => new UserError(`The checkpoint ${path} ${why}; delete it to restart that run from step 0.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw damaged('is not valid JSON');
+  }
+  const ended = typeof value === 'object' && value !== null && 'summary' in value;
+  const { sha256, ...content } = ended ? parseWith(endedRunSchema, value, path) : parseWith(checkpointSchema, value, path);
+  // Hash the file's own fields in their written order (the schema's output may order them otherwise).
+  const { sha256: _written, ...asWritten } = value as Record<string, unknown>;
+  if (contentHash(asWritten) !== sha256) throw damaged('fails its checksum (edited or damaged)');
+  if (!path.endsWith(`${content.arm}-seed${content.seed}.json`)) throw damaged(`holds ${content.arm} seed ${content.seed}, not the run its name says`);
+  return content as SavedRun;
 }
 
 /** Every checkpoint of a run folder, keyed "arm/seed"; a damaged file is an error naming it. */
@@ -90,12 +126,8 @@ export function readCheckpoints(runDir: string): Map<string, SavedRun> {
   const out = new Map<string, SavedRun>();
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    try {
-      const ckpt = JSON.parse(readFileSync(join(dir, name), 'utf8')) as SavedRun;
-      out.set(`${ckpt.arm}/${ckpt.seed}`, ckpt);
-    } catch {
-      throw new UserError(`The checkpoint ${join(dir, name)} is damaged; delete it to restart that run from step 0.`);
-    }
+    const ckpt = readCheckpoint(join(dir, name));
+    out.set(`${ckpt.arm}/${ckpt.seed}`, ckpt);
   }
   return out;
 }

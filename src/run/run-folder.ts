@@ -1,11 +1,13 @@
 /**
- * The run folder: default name, the refusal to write where results already are, and run.json
- * (resolved config, seeds, backend, versions, times, speed, final numbers), written atomically.
+ * The run folder: default name, the refusal to write where results already are, folder creation
+ * that cannot loop, and run.json (resolved config, seeds, backend, versions, times, speed, final
+ * numbers), written atomically and validated when read back.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
-import { join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UsageError, UserError, systemReason } from '../errors.js';
+import { parseWith, runJsonSchema } from './schemas.js';
 
 export const RUN_JSON = 'run.json';
 
@@ -17,6 +19,7 @@ export function defaultRunDir(name: string, date: Date): string {
 
 /** A folder that already holds anything is refused, never reused (checked before slow work too). */
 export function refuseUsedDir(dir: string): void {
+  if (dir.trim() === '') throw new UsageError('--out must name a folder (got an empty string).');
   if (!existsSync(dir)) return;
   let entries: string[];
   try {
@@ -27,44 +30,67 @@ export function refuseUsedDir(dir: string): void {
   if (entries.length > 0) throw new UserError(`${dir} already holds files; choose another --out so no results are overwritten.`);
 }
 
-/** Reads a run folder's run.json and its config, validated like any config file. */
+/**
+ * Creates `dir` and its missing parents one level at a time. Node's recursive mkdir loops forever
+ * where procfs answers ENOENT (/proc/x/run); here every failure surfaces as an error.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) mkdirSync(p);
+}
+
+/** Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming it. */
 export function readRunJson(dir: string): { runJson: Record<string, unknown>; config: ResolvedConfig } {
   const path = join(dir, RUN_JSON);
-  let runJson: Record<string, unknown>;
+  let raw: unknown;
   try {
-    runJson = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new UserError(`${path} is damaged: not valid JSON.`);
     throw new UserError(`${dir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
   }
-  if (typeof runJson?.config !== 'object' || runJson.config === null || !Array.isArray(runJson.seeds)) {
-    throw new UserError(`${path} does not describe a bn-repro run (no config or seeds).`);
+  const runJson = parseWith(runJsonSchema, raw, path) as Record<string, unknown> & { config: Record<string, unknown> };
+  try {
+    return { runJson: raw as Record<string, unknown>, config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config), path) };
+  } catch (err) {
+    // A saved config that breaks the rules is a damaged folder (exit 1), not a usage error.
+    if (err instanceof UsageError) throw new UserError(`${err.message.replace(/\.$/, '')} (${path} is damaged).`);
+    throw err;
   }
-  const saved = migrateSavedConfig(runJson.config as Record<string, unknown>);
-  return { runJson, config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, saved, path) };
 }
 
 /** Creates `dir` for a new run; a folder that already holds anything is refused, never reused. */
 export function prepareRunDir(dir: string): string {
   const abs = resolve(dir);
   refuseUsedDir(abs);
-  if (!existsSync(abs)) {
-    try {
-      mkdirSync(abs, { recursive: true });
-    } catch (err) {
-      throw new UserError(`Cannot create the output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
-    }
-  }
   try {
+    makeDirs(abs);
+    if (!statSync(abs).isDirectory()) throw new UserError(`${dir} is a file, not a folder.`);
     accessSync(abs, constants.W_OK);
-  } catch {
-    throw new UserError(`The output folder ${dir} is not writable.`);
+  } catch (err) {
+    const why = systemReason(err);
+    if (why) throw new UserError(`Cannot create the output folder ${dir}: ${why}.`);
+    throw err;
   }
   return abs;
 }
 
-/** Writes JSON through a temp file and a rename, so a reader never sees half a file. */
+/** Writes through a temp file and a rename, so a reader never sees half a file; a failed write leaves no temp file. */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const temp = join(dirname(path), `.${path.split('/').pop()}.tmp-${process.pid}`);
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, path);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,0 +1,140 @@
+/**
+ * One writer per run folder. A command that writes a folder (train, resume, sweep, merge, plot,
+ * report) first creates DIR/.lock exclusively (O_EXCL), holding who it is: pid, host, command,
+ * start time. A second writer is refused with one sentence naming the holder. The holder
+ * refreshes the file's mtime every HEARTBEAT_MS; a lock is stale, and taken over, when its
+ * holder is a dead process on this host, or when its heartbeat stopped longer than STALE_MS ago
+ * (a holder on another host, e.g. a Slurm node that was shut down).
+ */
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+
+export const LOCK_FILE = '.lock';
+const HEARTBEAT_MS = 10_000;
+const STALE_MS = 60_000;
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  startedAt: string;
+}
+
+export interface FolderLock {
+  /** Removes the lock if it is still this process's; safe to call twice. */
+  release: () => void;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the lock at `path` no longer protects anything, or undefined while its holder lives. */
+function staleness(path: string, holder: LockHolder | undefined, now: number): string | undefined {
+  let ageMs: number;
+  try {
+    ageMs = now - statSync(path).mtimeMs;
+  } catch {
+    return 'gone';
+  }
+  if (holder?.host === hostname() && !isAlive(holder.pid)) return `its holder, pid ${holder.pid}, has exited`;
+  if (ageMs > STALE_MS) return `its heartbeat stopped ${Math.round(ageMs / 1000)} s ago`;
+  if (!holder && ageMs > HEARTBEAT_MS) return 'it is unreadable';
+  return undefined;
+}
+
+function describe(h: LockHolder | undefined): string {
+  return h ? `\`${h.command}\` (pid ${h.pid} on ${h.host}, since ${h.startedAt})` : 'another bn-repro process';
+}
+
+/** What this process is, as a lock holder sees it. */
+export const thisCommand = (): string => ['bn-repro', ...process.argv.slice(2)].join(' ');
+
+/** Takes the lock of `dir` (which must exist) for `command`, or refuses naming the holder. */
+export function lockFolder(dir: string, command = thisCommand()): FolderLock {
+  const path = join(dir, LOCK_FILE);
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readHolder(path);
+      const why = staleness(path, holder, Date.now());
+      if (why === undefined) throw new UserError(`${dir} is being written by ${describe(holder)}; wait for it to end (one writer per run folder).`);
+      // Move the stale lock aside atomically: of two processes breaking it, one wins the rename.
+      try {
+        renameSync(path, `${path}.stale-${process.pid}`);
+        rmSync(`${path}.stale-${process.pid}`, { force: true });
+      } catch {
+        // another process broke it first; try again
+      }
+      continue;
+    }
+    try {
+      writeSync(fd, `${JSON.stringify(me)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return holdLock(path);
+  }
+  throw new UserError(`Could not take the lock ${path}: other processes keep taking it.`);
+}
+
+function holdLock(path: string): FolderLock {
+  const beat = setInterval(() => {
+    try {
+      const t = new Date();
+      utimesSync(path, t, t);
+    } catch {
+      // the folder went away or the disk is read-only: nothing to refresh
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    clearInterval(beat);
+    process.off('exit', release);
+    if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
+  };
+  // process.exit() (a second Ctrl-C) skips finally blocks; the exit event still runs.
+  process.on('exit', release);
+  return { release };
+}
+
+/** Who holds `dir`'s lock right now, or undefined when nobody does (for readers: report, plot). */
+export function activeLock(dir: string): string | undefined {
+  const path = join(dir, LOCK_FILE);
+  if (!existsSync(path)) return undefined;
+  const holder = readHolder(path);
+  return staleness(path, holder, Date.now()) === undefined ? describe(holder) : undefined;
+}
+
+/** Runs `body` holding `dir`'s lock. */
+export async function withFolderLock<T>(dir: string, body: () => Promise<T> | T): Promise<T> {
+  const lock = lockFolder(dir);
+  try {
+    return await body();
+  } finally {
+    lock.release();
+  }
+}
