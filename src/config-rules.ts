@@ -5,6 +5,20 @@
  */
 export type Rule = (value: unknown) => string | undefined;
 
+/**
+ * Bounds that keep a typo from exhausting memory or running for years: far above any sensible
+ * experiment on this net (the paper: 3 layers of 100, 50,000 steps, batch 60).
+ */
+export const LIMITS = {
+  listLength: 1000,
+  layers: 20,
+  unitsPerLayer: 10_000,
+  steps: 100_000_000,
+  batchSize: 60_000,
+  populationBatches: 100_000,
+  jobs: 256,
+};
+
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 const positiveInt: Rule = (v) => (isNum(v) && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer');
@@ -25,11 +39,17 @@ const between =
   (v) =>
     isNum(v) && (openLo ? v > lo : v >= lo) && v <= hi ? undefined : `must be a number in ${openLo ? '(' : '['}${lo}, ${hi}]`;
 const listOf =
-  (item: Rule, what: string, minLength = 1): Rule =>
+  (item: Rule, what: string, minLength = 1, maxLength = LIMITS.listLength, distinct = true): Rule =>
   (v) => {
     if (!Array.isArray(v) || v.length < minLength) return `must be a list of at least ${minLength} ${what}`;
-    return v.every((x) => item(x) === undefined) ? undefined : `must be a list of ${what}`;
+    if (v.length > maxLength) return `must be a list of at most ${maxLength} ${what}`;
+    if (!v.every((x) => item(x) === undefined)) return `must be a list of ${what}`;
+    return distinct && new Set(v).size !== v.length ? `must not list the same value twice` : undefined;
   };
+const atMost =
+  (rule: Rule, max: number): Rule =>
+  (v) =>
+    rule(v) ?? ((v as number) <= max ? undefined : `must be at most ${max.toLocaleString('en-US')}`);
 
 const seed: Rule = (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)');
 
@@ -52,17 +72,17 @@ export const RULES: Record<string, Rule> = {
     return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier } entries (an entry ${bad})`;
   },
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
-  jobs: nonNegativeInt,
-  'model.hiddenUnits': listOf(positiveInt, 'positive integers'),
+  jobs: atMost(nonNegativeInt, LIMITS.jobs),
+  'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
   'model.initStd': positiveNumber,
-  'train.steps': positiveInt,
+  'train.steps': atMost(positiveInt, LIMITS.steps),
   // Batch normalization needs at least two examples for a batch variance (and m/(m-1)).
-  'train.batchSize': (v) => (positiveInt(v) === undefined && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'),
+  'train.batchSize': atMost((v) => (positiveInt(v) === undefined && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'), LIMITS.batchSize),
   'train.learningRate': positiveNumber,
   'train.checkpointEvery': nonNegativeInt,
   'batchNorm.epsilon': positiveNumber,
   'batchNorm.inference': oneOf('population', 'moving'),
-  'batchNorm.populationBatches': positiveInt,
+  'batchNorm.populationBatches': atMost(positiveInt, LIMITS.populationBatches),
   'batchNorm.momentum': between(0, 1),
   'eval.every': positiveInt,
   'eval.units': listOf(nonNegativeInt, 'unit indices (integers >= 0)'),
@@ -78,6 +98,6 @@ export const RULES: Record<string, Rule> = {
   'data.embeddedTrain': positiveInt,
   'data.embeddedTest': positiveInt,
   'data.verifyChecksums': bool,
-  'data.mirrors': listOf(text, 'URL strings', 0),
+  'data.mirrors': listOf(text, 'URL strings', 0, LIMITS.listLength, false),
   'data.downloadRetries': nonNegativeInt,
 };

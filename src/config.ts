@@ -141,8 +141,9 @@ export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where
   const walk = (target: Record<string, unknown>, src: Overrides, prefix: string): void => {
     for (const [key, value] of Object.entries(src)) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const rule: Rule | undefined = RULES[path];
-      const current = target[key];
+      // Own keys only: "__proto__" or "constructor" must be unknown keys, not Object's members.
+      const rule: Rule | undefined = Object.hasOwn(RULES, path) ? RULES[path] : undefined;
+      const current = Object.hasOwn(target, key) ? target[key] : undefined;
       if (isPlainObject(current) && rule === undefined) {
         if (!isPlainObject(value)) throw new UsageError(`${where}: config key "${path}" must be an object of settings.`);
         walk(current, value, path);
@@ -167,7 +168,6 @@ function checkConsistency(c: ResolvedConfig, where: string): void {
   if (bad !== undefined) {
     throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
   }
-  if (new Set(c.seeds).size !== c.seeds.length) throw new UsageError(`${where}: config key "seeds" lists a seed twice.`);
   if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);

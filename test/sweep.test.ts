@@ -93,7 +93,10 @@ test('report: accuracy over seeds, steps to targets, paper values, stability and
   assert.equal(r.stdout, md);
   assert.match(md, /× 2 seed\(s\) \(0, 1\)/);
   assert.match(md, /\| bn \| 0\.\d{4} ± 0\.\d{4} \| 0\.\d{4} ± 0\.\d{4} \| /);
-  assert.match(md, /\| 10,000 \| 0\.\d{4} \| 0\.926 \| 0\.\d{4} \| 0\.966 \|/);
+  // A 300-step run has no value at the paper's 10k-40k steps: the table keeps its header only.
+  assert.match(md, /\| step \| baseline \(ours\) \| baseline \(paper\) \|/);
+  assert.doesNotMatch(md, /\| 10,000 \|/);
+  assert.doesNotMatch(md, /NaN/);
   assert.match(md, /\| baseline \| -?\d\.\d{3} ± \d\.\d{3} \| /);
   assert.match(md, /## Learning-rate sweep/);
   const finals = readCsv(join(merged, 'accuracy.csv')).rows.filter((x) => x.arm === 'bn' && x.step === '300').map((x) => Number(x.test_accuracy));

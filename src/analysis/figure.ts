@@ -37,16 +37,29 @@ function percentileRows(data: RunData, arm: string, unit: number) {
   );
 }
 
+/**
+ * The lower end of panel (a): 0.7 as in the paper's Fig. 1(a), earlier points clipped as there;
+ * lower (to the tenth below the lowest value after the first evaluation) when some network never
+ * gets above 0.7, so that every line has points to draw (resvg panics on a fully clipped path).
+ */
+export function accuracyFloor(meansPerNetwork: number[][]): number {
+  const curves = meansPerNetwork.map((m) => m.filter(Number.isFinite)).filter((m) => m.length > 0);
+  if (curves.every((m) => Math.max(...m) > 0.7)) return 0.7;
+  const lowest = Math.min(...curves.map((m) => Math.min(...m.slice(1).concat(m.length === 1 ? m : []))));
+  return Math.max(0, Math.floor(lowest * 10) / 10);
+}
+
 export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
   const units = new Set(data.activations.map((r) => r.unit));
   if (!units.has(unit)) throw new UserError(`Unit ${unit} was not recorded in ${data.dir}; recorded units: ${[...units].join(', ')}.`);
   const x = { field: 'step', type: 'quantitative', title: 'training steps', axis: { format: '~s', labelExpr: "datum.value === 0 ? '0' : datum.label" } } as const;
-  // The paper's Fig. 1(a) shows 0.7-1.0; earlier points are clipped, as there.
-  const y = { type: 'quantitative', scale: { domain: [0.7, 1] } } as const;
+  const rows = accuracyRows(data);
+  const floor = accuracyFloor(data.arms.map((arm) => rows.filter((r) => r.arm === arm).map((r) => r.mean)));
+  const y = { type: 'quantitative', scale: { domain: [floor, 1] } } as const;
   const accuracy = {
     title: `(a) test accuracy${data.seeds.length > 1 ? `, mean and min-max of ${data.seeds.length} seeds` : ''}`,
     ...PANEL,
-    data: { values: accuracyRows(data) },
+    data: { values: rows },
     layer: [
       // Line: the mean over seeds; band: min to max over seeds (empty for one seed). The line comes
       // first so that the legend draws line symbols rather than faint band swatches.

@@ -15,9 +15,13 @@ export const PAPER_FIG1A = {
 
 export const ACCURACY_TARGETS = [0.95, 0.97, 0.98];
 
+/** mean ± std over the finite values ('–' when there are none: a report never shows NaN). */
 const pm = (values: number[], digits = 4) => {
-  const { mean, std } = meanAndStd(values);
-  return values.length > 1 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits);
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return '–';
+  const { mean, std } = meanAndStd(finite);
+  const text = finite.length > 1 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits);
+  return finite.length < values.length ? `${text} (${finite.length} of ${values.length} seeds finite)` : text;
 };
 
 /** The across-seed mean test-accuracy curve of one network. */
@@ -49,7 +53,10 @@ function paperTable(data: RunData): string[] {
     `| step | ${arms.map((a) => `${a} (ours) | ${a} (paper)`).join(' | ')} |`,
     `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`,
   ];
+  // Only steps the runs reached: a shorter run has no value to set beside the paper's.
+  const lastStep = Math.max(...data.accuracy.map((r) => r.step));
   PAPER_FIG1A.steps.forEach((step, i) => {
+    if (step > lastStep) return;
     const cells = arms.map((a) => {
       const ours = valueAt(meanAccuracyCurve(data, a), step);
       return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[a as 'baseline' | 'bn'][i].toFixed(3)}`;

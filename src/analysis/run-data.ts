@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { RunSummary } from '../run/records.js';
-import { ACCURACY_CSV, ACTIVATIONS_CSV } from '../run/recorders.js';
+import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from '../run/recorders.js';
+import { checkHeader } from '../run/schemas.js';
 import { readRunJson } from '../run/run-folder.js';
 
 export interface AccuracyRow {
@@ -39,10 +40,27 @@ export interface RunData {
   activations: ActivationRow[];
 }
 
-/** Parses a CSV of our own writing: a header line, then rows of plain comma-separated cells. */
-export function parseCsv(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.split('\n').filter((l) => l !== '');
-  return { header: (lines[0] ?? '').split(','), rows: lines.slice(1).map((l) => l.split(',')) };
+/**
+ * Parses a CSV of our own writing: a header line, then rows of plain comma-separated cells, each
+ * line ending in a newline. A cut last line, a row of the wrong width or a non-numeric cell where
+ * a number belongs is a damaged file, named with its line.
+ */
+export function parseCsv(text: string, path = 'the CSV file'): { header: string[]; rows: string[][] } {
+  const lines = text.split('\n');
+  if (lines.pop() !== '') throw new UserError(`${path} is damaged: its last line is cut off (a run still writing, or a crash); resume or re-run it.`);
+  const header = (lines[0] ?? '').split(',');
+  const rows = lines.slice(1).map((line, i) => {
+    const cells = line.split(',');
+    if (cells.length !== header.length) throw new UserError(`${path} is damaged: line ${i + 2} has ${cells.length} cells, the header ${header.length}.`);
+    cells.forEach((c, j) => {
+      // Every column but `arm` holds numbers: '' (no value yet) and nan/inf as the recorder writes them.
+      if (header[j] !== 'arm' && c !== 'nan' && Number.isNaN(cellValue(c) ?? 0)) {
+        throw new UserError(`${path} is damaged: line ${i + 2}, column ${header[j]} holds "${c}", not a number.`);
+      }
+    });
+    return cells;
+  });
+  return { header, rows };
 }
 
 /** A CSV cell back to a number: '' -> null, nan/inf as written by the recorder. */
@@ -54,15 +72,31 @@ export function cellValue(text: string): number | null {
   return Number(text);
 }
 
-function readCsvFile(dir: string, name: string): { header: string[]; rows: string[][] } {
+function readCsvFile(dir: string, name: string, columns: string[]): { header: string[]; rows: string[][] } {
   const path = join(dir, name);
   if (!existsSync(path)) throw new UserError(`${dir} has no ${name}; is it a finished bn-repro run folder?`);
-  return parseCsv(readFileSync(path, 'utf8'));
+  const csv = parseCsv(readFileSync(path, 'utf8'), path);
+  checkHeader(path, csv.header, columns);
+  return csv;
+}
+
+/**
+ * A run folder's data, for readers that draw conclusions from it (report, plot): refused when its
+ * runs have not all ended. (Callers hold the folder's lock, so no writer is at work.)
+ */
+export function readEndedRun(dir: string): RunData {
+  const data = readRunData(dir);
+  const status = data.runJson.status as string;
+  if (status !== 'finished' && status !== 'diverged') {
+    throw new UserError(`${dir} is unfinished (status "${status}"): continue it with bn-repro mnist --resume ${dir}${status === 'incomplete' ? ', or merge the missing shards' : ''}.`);
+  }
+  if (data.accuracy.length === 0) throw new UserError(`${dir} holds no results (its accuracy.csv has no rows).`);
+  return data;
 }
 
 export function readRunData(dir: string): RunData {
   const { runJson, config } = readRunJson(dir) as { runJson: RunData['runJson']; config: ResolvedConfig };
-  const acc = readCsvFile(dir, ACCURACY_CSV);
+  const acc = readCsvFile(dir, ACCURACY_CSV, ACCURACY_COLUMNS);
   const col = (header: string[], name: string) => header.indexOf(name);
   const [a, s, st, tl, tel, ta] = ['arm', 'seed', 'step', 'train_loss', 'test_loss', 'test_accuracy'].map((c) => col(acc.header, c));
   const accuracy = acc.rows.map((r) => ({
@@ -73,7 +107,7 @@ export function readRunData(dir: string): RunData {
     testLoss: cellValue(r[tel]) ?? NaN,
     testAccuracy: cellValue(r[ta]) ?? NaN,
   }));
-  const act = readCsvFile(dir, ACTIVATIONS_CSV);
+  const act = readCsvFile(dir, ACTIVATIONS_CSV, activationColumns(config.eval.percentiles));
   const pcols = act.header.map((h, i) => [h, i] as const).filter(([h]) => /^p\d/.test(h));
   const [aa, as, ast, au] = ['arm', 'seed', 'step', 'unit'].map((c) => col(act.header, c));
   const activations = act.rows.map((r) => ({

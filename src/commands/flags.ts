@@ -3,6 +3,7 @@
  * to one config key, so flags override the config file, which overrides DEFAULTS; a bad value is
  * an error that names the flag and the key.
  */
+import { LIMITS } from '../config-rules.js';
 import { Option, type Command } from 'commander';
 import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../config.js';
 
@@ -51,7 +52,8 @@ function parse(raw: unknown, how: Parse): unknown {
   if (how === 'number') return num(text);
   if (how === 'seed') return [num(text)];
   if (how === 'seeds') {
-    if (/^\d+$/.test(text)) return Array.from({ length: Number(text) }, (_, i) => i);
+    // A count beyond the list limit stays a number, so the rule reports it instead of allocating it.
+    if (/^\d+$/.test(text)) return Number(text) <= LIMITS.listLength ? Array.from({ length: Number(text) }, (_, i) => i) : Number(text);
     return text.split(',').map((t) => num(t.trim()));
   }
   return raw;

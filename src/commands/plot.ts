@@ -1,9 +1,10 @@
 /** The `plot` verb: figure1.svg and figure1.png in a run folder (see analysis/figure.ts). */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
-import { readRunData } from '../analysis/run-data.js';
+import { readEndedRun } from '../analysis/run-data.js';
+import { readerBusy, withFolderLock } from '../run/lock.js';
+import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
 import type { CommandDeps } from './mnist.js';
 
@@ -15,12 +16,15 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
     .option('--quiet', 'print warnings and errors only')
     .action(async (dir: string, opts: { unit?: string; quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
-      const data = readRunData(dir);
-      const unit = opts.unit === undefined ? data.config.eval.units[0] : Number(opts.unit);
-      if (!Number.isInteger(unit) || unit < 0) throw new UsageError(`--unit must be a unit index (got "${opts.unit}").`);
-      const svg = await renderSvg(figureSpec(data, unit));
-      writeFileSync(join(dir, 'figure1.svg'), svg);
-      writeFileSync(join(dir, 'figure1.png'), renderPng(svg));
+      const unit = opts.unit === undefined ? undefined : Number(opts.unit);
+      if (unit !== undefined && (!Number.isInteger(unit) || unit < 0)) throw new UsageError(`--unit must be a unit index (got "${opts.unit}").`);
+      await withFolderLock(dir, async () => {
+        const data = readEndedRun(dir);
+        const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));
+        const png = renderPng(svg);
+        writeFileAtomic(join(dir, 'figure1.svg'), svg);
+        writeFileAtomic(join(dir, 'figure1.png'), png);
+      }, readerBusy);
       logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
     });
 }

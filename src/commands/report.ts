@@ -1,9 +1,10 @@
 /** The `report` verb: report.md in a run folder (see analysis/report.ts). */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport } from '../analysis/report.js';
-import { readRunData } from '../analysis/run-data.js';
+import { readEndedRun } from '../analysis/run-data.js';
+import { readerBusy, withFolderLock } from '../run/lock.js';
+import { writeFileAtomic } from '../run/run-folder.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
 import type { CommandDeps } from './mnist.js';
 
@@ -12,11 +13,14 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
     .description('Write report.md: accuracy over seeds, steps to 95/97/98%, stability, paper values side by side.')
     .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
     .option('--quiet', 'print warnings and errors only')
-    .action((dir: string, opts: { quiet?: boolean }) => {
+    .action(async (dir: string, opts: { quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
-      const data = readRunData(dir);
-      const text = buildReport(data) + (data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : '');
-      writeFileSync(join(dir, 'report.md'), text);
+      const text = await withFolderLock(dir, () => {
+        const data = readEndedRun(dir);
+        const report = buildReport(data) + (data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : '');
+        writeFileAtomic(join(dir, 'report.md'), report);
+        return report;
+      }, readerBusy);
       process.stdout.write(text);
       logger.info(`wrote ${join(dir, 'report.md')}`);
     });

@@ -4,13 +4,13 @@
  * Fig. 3 style table (sweep.md) when the folder holds the whole sweep.
  */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRunData } from '../analysis/run-data.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
 import { UsageError } from '../errors.js';
-import { defaultRunDir } from '../run/run-folder.js';
+import { defaultRunDir, writeFileAtomic } from '../run/run-folder.js';
 import { parseShard } from '../run/shard.js';
+import { runsOf } from '../runs.js';
 import { addConfigFlags, configFromFlags } from './flags.js';
 import { train, type CommandDeps } from './mnist.js';
 
@@ -27,12 +27,14 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
     const config = configFromFlags({ ...opts, config: configPath });
     if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
     const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
+    const total = runsOf(config).length;
+    if (shard && shard.index > total) logger.warn(`shard ${shard.index}/${shard.count} holds no runs (the sweep has ${total}); its folder stays empty of results, and merge accepts it.`);
     const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
     const out = (opts.out as string | undefined) ?? `${defaultRunDir(config.name, new Date())}${suffix}`;
     const { result, exitCode } = await train({ config, out, shard }, Boolean(opts.quiet), logger);
     if (!shard && !result.interrupted) {
       const table = buildSweepTable(readRunData(result.dir));
-      writeFileSync(join(result.dir, 'sweep.md'), table);
+      writeFileAtomic(join(result.dir, 'sweep.md'), table);
       process.stdout.write(table);
     } else if (shard) {
       logger.info(`shard ${shard.index}/${shard.count} done; combine the shards with: bn-repro merge <shard folders...> --out DIR`);

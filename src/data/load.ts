@@ -6,7 +6,7 @@
  * always an error, never a reason to train on fewer images.
  */
 import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Rng } from '../random.js';
 import { binarize, subset, type Dataset } from './dataset.js';
@@ -76,6 +76,12 @@ async function loadRaw(config: ResolvedConfig, opts: LoadOptions): Promise<Datas
 /** The data set of a run, with subsets and input encoding applied. */
 export async function loadDataset(config: ResolvedConfig, opts: LoadOptions): Promise<Dataset> {
   const raw = await loadRaw(config, opts);
+  const larger = ([key, asked, have, what]: [string, number, number, string]) => {
+    if (asked > have) throw new UsageError(`config key "${key}" (${asked}) asks for more examples than the ${what} holds (${have}).`);
+  };
+  larger(['data.trainSubset', config.data.trainSubset, raw.train.count, 'training set']);
+  larger(['data.testSubset', config.data.testSubset, raw.test.count, 'held-out set']);
+  larger(['eval.probeSize', config.eval.probeSize, config.data.testSubset || raw.test.count, 'held-out set']);
   let train = subset(raw.train, config.data.trainSubset, Rng.stream(config.data.seed, 'train-subset'));
   let test = subset(raw.test, config.data.testSubset, Rng.stream(config.data.seed, 'test-subset'));
   if (config.data.input === 'binary') {

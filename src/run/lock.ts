@@ -66,9 +66,16 @@ function describe(h: LockHolder | undefined): string {
 /** What this process is, as a lock holder sees it. */
 export const thisCommand = (): string => ['bn-repro', ...process.argv.slice(2)].join(' ');
 
-/** Takes the lock of `dir` (which must exist) for `command`, or refuses naming the holder. */
-export function lockFolder(dir: string, command = thisCommand()): FolderLock {
+/** How a refusal reads; readers (report, plot) say the folder is unfinished. */
+export type BusyMessage = (dir: string, holder: string) => string;
+const writerBusy: BusyMessage = (dir, holder) => `${dir} is being written by ${holder}; wait for it to end (one writer per run folder).`;
+export const readerBusy: BusyMessage = (dir, holder) => `${dir} is unfinished: it is being written by ${holder}; wait for it to end.`;
+
+/** Takes the lock of `dir` for this command, or refuses naming the holder. */
+export function lockFolder(dir: string, busy: BusyMessage = writerBusy): FolderLock {
+  if (!existsSync(dir)) throw new UserError(`${dir} does not exist.`);
   const path = join(dir, LOCK_FILE);
+  const command = thisCommand();
   const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
@@ -78,7 +85,7 @@ export function lockFolder(dir: string, command = thisCommand()): FolderLock {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
       const why = staleness(path, holder, Date.now());
-      if (why === undefined) throw new UserError(`${dir} is being written by ${describe(holder)}; wait for it to end (one writer per run folder).`);
+      if (why === undefined) throw new UserError(busy(dir, describe(holder)));
       // Move the stale lock aside atomically: of two processes breaking it, one wins the rename.
       try {
         renameSync(path, `${path}.stale-${process.pid}`);
@@ -130,8 +137,8 @@ export function activeLock(dir: string): string | undefined {
 }
 
 /** Runs `body` holding `dir`'s lock. */
-export async function withFolderLock<T>(dir: string, body: () => Promise<T> | T): Promise<T> {
-  const lock = lockFolder(dir);
+export async function withFolderLock<T>(dir: string, body: () => Promise<T> | T, busy?: BusyMessage): Promise<T> {
+  const lock = lockFolder(dir, busy);
   try {
     return await body();
   } finally {

@@ -1,24 +1,27 @@
 /**
- * Combines run folders that hold disjoint runs of one experiment (the shards of a sweep) into one
- * run folder that plot, report and --resume accept. The configs must agree (jobs aside) and no run
- * may appear twice. Rows are written in the experiment's run order, then by step (and unit), so
- * the merged files do not depend on how the runs were spread.
+ * Combines run folders that hold disjoint runs of one experiment (the shards of a sweep, or runs
+ * of other seeds) into one run folder that plot, report and --resume accept. The configs must
+ * agree (jobs and seeds aside; the merged seeds are the union) and no run may appear twice. Rows
+ * are written in the experiment's run order, then by step (and unit), so the merged files do not
+ * depend on how the runs were spread. The folder is built under a temporary name and renamed
+ * into place at the end: a failed merge leaves nothing behind.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseCsv, readRunData, type RunData } from '../analysis/run-data.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
 import { runsOf } from '../runs.js';
 import { UserError } from '../errors.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
 import type { RunSummary } from './records.js';
-import { RUN_JSON, prepareRunDir, writeJsonAtomic } from './run-folder.js';
+import { activeLock } from './lock.js';
+import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
 
-const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0 });
+const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, seeds: [] });
 
 /** Sorts CSV rows by (run order, step, unit) and joins them under one header. */
 function mergedCsv(dirs: string[], name: string, order: Map<string, number>): string {
-  const parts = dirs.map((d) => parseCsv(readFileSync(join(d, name), 'utf8')));
+  const parts = dirs.map((d) => parseCsv(readFileSync(join(d, name), 'utf8'), join(d, name)));
   const header = parts[0].header;
   if (parts.some((p) => p.header.join(',') !== header.join(','))) throw new UserError(`The ${name} files have different columns; they are not from one experiment.`);
   const [arm, seed, step, unit] = ['arm', 'seed', 'step', 'unit'].map((c) => header.indexOf(c));
@@ -33,10 +36,14 @@ function mergedCsv(dirs: string[], name: string, order: Map<string, number>): st
 
 export function mergeRunFolders(dirs: string[], outDir: string): { dir: string; runs: number; status: string } {
   if (dirs.length < 1) throw new UserError('merge needs at least one run folder.');
+  for (const d of dirs) {
+    const holder = activeLock(d);
+    if (holder) throw new UserError(`${d} is being written by ${holder}; merge it once it has ended.`);
+  }
   const parts = dirs.map(readRunData);
   const first = parts[0];
   for (const p of parts.slice(1)) {
-    if (comparable(p) !== comparable(first)) throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only shards of one experiment can be merged.`);
+    if (comparable(p) !== comparable(first)) throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only runs of one experiment can be merged.`);
   }
   const owner = new Map<string, string>();
   for (const p of parts) {
@@ -45,20 +52,32 @@ export function mergeRunFolders(dirs: string[], outDir: string): { dir: string; 
       owner.set(key, p.dir);
     }
   }
-  const dir = prepareRunDir(outDir);
-  const order = new Map(runsOf(first.config).map((r, i) => [`${r.variant.name}/${r.seed}`, i]));
-  for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) writeFileSync(join(dir, name), mergedCsv(dirs, name, order));
-  mkdirSync(join(dir, CHECKPOINT_DIR), { recursive: true });
-  for (const p of parts) {
-    const ck = join(p.dir, CHECKPOINT_DIR);
-    if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(dir, CHECKPOINT_DIR, f));
-  }
+  const seeds = [...new Set(parts.flatMap((p) => p.config.seeds))].sort((a, b) => a - b);
+  const config = { ...first.config, seeds };
+  const order = new Map(runsOf(config).map((r, i) => [`${r.variant.name}/${r.seed}`, i]));
   const planned = [...owner.keys()].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const runs = parts.flatMap((p) => p.runJson.runs ?? []).sort((a: RunSummary, b: RunSummary) => (order.get(`${a.arm}/${a.seed}`) ?? 0) - (order.get(`${b.arm}/${b.seed}`) ?? 0));
-  const allPlanned = runsOf(first.config).length;
-  const complete = runs.length === planned.length && planned.length === allPlanned && runs.every((r) => !r.interrupted);
+  const complete = runs.length === planned.length && planned.length === order.size && runs.every((r) => !r.interrupted);
   const status = !complete ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   const { shard: _shard, ...base } = first.runJson;
-  writeJsonAtomic(join(dir, RUN_JSON), { ...base, status, planned, runs, mergedFrom: dirs, mergedAt: new Date().toISOString() });
+
+  refuseUsedDir(outDir);
+  const dir = resolve(outDir);
+  const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
+  try {
+    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
+    mkdirSync(join(temp, CHECKPOINT_DIR));
+    for (const p of parts) {
+      const ck = join(p.dir, CHECKPOINT_DIR);
+      if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(temp, CHECKPOINT_DIR, f));
+    }
+    writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, mergedFrom: dirs, mergedAt: new Date().toISOString() });
+    // An empty --out folder may already exist (refuseUsedDir allows it): make way for the rename.
+    if (existsSync(dir)) rmdirSync(dir);
+    renameSync(temp, dir);
+  } catch (err) {
+    rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
   return { dir, runs: runs.length, status };
 }

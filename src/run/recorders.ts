@@ -4,7 +4,7 @@
  */
 import { createObjectCsvWriter } from 'csv-writer';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
-import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
@@ -46,9 +46,14 @@ function fsyncFile(path: string): void {
 export function csvRecorder(dir: string, ps: number[], append = false): Recorder {
   const header = (cols: string[]) => cols.map((c) => ({ id: c, title: c }));
   const paths = [join(dir, ACCURACY_CSV), join(dir, ACTIVATIONS_CSV)];
-  // A file that does not exist yet needs its header, even when continuing a run.
-  const accuracy = createObjectCsvWriter({ path: paths[0], header: header(ACCURACY_COLUMNS), append: append && existsSync(paths[0]) });
-  const activations = createObjectCsvWriter({ path: paths[1], header: header(activationColumns(ps)), append: append && existsSync(paths[1]) });
+  // Headers are written at once (a folder whose runs never evaluate, e.g. an empty shard, still
+  // holds well-formed CSVs); a file that does not exist yet needs its header even when continuing.
+  const open = (path: string, cols: string[]) => {
+    if (!(append && existsSync(path))) writeFileSync(path, `${cols.join(',')}\n`);
+    return createObjectCsvWriter({ path, header: header(cols), append: true });
+  };
+  const accuracy = open(paths[0], ACCURACY_COLUMNS);
+  const activations = open(paths[1], activationColumns(ps));
   return {
     checkpoint: () => paths.forEach(fsyncFile),
     runFinished: () => paths.forEach(fsyncFile),
