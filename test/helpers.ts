@@ -1,7 +1,7 @@
 /** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
 import * as tf from '@tensorflow/tfjs-core';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,36 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     killSignal: 'SIGKILL',
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts the CLI in the background (CI=true); `settle` SIGKILLs it if a test fails before it exits. */
+export function start(args: string[], stdio: 'ignore' | 'pipe'): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', stdio] });
+}
+
+export async function settle(child: ChildProcess, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** Waits until `path` holds a checkpoint with weights at step >= minStep. */
+export async function waitForCheckpoint(path: string, minStep: number, timeoutMs = 60000): Promise<void> {
+  const began = Date.now();
+  while (Date.now() - began < timeoutMs) {
+    if (existsSync(path)) {
+      try {
+        const c = JSON.parse(readFileSync(path, 'utf8'));
+        if (c.params && c.step >= minStep) return;
+      } catch {
+        // being replaced right now; look again
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no checkpoint at ${path} within ${timeoutMs} ms`);
 }
 
 export function tempDir(prefix = 'bn-repro-test-'): string {

@@ -3,25 +3,10 @@
  * the same CSV numbers as an uninterrupted run; a diverging run stops alone with exit code 3.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, ROOT, readCsv, runCli, tempDir } from './helpers.js';
-
-const env = { ...process.env, CI: 'true' };
-
-/** Starts the CLI in the background; `settle` SIGKILLs it if a test fails before it exits. */
-function start(args: string[], stdio: 'ignore' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', stdio] });
-}
-async function settle(child: ChildProcess, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-}
+import { readCsv, runCli, settle, start, tempDir, waitForCheckpoint } from './helpers.js';
 
 /** A protocol small enough for seconds, with checkpoints every 300 steps. */
 const configPath = join(tempDir(), 'resume.json');
@@ -51,23 +36,6 @@ function assertSameResults(dir: string, reference: string): void {
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
   assert.deepEqual(run.runs.map((r: { arm: string; steps: number }) => [r.arm, r.steps]).sort(), [['baseline', 2400], ['bn', 2400]]);
-}
-
-/** Waits until `path` holds a checkpoint with weights at step >= minStep. */
-async function waitForCheckpoint(path: string, minStep: number, timeoutMs = 60000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    if (existsSync(path)) {
-      try {
-        const c = JSON.parse(readFileSync(path, 'utf8'));
-        if (c.params && c.step >= minStep) return;
-      } catch {
-        // being replaced right now; look again
-      }
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no checkpoint at ${path} within ${timeoutMs} ms`);
 }
 
 const reference = join(tempDir(), 'reference');

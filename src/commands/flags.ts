@@ -10,7 +10,7 @@ import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '..
 type Parse = 'number' | 'string' | 'seed' | 'seeds';
 
 /** [commander attribute, flag, config key path, how the text becomes a value, help] */
-const FLAG_KEYS: [string, string, string, Parse, string][] = [
+export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['bn', '--bn <mode>', 'bn', 'string', 'arms to run: on (BN net), off (baseline), both'],
   ['steps', '--steps <n>', 'train.steps', 'number', 'training steps per run'],
   ['batchSize', '--batch-size <m>', 'train.batchSize', 'number', 'mini-batch size m'],

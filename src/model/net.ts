@@ -60,6 +60,13 @@ export function createNet(shape: NetShape, opts: { bn: boolean; initStd: number;
 }
 
 /** Every variable of the net in a fixed order (hidden layers first, then the output layer). */
+/** The sizes of netVariables' tensors, in that order, without building the net (checkpoint checks). */
+export function parameterSizes(shape: NetShape, bn: boolean): number[] {
+  const widths = [shape.inputSize, ...shape.hiddenUnits];
+  const hidden = shape.hiddenUnits.flatMap((out, i) => [widths[i] * out, ...(bn ? [out, out] : [out])]);
+  return [...hidden, widths[widths.length - 1] * shape.classes, shape.classes];
+}
+
 export function netVariables(net: Net): tf.Variable[] {
   const vars: tf.Variable[] = [];
   for (const layer of net.hidden) {

@@ -6,7 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEnded, readCheckpoints } from './checkpoint.js';
+import { checkpointPath, isEnded, readCheckpoints, type RunCheckpoint } from './checkpoint.js';
+import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
+import { parameterSizes } from '../model/net.js';
 import type { ResolvedConfig } from '../config.js';
 import { runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
@@ -41,6 +43,7 @@ export function planResume(runDir: string): ResumePlan {
       plan.keepUpTo.set(key, Infinity);
       plan.onDisk.set(key, { step: ckpt.summary.divergedAtStep ?? ckpt.summary.steps, ended: true });
     } else if (ckpt && 'params' in ckpt) {
+      checkShapes(runDir, config, variant.bn, ckpt);
       plan.specs.push({ variant, seed, resume: ckpt });
       plan.keepUpTo.set(key, ckpt.step);
       plan.onDisk.set(key, { step: ckpt.step, ended: false });
@@ -50,6 +53,15 @@ export function planResume(runDir: string): ResumePlan {
     }
   }
   return plan;
+}
+
+/** A checkpoint whose tensors do not fit the saved config's net (an edited run.json) is refused up front. */
+function checkShapes(runDir: string, config: ResolvedConfig, bn: boolean, ckpt: RunCheckpoint): void {
+  const sizes = parameterSizes({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, bn);
+  const saved = ckpt.params.map((p) => Buffer.from(p, 'base64').length / Float32Array.BYTES_PER_ELEMENT);
+  if (saved.join() !== sizes.join()) {
+    throw new UserError(`The checkpoint ${checkpointPath(runDir, ckpt.arm, ckpt.seed)} does not match the network in ${join(runDir, 'run.json')} (hiddenUnits ${JSON.stringify(config.model.hiddenUnits)}); one of the two was edited.`);
+  }
 }
 
 /** A CSV's complete lines: a last line without its newline was cut by a crash mid-write. */
