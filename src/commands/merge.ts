@@ -1,5 +1,7 @@
 /** The `merge` verb: shard folders -> one run folder (see merge.ts). */
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { mergeRunFolders } from '../run/merge.js';
 import type { CommandDeps } from './mnist.js';
 
@@ -11,7 +13,9 @@ export function mergeCommand({ makeLogger }: CommandDeps): Command {
     .option('--quiet', 'print warnings and errors only')
     .action((dirs: string[], opts: { out: string; quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
-      const merged = mergeRunFolders(dirs, opts.out);
+      // The folder of a `sweep --slurm` holds its slurm/ scaffolding; the merged sweep lands beside it.
+      const alongside = existsSync(join(opts.out, 'slurm', 'array.sbatch')) ? ['slurm'] : [];
+      const merged = mergeRunFolders(dirs, opts.out, alongside);
       logger.info(`merged ${merged.runs} runs from ${dirs.length} folders into ${merged.dir} (${merged.status})`);
     });
 }

@@ -17,12 +17,19 @@ export interface CommandDeps {
 }
 
 
-/** Ctrl-C / SIGTERM: the first asks runs to checkpoint and stop, a second quits at once. */
+/**
+ * Ctrl-C / SIGTERM ask the runs to checkpoint and stop. A second Ctrl-C quits at once; SIGTERM
+ * is idempotent, since schedulers (Slurm's requeue, scancel, time limits) may deliver it to the
+ * program and to its batch shell, which forwards it.
+ */
 function stopOnSignals(logger: Logger): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onSignal = (name: string) => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    logger.warn(`${name}: finishing the current step and saving checkpoints (again to quit at once).`);
+    if (controller.signal.aborted) {
+      if (name === 'SIGINT') process.exit(EXIT.interrupted);
+      return;
+    }
+    logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

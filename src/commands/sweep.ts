@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { defaultRunDir, writeFileAtomic } from '../run/run-folder.js';
 import { parseShard } from '../run/shard.js';
 import { runsOf } from '../runs.js';
+import { submitSweep } from '../slurm/submit.js';
 import { addConfigFlags, configFromFlags } from './flags.js';
 import { train, type CommandDeps } from './mnist.js';
 
@@ -21,11 +22,23 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
   addConfigFlags(cmd, { configFile: false });
   cmd.option('--shard <i/n>', 'run only the i-th of n deterministic shares of the runs (1-based)');
   cmd.option('--out <dir>', 'run folder (default: results/<config name>-<UTC timestamp>[-shard-i-of-n])');
+  cmd.option('--slurm <n>', 'submit the sweep to Slurm as an array of n tasks plus a merge job into --out (see README, Sweeps on a Slurm cluster)');
+  cmd.option('--wait', 'with --slurm: wait for the merge job; exit 0 only when --out holds the merged sweep');
+  cmd.option('--sbatch <options>', 'with --slurm: options for both jobs\' #SBATCH lines, e.g. "--partition=cpu --time=02:00:00"');
   cmd.option('--quiet', 'print warnings and errors only');
   cmd.action(async (configPath: string, opts: Record<string, unknown>) => {
     const logger = makeLogger(Boolean(opts.quiet));
     const config = configFromFlags({ ...opts, config: configPath });
     if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
+    if (opts.slurm !== undefined) {
+      if (opts.shard !== undefined) throw new UsageError('--slurm spreads the sweep over shards itself; drop --shard.');
+      const tasks = Number(opts.slurm);
+      if (!Number.isInteger(tasks) || tasks < 1 || tasks > 10_000) throw new UsageError(`--slurm takes a number of tasks from 1 to 10,000 (got "${opts.slurm}").`);
+      const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
+      await submitSweep(config, out, { tasks, wait: Boolean(opts.wait), sbatch: String(opts.sbatch ?? '') }, logger);
+      return;
+    }
+    if (opts.wait !== undefined || opts.sbatch !== undefined) throw new UsageError('--wait and --sbatch go with --slurm.');
     const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
     const total = runsOf(config).length;
     if (shard && shard.index > total) logger.warn(`shard ${shard.index}/${shard.count} holds no runs (the sweep has ${total}); its folder stays empty of results, and merge accepts it.`);

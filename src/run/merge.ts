@@ -34,7 +34,11 @@ function mergedCsv(dirs: string[], name: string, order: Map<string, number>): st
   return [header, ...rows].map((r) => `${r.join(',')}\n`).join('');
 }
 
-export function mergeRunFolders(dirs: string[], outDir: string): { dir: string; runs: number; status: string } {
+/**
+ * `alongside`: names that may already be in `outDir` and stay there (the slurm/ folder of a
+ * `sweep --slurm` whose merged results land beside it); anything else there is refused.
+ */
+export function mergeRunFolders(dirs: string[], outDir: string, alongside: string[] = []): { dir: string; runs: number; status: string } {
   if (dirs.length < 1) throw new UserError('merge needs at least one run folder.');
   for (const d of dirs) {
     const holder = activeLock(d);
@@ -61,8 +65,9 @@ export function mergeRunFolders(dirs: string[], outDir: string): { dir: string; 
   const status = !complete ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   const { shard: _shard, ...base } = first.runJson;
 
-  refuseUsedDir(outDir);
   const dir = resolve(outDir);
+  const present = existsSync(dir) && alongside.length > 0 ? readdirSync(dir) : [];
+  if (present.some((n) => !alongside.includes(n)) || present.length === 0) refuseUsedDir(outDir);
   const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
   try {
     for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
@@ -72,9 +77,16 @@ export function mergeRunFolders(dirs: string[], outDir: string): { dir: string; 
       if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(temp, CHECKPOINT_DIR, f));
     }
     writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, mergedFrom: dirs, mergedAt: new Date().toISOString() });
-    // An empty --out folder may already exist (refuseUsedDir allows it): make way for the rename.
-    if (existsSync(dir)) rmdirSync(dir);
-    renameSync(temp, dir);
+    if (present.length > 0) {
+      // Beside what is kept: each entry renamed in, run.json last, so the folder is a run only when whole.
+      const entries = readdirSync(temp).sort((a, b) => Number(a === RUN_JSON) - Number(b === RUN_JSON));
+      for (const e of entries) renameSync(join(temp, e), join(dir, e));
+      rmdirSync(temp);
+    } else {
+      // An empty --out folder may already exist (refuseUsedDir allows it): make way for the rename.
+      if (existsSync(dir)) rmdirSync(dir);
+      renameSync(temp, dir);
+    }
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
     throw err;

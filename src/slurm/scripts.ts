@@ -1,0 +1,124 @@
+/**
+ * The two batch scripts of `bn-repro sweep --slurm N`, written under DIR/slurm/ so that a user
+ * can read, edit or resubmit them by hand:
+ *   array.sbatch  an array of N tasks; task i trains shard i/N into DIR/slurm/shard-i (a requeued
+ *                 task resumes that folder from its checkpoint);
+ *   merge.sbatch  submitted with afterok on the whole array: merges the shards into DIR itself,
+ *                 then writes report.md there.
+ * Before a time limit Slurm sends USR1 to the batch shell (--signal=B:USR1@...): the shell asks
+ * bn-repro to checkpoint (SIGTERM) and requeues the task, which continues where it stopped.
+ */
+import { join } from 'node:path';
+
+export interface SlurmLayout {
+  /** The sweep's folder; the merged run folder once the merge job has run. */
+  dir: string;
+  /** DIR/slurm: scripts, the resolved config, logs and the shard folders. */
+  slurmDir: string;
+  configPath: string;
+  arrayScript: string;
+  mergeScript: string;
+  logDir: string;
+  shardDir: (i: number) => string;
+  shardLog: (i: number) => string;
+  mergeLog: string;
+}
+
+export function slurmLayout(dir: string): SlurmLayout {
+  const slurmDir = join(dir, 'slurm');
+  const logDir = join(slurmDir, 'logs');
+  return {
+    dir,
+    slurmDir,
+    configPath: join(slurmDir, 'sweep.json'),
+    arrayScript: join(slurmDir, 'array.sbatch'),
+    mergeScript: join(slurmDir, 'merge.sbatch'),
+    logDir,
+    shardDir: (i) => join(slurmDir, `shard-${i}`),
+    shardLog: (i) => join(logDir, `shard-${i}.log`),
+    mergeLog: join(logDir, 'merge.log'),
+  };
+}
+
+export interface ScriptOptions {
+  name: string;
+  tasks: number;
+  /** The program that runs bn-repro on the compute nodes: node and the CLI shim, absolute. */
+  node: string;
+  bin: string;
+  /** Extra #SBATCH options from --sbatch, one option (with its value) per entry. */
+  sbatch: string[];
+  /** Seconds before the time limit at which a task checkpoints and requeues itself. */
+  warnSeconds: number;
+}
+
+/** Single-quotes `s` for bash. */
+export const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Splits --sbatch "OPTIONS" into one option per entry ("-p debug" and "--time=1:00:00" alike). */
+export function splitSbatchOptions(text: string): string[] {
+  const out: string[] = [];
+  for (const token of text.split(/\s+/).filter((t) => t !== '')) {
+    if (token.startsWith('-') || out.length === 0) out.push(token);
+    else out[out.length - 1] += ` ${token}`;
+  }
+  return out;
+}
+
+const header = (lines: string[]) => ['#!/bin/bash', ...lines.map((l) => `#SBATCH ${l}`)];
+
+export function arrayScript(l: SlurmLayout, o: ScriptOptions): string {
+  return [
+    ...header([
+      `--job-name=${o.name}`,
+      `--array=1-${o.tasks}`,
+      `--output=${join(l.logDir, 'shard-%a.log')}`,
+      '--open-mode=append',
+      '--requeue',
+      `--signal=B:USR1@${o.warnSeconds}`,
+      ...o.sbatch,
+    ]),
+    `# bn-repro sweep --slurm: task i of ${o.tasks} trains shard i/${o.tasks} of ${l.configPath}.`,
+    'set -u',
+    'i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}',
+    `out=${q(l.slurmDir)}/shard-$i`,
+    '# A requeued task finds its folder and continues from its checkpoint.',
+    'if [ -e "$out/run.json" ]; then',
+    `  set -- ${q(o.node)} ${q(o.bin)} mnist --resume "$out"`,
+    'else',
+    `  set -- ${q(o.node)} ${q(o.bin)} sweep ${q(l.configPath)} --shard "$i/${o.tasks}" --out "$out"`,
+    'fi',
+    'echo "$(date -u +%FT%TZ) task $i on $(hostname): $*"',
+    '"$@" &',
+    'pid=$!',
+    'requeue=',
+    '# Slurm signals the shell; bn-repro checkpoints on SIGTERM. USR1: the time limit is near.',
+    'trap \'kill -TERM "$pid" 2>/dev/null\' TERM',
+    'trap \'requeue=1; kill -TERM "$pid" 2>/dev/null\' USR1',
+    'while :; do',
+    '  wait "$pid" && code=0 || code=$?',
+    '  kill -0 "$pid" 2>/dev/null || break  # woken by a trap: keep waiting for the checkpoint',
+    'done',
+    'if [ "$code" -eq 130 ] && [ -n "$requeue" ]; then',
+    '  echo "checkpointed before the time limit; requeueing"',
+    '  scontrol requeue "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"',
+    'fi',
+    '# Exit 3 means a run diverged: a result recorded in run.json, not a failed task.',
+    'if [ "$code" -eq 3 ]; then code=0; fi',
+    'exit "$code"',
+    '',
+  ].join('\n');
+}
+
+export function mergeScript(l: SlurmLayout, o: ScriptOptions): string {
+  const shards = Array.from({ length: o.tasks }, (_, k) => q(l.shardDir(k + 1))).join(' ');
+  return [
+    ...header([`--job-name=${o.name}-merge`, `--output=${l.mergeLog}`, ...o.sbatch]),
+    `# bn-repro sweep --slurm: runs after every task of the array succeeded (afterok).`,
+    'set -eu',
+    `${q(o.node)} ${q(o.bin)} merge ${shards} --out ${q(l.dir)}`,
+    `${q(o.node)} ${q(o.bin)} report ${q(l.dir)} --quiet > /dev/null`,
+    `echo "merged sweep: ${l.dir}"`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,100 @@
+/**
+ * `bn-repro sweep CONFIG --slurm N`: writes the resolved config and the two batch scripts under
+ * DIR/slurm/ (scripts.ts), submits the array and the merge job (afterok on the array, cancelled
+ * if a task fails), prints how to follow them and, with --wait, waits for the merge job and
+ * checks the folders themselves: sbatch's exit code alone is not trusted (a job purged before
+ * sbatch polls it reads as success).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResolvedConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { prepareRunDir } from '../run/run-folder.js';
+import { arrayScript, mergeScript, slurmLayout, splitSbatchOptions, type SlurmLayout } from './scripts.js';
+
+export interface SlurmOptions {
+  tasks: number;
+  wait: boolean;
+  sbatch: string;
+  /** Seconds between squeue polls while waiting. */
+  pollSeconds?: number;
+}
+
+/** Runs a Slurm client; its failure is one sentence with what it printed. */
+function slurm(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new UserError(`no ${cmd} on this machine (Slurm's client tools are not installed or not on PATH); run the sweep without --slurm, or on a cluster's login node.`);
+    throw new UserError(`${cmd} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
+  }
+}
+
+/** A shard's outcome, read from its folder: ended (finished or diverged), or why not. */
+function shardState(l: SlurmLayout, i: number): 'ended' | string {
+  try {
+    const status = (JSON.parse(readFileSync(`${l.shardDir(i)}/run.json`, 'utf8')) as { status?: string }).status;
+    return status === 'finished' || status === 'diverged' ? 'ended' : `status ${status}`;
+  } catch {
+    return 'no run.json';
+  }
+}
+
+/** The jobs of ours that squeue still lists, with state and reason ("" when none is left). */
+function queued(ids: string[]): string {
+  try {
+    return execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T %r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return ''; // squeue refuses ids it no longer knows: all of them have left the queue
+  }
+}
+
+async function waitFor(l: SlurmLayout, tasks: number, arrayId: string, mergeId: string, opts: SlurmOptions, logger: Logger): Promise<void> {
+  for (;;) {
+    const q = queued([arrayId, mergeId]);
+    if (q === '') break;
+    // A failed task leaves the merge job waiting on a dependency that can never be met.
+    if (q.split('\n').some((line) => line.startsWith(`${mergeId} `) && line.includes('DependencyNeverSatisfied'))) {
+      slurm('scancel', [mergeId]);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 2) * 1000));
+  }
+  const failed = Array.from({ length: tasks }, (_, k) => k + 1).filter((i) => shardState(l, i) !== 'ended');
+  if (failed.length > 0) {
+    throw new UserError(`Slurm shard${failed.length > 1 ? 's' : ''} ${failed.join(', ')} of ${tasks} failed (see ${failed.map((i) => l.shardLog(i)).join(', ')}); the merge job did not run.`);
+  }
+  if (!existsSync(`${l.dir}/run.json`)) throw new UserError(`Every shard ended but the merge job left no run.json in ${l.dir} (see ${l.mergeLog}).`);
+  logger.info(`merged sweep in ${l.dir}`);
+}
+
+/** Submits the sweep as an array job plus a merge job; with opts.wait, returns once DIR holds the merged sweep. */
+export async function submitSweep(config: ResolvedConfig, outDir: string, opts: SlurmOptions, logger: Logger): Promise<{ arrayId: string; mergeId: string; dir: string }> {
+  slurm('sbatch', ['--version']); // no sbatch: the one-sentence refusal, before anything is written
+  const dir = prepareRunDir(outDir);
+  const l = slurmLayout(resolve(dir));
+  mkdirSync(l.slurmDir);
+  mkdirSync(l.logDir);
+  writeFileSync(l.configPath, `${JSON.stringify({ ...config, jobs: 0 }, null, 2)}\n`);
+  const scriptOpts = {
+    name: `bn-repro-${config.name}`,
+    tasks: opts.tasks,
+    node: process.execPath,
+    bin: fileURLToPath(new URL('../../../bin/bn-repro', import.meta.url)),
+    sbatch: splitSbatchOptions(opts.sbatch),
+    warnSeconds: 120,
+  };
+  writeFileSync(l.arrayScript, arrayScript(l, scriptOpts), { mode: 0o755 });
+  writeFileSync(l.mergeScript, mergeScript(l, scriptOpts), { mode: 0o755 });
+  const arrayId = slurm('sbatch', ['--parsable', l.arrayScript]).trim().split(';')[0];
+  const mergeId = slurm('sbatch', ['--parsable', `--dependency=afterok:${arrayId}`, '--kill-on-invalid-dep=yes', l.mergeScript]).trim().split(';')[0];
+  logger.info(`submitted array job ${arrayId} (${opts.tasks} tasks) and merge job ${mergeId} (after every task succeeds)`);
+  logger.info(`follow them with: squeue -j ${arrayId},${mergeId}   logs: ${l.logDir}/`);
+  logger.info(`when the merge job ends, ${l.dir} holds the merged sweep (report.md included); scripts: ${l.arrayScript}, ${l.mergeScript}`);
+  if (opts.wait) await waitFor(l, opts.tasks, arrayId, mergeId, opts, logger);
+  return { arrayId, mergeId, dir: l.dir };
+}
