@@ -1,7 +1,7 @@
 /** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,30 @@ export async function waitForCheckpoint(path: string, minStep: number, timeoutMs
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no checkpoint at ${path} within ${timeoutMs} ms`);
+}
+
+/**
+ * A tiny sweep config file (baseline, BN, BN-x5 over seeds 0 and 1, 300 steps on 1,000 embedded
+ * digits) with `extra` top-level keys replaced; returns its path.
+ */
+export function tinySweepConfig(dir: string, name: string, extra: Record<string, unknown> = {}): string {
+  const path = join(dir, `${name}.json`);
+  const config = {
+    name,
+    seeds: [0, 1],
+    sweep: [
+      { name: 'baseline', bn: false, lrMultiplier: 1 },
+      { name: 'bn', bn: true, lrMultiplier: 1 },
+      { name: 'bn-x5', bn: true, lrMultiplier: 5 },
+    ],
+    train: { steps: 300, learningRate: 0.5 },
+    eval: { every: 100, probeSize: 200, units: [0, 1] },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
+    ...extra,
+  };
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
 
 export function tempDir(prefix = 'bn-repro-test-'): string {

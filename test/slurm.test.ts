@@ -12,33 +12,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { arrayScript, mergeScript, slurmLayout, splitSbatchOptions } from '../src/slurm/scripts.js';
-import { readCsv, runCli, settle, start, tempDir, waitForCheckpoint } from './helpers.js';
+import { readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 
 const haveSbatch = spawnSync('sbatch', ['--version']).status === 0;
 const skip = haveSbatch || process.env.BN_REPRO_REQUIRE_SLURM === '1' ? false : 'no usable sbatch here (no Slurm client, or no cluster: CI starts a one-node one)';
 
 const work = tempDir('bn-repro-slurm-');
-const sweepConfig = (name: string, extra: Record<string, unknown>) => {
-  const path = join(work, `${name}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      seeds: [0, 1],
-      sweep: [
-        { name: 'baseline', bn: false, lrMultiplier: 1 },
-        { name: 'bn', bn: true, lrMultiplier: 1 },
-        { name: 'bn-x5', bn: true, lrMultiplier: 5 },
-      ],
-      train: { steps: 300, learningRate: 0.5 },
-      eval: { every: 100, probeSize: 200, units: [0, 1] },
-      batchNorm: { populationBatches: 3 },
-      data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
-      ...extra,
-    }),
-  );
-  return path;
-};
+const sweepConfig = (name: string, extra: Record<string, unknown>) => tinySweepConfig(work, name, extra);
 const tiny = sweepConfig('tiny', {});
 
 /** Rows without the timing column, sorted: the comparison the issue asks for. */

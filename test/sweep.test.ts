@@ -4,30 +4,14 @@
  * and a PNG of the expected size; report and the sweep table hold the expected rows.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PNG_SCALE } from '../src/analysis/figure.js';
-import { readCsv, runCli, tempDir } from './helpers.js';
+import { readCsv, runCli, tempDir, tinySweepConfig } from './helpers.js';
 
 const work = tempDir();
-const sweepConfig = join(work, 'tiny-sweep.json');
-writeFileSync(
-  sweepConfig,
-  JSON.stringify({
-    name: 'tiny-sweep',
-    seeds: [0, 1],
-    sweep: [
-      { name: 'baseline', bn: false, lrMultiplier: 1 },
-      { name: 'bn', bn: true, lrMultiplier: 1 },
-      { name: 'bn-x5', bn: true, lrMultiplier: 5 },
-    ],
-    train: { steps: 300, learningRate: 0.5 },
-    eval: { every: 100, probeSize: 200, units: [0, 1] },
-    batchNorm: { populationBatches: 3 },
-    data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
-  }),
-);
+const sweepConfig = tinySweepConfig(work, 'tiny-sweep');
 
 function cli(args: string[]) {
   const r = runCli(args);
