@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
-import { probeWebGpu, registerWebGpu } from './backends/webgpu.js';
+import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
 import type { BackendName } from './config.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -55,6 +55,9 @@ export async function initBackend(requested: BackendName, logger: Logger, deps: 
   // PROD silences tfjs's console banners and skips its debug-only checks on every op.
   tf.env().set('PROD', true);
   if (requested === 'webgpu') {
+    // Without an adapter Dawn prints C++ warnings where it runs: ask a child process first.
+    const quiet = deps === realDeps ? probeWebGpuQuietly() : undefined;
+    if (quiet && !quiet.ok) throw new UserError(`The webgpu backend is not available (${quiet.reason}); use --backend wasm.`);
     const probe = await probeWebGpu(deps.importer);
     if (!probe.ok) throw new UserError(`The webgpu backend is not available (${probe.reason}); use --backend wasm.`);
     const missing = await registerWebGpu(deps.importer);

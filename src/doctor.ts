@@ -4,7 +4,7 @@
  */
 import { realDeps, versionOf, type BackendDeps } from './backend.js';
 import { loadNative, nativeDevice } from './backends/native.js';
-import { probeWebGpu, registerWebGpu } from './backends/webgpu.js';
+import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
 import { MNIST_KEYS, hasAllFiles, readMnistFile } from './data/mnist-files.js';
 import { defaultDataDirs, fullSources, whyUnusable, type DataDirs } from './data/sources.js';
 import { UserError } from './errors.js';
@@ -25,7 +25,8 @@ export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ che
     const why = native.pkg ? `${native.pkg} loaded but did not initialise` : `${native.reasons.join('; ')} (tfjs-node-gpu's install downloads libtensorflow and needs internet access)`;
     checks.push({ name: 'tensorflow', available: false, detail: why });
   }
-  const webgpu = await probeWebGpu(deps.importer);
+  // The real probe runs in a child process so that Dawn's native warnings stay off the terminal.
+  const webgpu = deps === realDeps ? probeWebGpuQuietly() : await probeWebGpu(deps.importer);
   if (webgpu.ok) {
     const missing = await registerWebGpu(deps.importer);
     checks.push({ name: 'webgpu', available: !missing, detail: missing ?? `experimental; adapter: ${webgpu.device.name}` });

@@ -4,6 +4,7 @@
  * Neither is installed by default (Dawn's binaries for five platforms weigh 132 MB): users opt in
  * with INSTALL_WEBGPU. Without them, or without an adapter, this fails with one sentence.
  */
+import { spawnSync } from 'node:child_process';
 import type { DeviceInfo, Importer } from './native.js';
 import { importPackage } from './native.js';
 
@@ -50,5 +51,22 @@ export async function registerWebGpu(importer: Importer = importPackage): Promis
     return undefined;
   } catch {
     return `the opt-in package "@tensorflow/tfjs-backend-webgpu" is not installed: ${INSTALL_WEBGPU}`;
+  }
+}
+
+type Probe = Awaited<ReturnType<typeof probeWebGpu>>;
+
+/**
+ * probeWebGpu in a child process, for `doctor`: Dawn prints its native warnings (with C++ source
+ * lines) straight to the process's stderr, so the probe runs where that output can be dropped.
+ */
+export function probeWebGpuQuietly(): Probe {
+  const self = new URL(import.meta.url).href;
+  const script = `import(${JSON.stringify(self)}).then((m) => m.probeWebGpu()).then((p) => process.stdout.write(JSON.stringify(p)), (e) => process.stdout.write(JSON.stringify({ ok: false, reason: String(e?.message ?? e) })))`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  try {
+    return JSON.parse(r.stdout) as Probe;
+  } catch {
+    return { ok: false, reason: `the WebGPU probe ${r.signal ? `was killed (${r.signal})` : `exited with code ${r.status}`}` };
   }
 }
