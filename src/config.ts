@@ -132,6 +132,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as JSON for an error message, cut to one readable line (a 1,001-seed list is not). */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 76)} ...` : text;
+}
+
 /**
  * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
  * `where` names the source in error messages ("configs/x.json", "flags").
@@ -151,7 +157,7 @@ export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where
       }
       if (rule === undefined) throw new UsageError(`${where}: unknown config key "${path}".`);
       const problem = rule(value);
-      if (problem) throw new UsageError(`${where}: config key "${path}" ${problem} (got ${JSON.stringify(value)}).`);
+      if (problem) throw new UsageError(`${where}: config key "${path}" ${problem} (got ${shortJson(value)}).`);
       target[key] = structuredClone(value);
     }
   };

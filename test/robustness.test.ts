@@ -212,6 +212,7 @@ for (const [name, scene, code, message, opts] of cases) {
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
     assert.equal(errors.length, 1, `one error line, got: ${r.stderr}`);
     assert.match(errors[0], message);
+    assert.ok(errors[0].length < 400, `one readable sentence, not ${errors[0].length} characters`);
     t.diagnostic(`exit ${r.code}: ${errors[0]}`);
     assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, 'no stack trace');
     (s.unchanged ?? []).forEach((dir, i) => assert.deepEqual(snapshot(dir), before[i], `${dir} changed`));
