@@ -53,13 +53,14 @@ const atMost =
 
 const seed: Rule = (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)');
 
-/** A sweep entry: { name, bn, lrMultiplier }, nothing else. */
+/** A sweep entry: { name, bn, lrMultiplier, initStd? }, nothing else. */
 const variant: Rule = (v) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object';
   const o = v as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier'].includes(k));
+  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd'].includes(k));
   if (extra.length > 0) return `has unknown key "${extra[0]}"`;
-  return nonEmptyName(o.name) ?? (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ?? positiveNumber(o.lrMultiplier);
+  const initStd = o.initStd === undefined ? undefined : positiveNumber(o.initStd);
+  return nonEmptyName(o.name) ?? (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ?? positiveNumber(o.lrMultiplier) ?? (initStd && `initStd ${initStd}`);
 };
 
 export const RULES: Record<string, Rule> = {
@@ -67,9 +68,9 @@ export const RULES: Record<string, Rule> = {
   seeds: listOf(seed, 'seeds (integers in [0, 2^32))'),
   bn: oneOf('on', 'off', 'both'),
   sweep: (v) => {
-    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier } entries';
+    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier, initStd? } entries';
     const bad = v.map(variant).find((p) => p !== undefined);
-    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier } entries (an entry ${bad})`;
+    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier, initStd? } entries (an entry ${bad})`;
   },
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),

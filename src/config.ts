@@ -19,6 +19,8 @@ export interface Variant {
   name: Arm;
   bn: boolean;
   lrMultiplier: number;
+  /** Std of the Gaussian initial weights for this network (absolute); else model.initStd. */
+  initStd?: number;
 }
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type DataSource = 'auto' | 'full' | 'embedded';

@@ -7,7 +7,7 @@ import { DEFAULTS, readConfigFile, resolveConfig } from '../src/config.js';
 import { armsOf } from '../src/runs.js';
 import { RULES } from '../src/config-rules.js';
 import { UsageError } from '../src/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir, testConfig } from './helpers.js';
 
 function writeConfig(value: unknown): string {
   const path = join(tempDir(), 'c.json');
@@ -82,4 +82,11 @@ test('bad flag values name the flag', () => {
   assert.throws(() => configFromFlags({ lr: '0' }), /--lr: config key "train.learningRate"/);
   assert.throws(() => configFromFlags({ bn: 'maybe' }), /--bn: config key "bn" must be one of "on", "off", "both"/);
   assert.throws(() => configFromFlags({ evalEvery: '2.5' }), /--eval-every/);
+});
+
+test('sweep variants take an absolute initStd; a bad one is refused naming it', () => {
+  const ok = testConfig({ sweep: [{ name: 'bn-std0.06', bn: true, lrMultiplier: 1, initStd: 0.06 }] });
+  assert.equal(ok.sweep[0].initStd, 0.06);
+  assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, initStd: -1 }] }), /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\? \} entries \(an entry initStd must be a positive number\)/);
+  assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, std: 1 }] }), /has unknown key "std"/);
 });

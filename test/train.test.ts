@@ -96,3 +96,14 @@ test('both nets learn the learnable synthetic task far above chance', async () =
     assert.ok(rec.evals[0].testAccuracy < 0.3, `${arm} starts near chance (${rec.evals[0].testAccuracy})`);
   }
 });
+
+test("a sweep variant's initStd replaces model.initStd for that network only (the same draws, scaled)", async () => {
+  const run = async (variant: { name: string; bn: boolean; lrMultiplier: number; initStd?: number }, initStd = 0.1) => {
+    const rec = new MemoryRecorder();
+    await trainRun(variant, 0, { config: tiny({ model: { hiddenUnits: [16, 16, 16], initStd } }), data, recorder: rec });
+    return rec.evals.map(({ elapsedS: _e, ...r }) => r);
+  };
+  const viaVariant = await run({ ...BASELINE, initStd: 0.5 });
+  assert.deepEqual(viaVariant, await run(BASELINE, 0.5), 'initStd 0.5 in the variant = model.initStd 0.5');
+  assert.notDeepEqual(viaVariant, await run(BASELINE, 0.1), 'and differs from the default');
+});

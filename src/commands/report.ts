@@ -1,6 +1,7 @@
 /** The `report` verb: report.md in a run folder (see analysis/report.ts). */
 import { Command } from 'commander';
 import { join } from 'node:path';
+import { paperDistanceSection } from '../analysis/paper-report.js';
 import { buildReport } from '../analysis/report.js';
 import { readEndedRun } from '../analysis/run-data.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
@@ -17,7 +18,7 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
       const logger = makeLogger(Boolean(opts.quiet));
       const text = await withFolderLock(dir, () => {
         const data = readEndedRun(dir);
-        const report = buildReport(data) + (data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : '');
+        const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}`;
         writeFileAtomic(join(dir, 'report.md'), report);
         return report;
       }, readerBusy);

@@ -39,7 +39,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   const learningRate = config.train.learningRate * variant.lrMultiplier;
   const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
   // Every variant of a seed draws the same initial weights and sees the same batches.
-  const net = createNet(shape, { bn, initStd: config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
+  const net = createNet(shape, { bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const evaluator = new Evaluator(config, data.train, data.test, seed);
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
