@@ -33,7 +33,7 @@ test('a sweep over 2 seeds runs every variant for every seed and writes its tabl
   for (const arm of ['baseline', 'bn', 'bn-x5']) for (const seed of ['0', '1']) assert.equal(rows.filter((x) => x.arm === arm && x.seed === seed).length, 4);
   const table = readFileSync(join(whole, 'sweep.md'), 'utf8');
   assert.equal(r.stdout, table);
-  assert.match(table, /\| bn-x5 \| yes \| 2\.5 \| ([\d,]+|not reached) \| 0\.\d{4} \| 0 of 2 \|/);
+  assert.match(table, /\| bn-x5 \| yes \| 2\.5 \| 0\.1 \| ([\d,]+|not reached) \| 0\.\d{4} \| 0 of 2 \|/);
   assert.match(table, /\| baseline \| no \| 0\.5 \| /);
 });
 
@@ -66,6 +66,11 @@ test('plot writes an SVG with all series and a PNG of the expected size', () => 
   const png = readFileSync(join(merged, 'figure1.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG signature');
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [w * PNG_SCALE, h * PNG_SCALE]);
+  // A sweep also gets sweep.svg: a panel per family, a line per setting, the paper's curve dashed.
+  const sweepSvg = readFileSync(join(merged, 'sweep.svg'), 'utf8');
+  for (const text of ['without BN', 'with BN', 'baseline', 'bn-x5', "dashed: paper's Fig. 1(a)"]) assert.ok(sweepSvg.includes(text.replace("'", '&#39;')) || sweepSvg.includes(text), `sweep.svg shows "${text}"`);
+  assert.ok((sweepSvg.match(/stroke-dasharray/g) ?? []).length >= 2, "the paper's curve, dashed, in both panels");
+  assert.deepEqual([...readFileSync(join(merged, 'sweep.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   const bad = runCli(['plot', merged, '--unit', '7']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unit 7 was not recorded .* recorded units: 0, 1/);

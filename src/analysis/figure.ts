@@ -13,7 +13,8 @@ import type { RunData } from './run-data.js';
 import { band } from './stats.js';
 
 const FONT = 'DejaVu Sans';
-const PANEL = { width: 300, height: 220 };
+export const PANEL = { width: 300, height: 220 };
+export const FIGURE_CONFIG = { font: FONT, title: { fontSize: 14 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 } };
 /** PNG pixels per SVG unit: sharp enough for a paper-sized figure. */
 export const PNG_SCALE = 2;
 
@@ -80,7 +81,7 @@ export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
   }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    config: { font: FONT, title: { fontSize: 14 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 } },
+    config: FIGURE_CONFIG,
     hconcat: [accuracy, ...traces],
     resolve: { scale: { color: 'independent', y: 'independent' } },
   } as vl.TopLevelSpec;

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
 import { readEndedRun } from '../analysis/run-data.js';
+import { sweepFigureSpec } from '../analysis/sweep-figure.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
@@ -24,7 +25,14 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
         const png = renderPng(svg);
         writeFileAtomic(join(dir, 'figure1.svg'), svg);
         writeFileAtomic(join(dir, 'figure1.png'), png);
+        logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
+        if (data.config.sweep.length > 0) {
+          // Sweeps also get one panel per family, a line per setting, the paper's curve drawn in.
+          const sweepSvg = await renderSvg(sweepFigureSpec(data));
+          writeFileAtomic(join(dir, 'sweep.svg'), sweepSvg);
+          writeFileAtomic(join(dir, 'sweep.png'), renderPng(sweepSvg));
+          logger.info(`wrote ${join(dir, 'sweep.svg')} and ${join(dir, 'sweep.png')}`);
+        }
       }, readerBusy);
-      logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
     });
 }
