@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { interpolate, readPaperCurves, rmseToPaper } from '../src/analysis/paper.js';
 import type { RunData } from '../src/analysis/run-data.js';
-import { bestOf, fairlyTunedTable, tunedEntries } from '../src/analysis/sweep-table.js';
+import { bestOf, fairlyTunedTable, sweepHeading, tunedEntries } from '../src/analysis/sweep-table.js';
 import { testConfig } from './helpers.js';
 
 test('the shipped Fig. 1(a) points: both curves, sorted, from 3,581 and 4,024 steps, accuracies in (0.7, 1)', () => {
@@ -65,4 +65,12 @@ test("fairly tuned: each family's best by steps to 97% and by final accuracy, an
   assert.match(table, /\| BN \| bnA \| 1,000 \| bnB \| 0\.9860 \|/);
   // 2,000 - 1,000 steps (2.0x); 0.986 - 0.975 = +0.0110.
   assert.match(table, /it reaches 97% 1,000 steps sooner \(2\.0x\), and ends \+0\.0110 in final accuracy/);
+});
+
+test('the sweep heading names what varies', () => {
+  const v = (lrMultiplier: number, initStd?: number) => ({ name: 'x', bn: true, lrMultiplier, initStd });
+  assert.equal(sweepHeading([v(1), v(5)], 0.1), "## Learning-rate sweep (cf. the paper's Fig. 3)");
+  assert.equal(sweepHeading([v(1, 0.03), v(1, 0.1)], 0.1), '## Init-scale sweep');
+  assert.equal(sweepHeading([v(1, 0.1), v(1)], 0.1), '## Network sweep', 'initStd 0.1 is the default');
+  assert.equal(sweepHeading([v(2, 0.03), v(1)], 0.1), "## Learning-rate and init-scale sweep (cf. the paper's Fig. 3)");
 });

@@ -11,6 +11,14 @@ import { meanAndStd, stepsToReach } from './stats.js';
 /** A learning rate or init std as the tables print it. */
 const num = (x: number) => String(Number(x.toPrecision(6)));
 
+/** Names what the sweep varies: "Learning-rate sweep", "Init-scale sweep" or both. */
+export function sweepHeading(variants: Variant[], defaultStd: number): string {
+  const lr = new Set(variants.map((v) => v.lrMultiplier)).size > 1;
+  const std = new Set(variants.map((v) => v.initStd ?? defaultStd)).size > 1;
+  const what = [lr ? 'learning-rate' : '', std ? 'init-scale' : ''].filter(Boolean).join(' and ') || 'network';
+  return `## ${what[0].toUpperCase()}${what.slice(1)} sweep${lr ? " (cf. the paper's Fig. 3)" : ''}`;
+}
+
 export function buildSweepTable(data: RunData): string {
   const variants = data.config.sweep;
   // The baseline at the default settings (learning rate and init std), if the sweep has it.
@@ -21,7 +29,7 @@ export function buildSweepTable(data: RunData): string {
   const target = meanAndStd(finalOf(reference.name)).mean;
   const runs = data.runJson.runs ?? [];
   const lines = [
-    `## Learning-rate sweep (cf. the paper's Fig. 3)`,
+    sweepHeading(variants, data.config.model.initStd),
     '',
     `Target: the final test accuracy of ${reference.name}, ${target.toFixed(4)} (mean over ${data.seeds.length} seed(s)). Steps to reach it use each network's across-seed mean curve.`,
     '',
