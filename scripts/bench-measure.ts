@@ -1,12 +1,14 @@
 /**
  * Measurements behind `npm run bench`: median ms per training step of our step and of the
- * straightforward reference loop, and the cost of one evaluation, on the active tfjs backend.
+ * straightforward reference loop, and the cost of one evaluation and of one landscape/ICS
+ * measurement, on the active tfjs backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchSampler } from '../src/batches.js';
 import type { Arm, ResolvedConfig } from '../src/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
 import { Evaluator } from '../src/evaluate.js';
+import { LandscapeProbe } from '../src/measure/probe.js';
 import { createNet, disposeNet, variable, type Net } from '../src/model/net.js';
 import { ReferenceTrainer } from '../src/model/reference.js';
 import { sgdStep } from '../src/model/sgd.js';
@@ -85,6 +87,23 @@ export async function evaluationMs(config: ResolvedConfig, data: Dataset, arm: A
     times.push(performance.now() - t0);
   }
   evaluator.dispose();
+  disposeNet(net);
+  return median(times);
+}
+
+/** Median ms of one Santurkar et al. measurement (ICS of every layer and the landscape probe). */
+export function measurementMs(config: ResolvedConfig, data: Dataset, arm: Arm, repeats: number): number {
+  const net = newNet(config, arm);
+  const probe = new LandscapeProbe(config, data.train, 0);
+  const run = { arm, seed: 0 };
+  probe.measure(net, config.train.learningRate, run, 0); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    probe.measure(net, config.train.learningRate, run, 0);
+    times.push(performance.now() - t0);
+  }
+  probe.dispose();
   disposeNet(net);
   return median(times);
 }

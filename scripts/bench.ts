@@ -17,7 +17,7 @@ import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
-import { evaluationMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
+import { evaluationMs, measurementMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
 const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' } } });
 const logger = consoleLogger({ quiet: false });
@@ -43,10 +43,16 @@ interface Row {
   naiveMsPerStep: number;
   naiveOverOurs: number;
   evaluationMs: number;
+  /** One ICS + landscape measurement (configs/landscape.json). */
+  measurementMs: number;
   projectedArmS: number;
+  /** The arm's projected time with configs/landscape.json's measurements, over projectedArmS. */
+  landscapeFactor: number;
 }
 const rows: Row[] = [];
 const evaluations = Math.floor(config.train.steps / config.eval.every) + 1;
+const landscapeConfig = resolveConfig('configs/landscape.json', {});
+const measurements = Math.floor(config.train.steps / (config.eval.every * landscapeConfig.eval.landscape.every)) + 1;
 for (const name of args.backends.split(',')) {
   try {
     const info = await initBackend(name as 'wasm', silentLogger);
@@ -59,9 +65,11 @@ for (const name of args.backends.split(',')) {
     const ours = oursMsPerStep(config, data, arm, BUDGETS[name].ours);
     const naive = naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
     const evalMs = await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    const measureMs = measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
     const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
-    rows.push({ backend: name, arm, oursMsPerStep: ours, naiveMsPerStep: naive, naiveOverOurs: naive / ours, evaluationMs: evalMs, projectedArmS });
-    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive.toFixed(1)}), evaluation ${evalMs.toFixed(0)} ms`);
+    const landscapeFactor = (projectedArmS + (measurements * measureMs) / 1000) / projectedArmS;
+    rows.push({ backend: name, arm, oursMsPerStep: ours, naiveMsPerStep: naive, naiveOverOurs: naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
+    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive.toFixed(1)}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
   }
 }
 
@@ -89,13 +97,14 @@ if (args.full) {
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('arm s (proj.)', 14)}`);
+console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
 for (const r of rows) {
   console.log(
-    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.naiveMsPerStep.toFixed(1), 14)}${pad(`${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.projectedArmS.toFixed(0), 14)}`,
+    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.naiveMsPerStep.toFixed(1), 14)}${pad(`${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
   );
 }
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
+console.log(`x landscape: an arm's projected time with configs/landscape.json (${measurements} measurements, every ${landscapeConfig.eval.landscape.every} evaluation(s)) over its time without (target: at most 1.5x)`);
 if (full) {
   console.log(`full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall, peak memory ${full.peakRssMiB.toFixed(0)} MiB; final accuracy ${JSON.stringify(full.finalAccuracy)}`);
 }

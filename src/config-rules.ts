@@ -89,6 +89,8 @@ export const RULES: Record<string, Rule> = {
   'eval.units': listOf(nonNegativeInt, 'unit indices (integers >= 0)'),
   'eval.percentiles': listOf(between(0, 100), 'percentiles in [0, 100]'),
   'eval.probeSize': nonNegativeInt,
+  'eval.landscape.every': (v) => (nonNegativeInt(v) === undefined ? undefined : 'must be a non-negative integer (0 = off)'),
+  'eval.landscape.stepMultiples': listOf(positiveNumber, 'positive numbers'),
   'data.source': oneOf('auto', 'full', 'embedded'),
   'data.seed': seed,
   'data.dir': text,

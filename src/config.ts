@@ -70,6 +70,16 @@ export interface Config {
     percentiles: number[];
     /** Held-out examples in the activation probe; 0 = the whole held-out set. */
     probeSize: number;
+    /**
+     * Santurkar et al. (2018) measurements (src/measure/): internal covariate shift per layer and
+     * the loss landscape along the gradient, on one fixed training mini-batch per seed.
+     */
+    landscape: {
+      /** Measure at every `every`-th evaluation (step 0, every * eval.every steps, the last step); 0 = off. */
+      every: number;
+      /** Step sizes eta of the landscape probe, as multiples of the run's learning rate. */
+      stepMultiples: number[];
+    };
   };
   data: {
     source: DataSource;
@@ -104,7 +114,7 @@ const defaults: Config = {
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
   train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
-  eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0 },
+  eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0, landscape: { every: 0, stepMultiples: [0.5, 1, 2, 4] } },
   data: {
     source: 'auto',
     seed: 0,

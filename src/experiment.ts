@@ -14,6 +14,7 @@ import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
 import type { Logger } from './logger.js';
 import { runAll, type RunSpec } from './run/parallel.js';
+import { measurementCsvRecorder } from './run/measurement-csv.js';
 import { csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './run/records.js';
 import { lockFolder } from './run/lock.js';
@@ -73,7 +74,9 @@ async function execute(
 ): Promise<ExperimentResult> {
   const { config } = runJson;
   writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status: 'running' });
-  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), checkpointRecorder(dir), progressRecorder(opts.logger, opts)];
+  // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
+  const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, opts.append)] : [];
+  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir), progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];

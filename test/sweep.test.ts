@@ -4,6 +4,7 @@
  * and a PNG of the expected size; report and the sweep table hold the expected rows.
  */
 import assert from 'node:assert/strict';
+import { sig } from '../src/analysis/landscape-report.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +12,8 @@ import { PNG_SCALE } from '../src/analysis/figure.js';
 import { readCsv, runCli, tempDir, tinySweepConfig } from './helpers.js';
 
 const work = tempDir();
-const sweepConfig = tinySweepConfig(work, 'tiny-sweep');
+// With the Santurkar et al. measurements at every evaluation: merge, plot and report handle their files.
+const sweepConfig = tinySweepConfig(work, 'tiny-sweep', { eval: { every: 100, probeSize: 200, units: [0, 1], landscape: { every: 1 } } });
 
 function cli(args: string[]) {
   const r = runCli(args);
@@ -43,7 +45,8 @@ test('three shards merged equal the unsharded sweep', () => {
   const counts = shards.map((d) => JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')).runs.length);
   assert.deepEqual(counts, [2, 2, 2], 'six runs spread over three shards');
   cli(['merge', ...shards, '--out', merged, '--quiet']);
-  for (const file of ['accuracy.csv', 'activations.csv']) assert.deepEqual(canonical(merged, file), canonical(whole, file), file);
+  for (const file of ['accuracy.csv', 'activations.csv', 'ics.csv', 'landscape.csv']) assert.deepEqual(canonical(merged, file), canonical(whole, file), file);
+  assert.equal(readCsv(join(merged, 'ics.csv')).rows.length, 6 * 4 * 4, '6 runs x 4 measurements x 4 layers');
   const run = JSON.parse(readFileSync(join(merged, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
   assert.equal(run.runs.length, 6);
@@ -71,6 +74,13 @@ test('plot writes an SVG with all series and a PNG of the expected size', () => 
   for (const text of ['without BN', 'with BN', 'baseline', 'bn-x5', "dashed: paper's Fig. 1(a)"]) assert.ok(sweepSvg.includes(text.replace("'", '&#39;')) || sweepSvg.includes(text), `sweep.svg shows "${text}"`);
   assert.ok((sweepSvg.match(/stroke-dasharray/g) ?? []).length >= 2, "the paper's curve, dashed, in both panels");
   assert.deepEqual([...readFileSync(join(merged, 'sweep.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  // And landscape.svg: Santurkar et al.'s Fig. 4 panels and ICS per layer (layer 1 left out: 0 by definition).
+  const landscapeSvg = readFileSync(join(merged, 'landscape.svg'), 'utf8');
+  for (const text of ['range over step sizes', 'gradient predictiveness', 'effective β-smoothness', "ICS ‖G - G'‖, hidden layer 2", 'output layer', 'bn-x5']) {
+    assert.ok(landscapeSvg.includes(text.replace(/'/g, '&#39;')) || landscapeSvg.includes(text), `landscape.svg shows "${text}"`);
+  }
+  assert.ok(!landscapeSvg.includes('hidden layer 1'), 'no panel for the first layer');
+  assert.deepEqual([...readFileSync(join(merged, 'landscape.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   const bad = runCli(['plot', merged, '--unit', '7']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Unit 7 was not recorded .* recorded units: 0, 1/);
@@ -91,4 +101,16 @@ test('report: accuracy over seeds, steps to targets, paper values, stability and
   const finals = readCsv(join(merged, 'accuracy.csv')).rows.filter((x) => x.arm === 'bn' && x.step === '300').map((x) => Number(x.test_accuracy));
   const mean = (finals[0] + finals[1]) / 2;
   assert.ok(md.includes(`| bn | ${mean.toFixed(4)} ± `), 'final accuracy is the mean of the two seeds');
+  // The landscape section: bn's output-layer ICS after the first 10% = per-seed means of steps 100-300, then mean and std.
+  assert.match(md, /## Internal covariate shift and the loss landscape \(Santurkar et al\. 2018\)/);
+  const ics = readCsv(join(merged, 'ics.csv')).rows.filter((x) => x.arm === 'bn' && x.layer === '3' && Number(x.step) > 30);
+  const perSeed = ['0', '1'].map((seed) => {
+    const v = ics.filter((x) => x.seed === seed).map((x) => Number(x.l2));
+    assert.equal(v.length, 3);
+    return (v[0] + v[1] + v[2]) / 3;
+  });
+  const m = (perSeed[0] + perSeed[1]) / 2;
+  const sd = Math.abs(perSeed[0] - perSeed[1]) / Math.SQRT2;
+  assert.ok(md.includes(`| bn | output | steps 30-300 | ${sig(m)} ± ${sig(sd)} |`), `bn output-layer ICS ${sig(m)} ± ${sig(sd)} in the report`);
+  assert.match(md, /\| baseline \| hidden 1 \| steps 0-30 \| 0 ± 0 \| 0 ± 0 \|/);
 });

@@ -72,7 +72,7 @@ export function cellValue(text: string): number | null {
   return Number(text);
 }
 
-function readCsvFile(dir: string, name: string, columns: string[]): { header: string[]; rows: string[][] } {
+export function readCsvFile(dir: string, name: string, columns: string[]): { header: string[]; rows: string[][] } {
   const path = join(dir, name);
   if (!existsSync(path)) throw new UserError(`${dir} has no ${name}; is it a finished bn-repro run folder?`);
   const csv = parseCsv(readFileSync(path, 'utf8'), path);

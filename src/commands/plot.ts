@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
+import { landscapeFigureSpec } from '../analysis/landscape-figure.js';
+import { readMeasurements } from '../analysis/measurement-data.js';
 import { readEndedRun } from '../analysis/run-data.js';
 import { sweepFigureSpec } from '../analysis/sweep-figure.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
@@ -26,6 +28,13 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
         writeFileAtomic(join(dir, 'figure1.svg'), svg);
         writeFileAtomic(join(dir, 'figure1.png'), png);
         logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
+        const measurements = readMeasurements(dir, data.config);
+        if (measurements) {
+          const landscapeSvg = await renderSvg(landscapeFigureSpec(measurements, data.arms, data.config.model.hiddenUnits.length));
+          writeFileAtomic(join(dir, 'landscape.svg'), landscapeSvg);
+          writeFileAtomic(join(dir, 'landscape.png'), renderPng(landscapeSvg));
+          logger.info(`wrote ${join(dir, 'landscape.svg')} and ${join(dir, 'landscape.png')}`);
+        }
         if (data.config.sweep.length > 0) {
           // Sweeps also get one panel per family, a line per setting, the paper's curve drawn in.
           const sweepSvg = await renderSvg(sweepFigureSpec(data));

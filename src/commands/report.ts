@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { paperDistanceSection } from '../analysis/paper-report.js';
+import { landscapeSection } from '../analysis/landscape-report.js';
+import { readMeasurements } from '../analysis/measurement-data.js';
 import { buildReport } from '../analysis/report.js';
 import { readEndedRun } from '../analysis/run-data.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
@@ -18,7 +20,9 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
       const logger = makeLogger(Boolean(opts.quiet));
       const text = await withFolderLock(dir, () => {
         const data = readEndedRun(dir);
-        const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}`;
+        const measurements = readMeasurements(dir, data.config);
+        const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
+        const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${landscape}`;
         writeFileAtomic(join(dir, 'report.md'), report);
         return report;
       }, readerBusy);

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainForward } from './forward.js';
-import type { Net } from './net.js';
+import type { AnyNet } from './net.js';
 
 export interface LayerGrads {
   w: tf.Tensor2D;
@@ -28,7 +28,7 @@ export interface Grads {
  * Gradients of the loss whose gradient w.r.t. the logits is `dLogits` (scaled as dLogits is). `inputT` may pass the
  * transposed mini-batch (built on the host for free) so the widest transpose is skipped.
  */
-export function backward(net: Net, fwd: TrainForward, dLogits: tf.Tensor2D, inputT?: tf.Tensor2D): Grads {
+export function backward(net: AnyNet, fwd: TrainForward, dLogits: tf.Tensor2D, inputT?: tf.Tensor2D): Grads {
   const m = dLogits.shape[0];
   const L = fwd.layers.length;
   const out = {

@@ -5,7 +5,7 @@
  * tf.tidy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BnStats, Net } from './net.js';
+import type { AnyNet, BnStats } from './net.js';
 
 /** What backward() needs from one hidden layer. */
 export interface LayerCache {
@@ -66,7 +66,7 @@ function firstLayerProduct(w: tf.Tensor2D, x: tf.Tensor2D, opts: TrainForwardOpt
  * `pre` (the sigmoid input) is kept only when asked for: the baseline's training steps use one
  * fused matMul + bias + sigmoid kernel for the hidden layers after the first.
  */
-export function forwardTrain(net: Net, x: tf.Tensor2D, opts: TrainForwardOptions = {}): TrainForward {
+export function forwardTrain(net: AnyNet, x: tf.Tensor2D, opts: TrainForwardOptions = {}): TrainForward {
   const layers: LayerCache[] = [];
   let h = x;
   net.hidden.forEach((layer, i) => {
@@ -90,7 +90,7 @@ export function forwardTrain(net: Net, x: tf.Tensor2D, opts: TrainForwardOptions
 }
 
 /** Inference-mode logits (N_BN^inf for the BN net, with `stats`; the baseline ignores them). */
-export function forwardInference(net: Net, x: tf.Tensor2D, stats?: BnStats, firstProduct?: tf.Tensor2D): tf.Tensor2D {
+export function forwardInference(net: AnyNet, x: tf.Tensor2D, stats?: BnStats, firstProduct?: tf.Tensor2D): tf.Tensor2D {
   let h = x;
   net.hidden.forEach((layer, i) => {
     const z = i === 0 && firstProduct ? firstProduct : tf.matMul(h, layer.w);

@@ -7,21 +7,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 
-export interface HiddenLayer {
-  w: tf.Variable;
+/**
+ * P is tf.Variable for the trained net; the measurements (src/measure/) build nets of plain
+ * tensors at shifted parameters, which the forward and backward passes accept alike.
+ */
+export interface HiddenLayer<P extends tf.Tensor = tf.Variable> {
+  w: P;
   /** Baseline only. */
-  b?: tf.Variable;
+  b?: P;
   /** Batch normalization only. */
-  gamma?: tf.Variable;
-  beta?: tf.Variable;
+  gamma?: P;
+  beta?: P;
 }
 
-export interface Net {
+export interface Net<P extends tf.Tensor = tf.Variable> {
   bn: boolean;
   epsilon: number;
-  hidden: HiddenLayer[];
-  out: { w: tf.Variable; b: tf.Variable };
+  hidden: HiddenLayer<P>[];
+  out: { w: P; b: P };
 }
+
+/** A net whose parameters may be variables or plain tensors (forward, backward, measurements). */
+export type AnyNet = Net<tf.Tensor>;
 
 export interface NetShape {
   inputSize: number;

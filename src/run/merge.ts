@@ -13,6 +13,7 @@ import { CHECKPOINT_DIR } from './checkpoint.js';
 import { runsOf } from '../runs.js';
 import { UserError } from '../errors.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
+import { measurementFiles } from './measurement-csv.js';
 import type { RunSummary } from './records.js';
 import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
@@ -25,7 +26,9 @@ function mergedCsv(dirs: string[], name: string, order: Map<string, number>): st
   const header = parts[0].header;
   if (parts.some((p) => p.header.join(',') !== header.join(','))) throw new UserError(`The ${name} files have different columns; they are not from one experiment.`);
   const [arm, seed, step, unit] = ['arm', 'seed', 'step', 'unit'].map((c) => header.indexOf(c));
-  const rank = (r: string[]) => [order.get(`${r[arm]}/${r[seed]}`) ?? Infinity, Number(r[step]), unit >= 0 ? Number(r[unit]) : 0];
+  // Rows within a step: by unit (activations.csv) or layer (ics.csv).
+  const within = unit >= 0 ? unit : header.indexOf('layer');
+  const rank = (r: string[]) => [order.get(`${r[arm]}/${r[seed]}`) ?? Infinity, Number(r[step]), within >= 0 ? Number(r[within]) : 0];
   const rows = parts.flatMap((p) => p.rows);
   rows.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
@@ -70,7 +73,7 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   if (present.some((n) => !alongside.includes(n)) || present.length === 0) refuseUsedDir(outDir);
   const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
   try {
-    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
+    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(config).map((f) => f.name)]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);

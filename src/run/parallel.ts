@@ -88,6 +88,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
               else if (msg.type === 'checkpoint') await recorder.checkpoint?.(msg.state);
               else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
               else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
+              else if (msg.type === 'measurement') await recorder.measurement?.(msg.ics, msg.landscape);
               else if (msg.type === 'finished') {
                 await recorder.runFinished?.(msg.summary);
                 results.set(key(msg.summary), msg.summary);

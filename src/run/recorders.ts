@@ -32,7 +32,7 @@ export function cell(v: number | null): string | number {
 }
 
 /** Forces written rows to disk, so a checkpoint never claims rows a crash could lose. */
-function fsyncFile(path: string): void {
+export function fsyncFile(path: string): void {
   if (!existsSync(path)) return;
   const fd = openSync(path, 'r+');
   try {
@@ -42,16 +42,20 @@ function fsyncFile(path: string): void {
   }
 }
 
+/**
+ * A writer of whole rows to `path`. The header is written at once (a folder whose runs never
+ * evaluate, e.g. an empty shard, still holds well-formed CSVs); a file that does not exist yet
+ * needs its header even when continuing (`append`).
+ */
+export function openCsv(path: string, cols: string[], append: boolean) {
+  if (!(append && existsSync(path))) writeFileSync(path, `${cols.join(',')}\n`);
+  return createObjectCsvWriter({ path, header: cols.map((c) => ({ id: c, title: c })), append: true });
+}
+
 /** Appends whole rows to accuracy.csv and activations.csv; `append` continues existing files. */
 export function csvRecorder(dir: string, ps: number[], append = false): Recorder {
-  const header = (cols: string[]) => cols.map((c) => ({ id: c, title: c }));
   const paths = [join(dir, ACCURACY_CSV), join(dir, ACTIVATIONS_CSV)];
-  // Headers are written at once (a folder whose runs never evaluate, e.g. an empty shard, still
-  // holds well-formed CSVs); a file that does not exist yet needs its header even when continuing.
-  const open = (path: string, cols: string[]) => {
-    if (!(append && existsSync(path))) writeFileSync(path, `${cols.join(',')}\n`);
-    return createObjectCsvWriter({ path, header: header(cols), append: true });
-  };
+  const open = (path: string, cols: string[]) => openCsv(path, cols, append);
   const accuracy = open(paths[0], ACCURACY_COLUMNS);
   const activations = open(paths[1], activationColumns(ps));
   return {

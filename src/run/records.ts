@@ -31,6 +31,24 @@ export interface ActivationRecord extends RunId {
   std: number;
 }
 
+/** One row of ics.csv: internal covariate shift of one layer (Santurkar et al. 2018, Def. 2.1). */
+export interface IcsRecord extends RunId {
+  step: number;
+  /** 0..L-1: hidden layers; L: the output layer. */
+  layer: number;
+  l2: number;
+  cosine: number;
+}
+
+/** One row of landscape.csv: the loss landscape along the gradient (Santurkar et al. 2018, Sec. 3.1). */
+export interface LandscapeRecord extends RunId {
+  step: number;
+  lossMin: number;
+  lossMax: number;
+  gradChangeMax: number;
+  betaSmoothness: number;
+}
+
 export interface RunSummary extends RunId {
   steps: number;
   wallS: number;
@@ -50,6 +68,8 @@ export interface Recorder {
   /** Called every few steps so progress can be shown; must be cheap. */
   stepDone?(run: RunId, step: number): void;
   evaluation(record: EvalRecord, activations: ActivationRecord[]): void | Promise<void>;
+  /** Santurkar et al. measurements, after the evaluation of the same step (eval.landscape). */
+  measurement?(ics: IcsRecord[], landscape: LandscapeRecord): void | Promise<void>;
   /** Everything the run needs to continue; records emitted before it are already delivered. */
   checkpoint?(state: RunCheckpoint): void | Promise<void>;
   runFinished?(summary: RunSummary): void | Promise<void>;
@@ -63,6 +83,9 @@ export function fanOut(...recorders: Recorder[]): Recorder {
     stepDone: (run, step) => recorders.forEach((r) => r.stepDone?.(run, step)),
     evaluation: async (rec, acts) => {
       for (const r of recorders) await r.evaluation(rec, acts);
+    },
+    measurement: async (ics, landscape) => {
+      for (const r of recorders) await r.measurement?.(ics, landscape);
     },
     checkpoint: async (state) => {
       for (const r of recorders) await r.checkpoint?.(state);
@@ -81,9 +104,15 @@ export class MemoryRecorder implements Recorder {
   readonly evals: EvalRecord[] = [];
   readonly activations: ActivationRecord[] = [];
   readonly summaries: RunSummary[] = [];
+  readonly ics: IcsRecord[] = [];
+  readonly landscape: LandscapeRecord[] = [];
   evaluation(record: EvalRecord, activations: ActivationRecord[]): void {
     this.evals.push(record);
     this.activations.push(...activations);
+  }
+  measurement(ics: IcsRecord[], landscape: LandscapeRecord): void {
+    this.ics.push(...ics);
+    this.landscape.push(landscape);
   }
   runFinished(summary: RunSummary): void {
     this.summaries.push(summary);

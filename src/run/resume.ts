@@ -14,6 +14,8 @@ import { runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
 import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from './recorders.js';
+import { measurementFiles } from './measurement-csv.js';
+import { measuresAt } from '../measure/probe.js';
 import { readRunJson, writeFileAtomic } from './run-folder.js';
 import { checkHeader } from './schemas.js';
 import { UserError } from '../errors.js';
@@ -87,11 +89,13 @@ function evalStepsUpTo(config: ResolvedConfig, end: number, ended: boolean): num
  */
 export function checkRowsAgree(runDir: string, plan: ResumePlan): void {
   const { config } = plan.runJson;
-  const files: [string, string[], number][] = [
-    [ACCURACY_CSV, ACCURACY_COLUMNS, 1],
-    [ACTIVATIONS_CSV, activationColumns(config.eval.percentiles), config.eval.units.length],
+  const all = (_step: number) => true;
+  const files: [string, string[], number, (step: number) => boolean][] = [
+    [ACCURACY_CSV, ACCURACY_COLUMNS, 1, all],
+    [ACTIVATIONS_CSV, activationColumns(config.eval.percentiles), config.eval.units.length, all],
+    ...measurementFiles(config).map((f): [string, string[], number, (step: number) => boolean] => [f.name, f.columns, f.perStep, (step) => measuresAt(config, step)]),
   ];
-  for (const [name, columns, perStep] of files) {
+  for (const [name, columns, perStep, written] of files) {
     const path = join(runDir, name);
     const lines = completeLines(path);
     const needed = plan.onDisk.size > 0;
@@ -107,7 +111,7 @@ export function checkRowsAgree(runDir: string, plan: ResumePlan): void {
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
     for (const [key, { step: end, ended }] of plan.onDisk) {
-      for (const step of evalStepsUpTo(config, end, ended)) {
+      for (const step of evalStepsUpTo(config, end, ended).filter(written)) {
         const n = counts.get(`${key}/${step}`) ?? 0;
         if (n !== perStep) {
           const [arm, seed] = key.split('/');
@@ -120,7 +124,7 @@ export function checkRowsAgree(runDir: string, plan: ResumePlan): void {
 
 /** Rewrites each CSV (temp file + rename) keeping only the rows the plan keeps. */
 export function trimCsvs(runDir: string, plan: ResumePlan): void {
-  for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV]) {
+  for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(plan.runJson.config).map((f) => f.name)]) {
     const path = join(runDir, name);
     const lines = completeLines(path);
     if (lines === undefined) continue;

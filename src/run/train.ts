@@ -13,6 +13,7 @@ import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkp
 import { Evaluator } from '../evaluate.js';
 import { createNet, disposeNet, disposeStats, variable } from '../model/net.js';
 import { createMovingStats, sgdStep } from '../model/sgd.js';
+import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
 
@@ -42,6 +43,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   const net = createNet(shape, { bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const evaluator = new Evaluator(config, data.train, data.test, seed);
+  const probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
   const lossSum = variable(tf.scalar(resume?.lossSum ?? 0));
   const run = { arm, seed };
@@ -71,6 +73,10 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
       last,
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
     );
+    if (probe && measuresAt(config, step)) {
+      const m = probe.measure(net, learningRate, run, step);
+      await recorder.measurement?.(m.ics, m.landscape);
+    }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) divergedAtStep = step;
   };
 
@@ -118,6 +124,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     disposeNet(net);
     disposeStats(moving?.stats);
     evaluator.dispose();
+    probe?.dispose();
     lossSum.dispose();
   }
   const wallS = now() - start;

@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset.js';
 import { UserError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { RunCheckpoint } from './checkpoint.js';
-import type { ActivationRecord, EvalRecord, RunId, RunSummary } from './records.js';
+import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 
 export type WorkerRequest = { type: 'run'; variant: Variant; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
@@ -19,6 +19,7 @@ export type WorkerMessage =
   | { type: 'checkpoint'; state: RunCheckpoint }
   | { type: 'step'; run: RunId; step: number }
   | { type: 'evaluation'; record: EvalRecord; activations: ActivationRecord[] }
+  | { type: 'measurement'; ics: IcsRecord[]; landscape: LandscapeRecord }
   | { type: 'finished'; summary: RunSummary }
   | { type: 'error'; message: string; userError: boolean };
 
@@ -37,6 +38,7 @@ if (parentPort) {
     checkpoint: (state: RunCheckpoint) => post({ type: 'checkpoint', state }),
     stepDone: (run: RunId, step: number) => post({ type: 'step', run, step }),
     evaluation: (record: EvalRecord, activations: ActivationRecord[]) => post({ type: 'evaluation', record, activations }),
+    measurement: (ics: IcsRecord[], landscape: LandscapeRecord) => post({ type: 'measurement', ics, landscape }),
     close: async () => {},
   };
   const fail = (err: unknown) => post({ type: 'error', message: (err as Error).message ?? String(err), userError: err instanceof UserError });

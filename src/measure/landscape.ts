@@ -1,0 +1,41 @@
+/**
+ * The loss landscape along the gradient (Santurkar et al. 2018, Sec. 3.1 and Fig. 4): with g the
+ * gradient of a mini-batch's loss at theta, the loss and the gradient at theta - eta * g for each
+ * step size eta. Reported: the range of those losses (how far a step can go wrong), the largest
+ * change of the gradient ||grad L(theta) - grad L(theta - eta g)|| ("gradient predictiveness"),
+ * and the largest ratio of that change to ||eta g|| ("effective beta-smoothness").
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { gradTensors, lossAndGrads, shiftedNet } from '../model/gradients.js';
+import type { AnyNet } from '../model/net.js';
+import { distance, norm, type Parts } from './vectors.js';
+
+export interface LandscapePoint {
+  lossMin: number;
+  lossMax: number;
+  gradChangeMax: number;
+  betaSmoothness: number;
+}
+
+const read = (ts: tf.Tensor[]): Parts => ts.map((t) => t.dataSync() as Float32Array);
+
+/** Loss landscape of `net` on the batch (x, y) at the step sizes `etas` (absolute, not multiples). */
+export function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[]): LandscapePoint {
+  const point: LandscapePoint = { lossMin: Infinity, lossMax: -Infinity, gradChangeMax: 0, betaSmoothness: 0 };
+  tf.tidy(() => {
+    const { grads } = lossAndGrads(net, x, y);
+    const g = read(gradTensors(grads));
+    const gNorm = norm(g);
+    for (const eta of etas) {
+      const moved = lossAndGrads(shiftedNet(net, grads, eta, () => true), x, y);
+      const loss = moved.loss.dataSync()[0];
+      const change = distance(g, read(gradTensors(moved.grads)));
+      // Math.min and Math.max return NaN if any argument is NaN: a diverged net shows NaN.
+      point.lossMin = Math.min(point.lossMin, loss);
+      point.lossMax = Math.max(point.lossMax, loss);
+      point.gradChangeMax = Math.max(point.gradChangeMax, change);
+      point.betaSmoothness = Math.max(point.betaSmoothness, change / (eta * gNorm));
+    }
+  });
+  return point;
+}

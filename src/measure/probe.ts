@@ -1,0 +1,57 @@
+/**
+ * When and on what the Santurkar et al. (2018) measurements run: at every `eval.landscape.every`-th
+ * evaluation (step 0, multiples of every * eval.every, and the last step), on one training
+ * mini-batch per seed drawn once from its own seeded stream. The same batch serves every
+ * measurement of a run and both arms of a seed, so curves differ only by the network. Nothing
+ * here touches the trained variables or the training batch order: training is unchanged.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CLASSES, type Split } from '../data/dataset.js';
+import type { ResolvedConfig } from '../config.js';
+import { imagesTensor } from '../batches.js';
+import type { AnyNet } from '../model/net.js';
+import { Rng } from '../random.js';
+import type { IcsRecord, LandscapeRecord, RunId } from '../run/records.js';
+import { measureIcs } from './ics.js';
+import { measureLandscape } from './landscape.js';
+
+/** True when the evaluation at `step` is followed by a measurement. */
+export function measuresAt(config: ResolvedConfig, step: number): boolean {
+  const every = config.eval.landscape.every;
+  if (every === 0) return false;
+  return step % (every * config.eval.every) === 0 || step === config.train.steps;
+}
+
+/** Rows each measurement writes: ics.csv has one per weight layer (hidden layers and output). */
+export function icsRowsPerMeasurement(config: ResolvedConfig): number {
+  return config.model.hiddenUnits.length + 1;
+}
+
+export class LandscapeProbe {
+  private readonly x: tf.Tensor2D;
+  private readonly y: tf.Tensor2D;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    train: Split,
+    seed: number,
+  ) {
+    const order = Rng.stream(seed, 'landscape-batch').permutation(train.count);
+    const idx = order.subarray(0, config.train.batchSize);
+    this.x = imagesTensor(train, idx);
+    const labels = tf.tensor1d(Array.from(idx, (i) => train.labels[i]), 'int32');
+    this.y = tf.tidy(() => tf.cast(tf.oneHot(labels, CLASSES), 'float32') as tf.Tensor2D);
+    labels.dispose();
+  }
+
+  /** ICS with the run's SGD step, and the landscape at stepMultiples x its learning rate. */
+  measure(net: AnyNet, learningRate: number, run: RunId, step: number): { ics: IcsRecord[]; landscape: LandscapeRecord } {
+    const ics = measureIcs(net, this.x, this.y, learningRate).map((l) => ({ ...run, step, ...l }));
+    const etas = this.config.eval.landscape.stepMultiples.map((k) => k * learningRate);
+    return { ics, landscape: { ...run, step, ...measureLandscape(net, this.x, this.y, etas) } };
+  }
+
+  dispose(): void {
+    tf.dispose([this.x, this.y]);
+  }
+}
