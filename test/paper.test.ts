@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { interpolate, readPaperCurves, rmseToPaper } from '../src/analysis/paper.js';
 import type { RunData } from '../src/analysis/run-data.js';
+import { familyArm } from '../src/analysis/report.js';
 import { bestOf, fairlyTunedTable, sweepHeading, tunedEntries } from '../src/analysis/sweep-table.js';
 import { testConfig } from './helpers.js';
 
@@ -73,4 +74,19 @@ test('the sweep heading names what varies', () => {
   assert.equal(sweepHeading([v(1, 0.03), v(1, 0.1)], 0.1), '## Init-scale sweep');
   assert.equal(sweepHeading([v(1, 0.1), v(1)], 0.1), '## Network sweep', 'initStd 0.1 is the default');
   assert.equal(sweepHeading([v(2, 0.03), v(1)], 0.1), "## Learning-rate and init-scale sweep (cf. the paper's Fig. 3)");
+});
+
+test("the network set beside the paper: the arm named baseline/bn, else the family's setting at the config's lr and init std", () => {
+  const sweep = [
+    { name: 'bn-lr0.5', bn: true, lrMultiplier: 5 },
+    { name: 'bn-lr0.1', bn: true, lrMultiplier: 1 },
+    { name: 'base-std0.3', bn: false, lrMultiplier: 1, initStd: 0.3 },
+    { name: 'base-std0.1', bn: false, lrMultiplier: 1, initStd: 0.1 },
+  ];
+  const data: RunData = { dir: 'x', runJson: {}, config: testConfig({ sweep }), arms: sweep.map((v) => v.name), seeds: [0], accuracy: [], activations: [] };
+  assert.deepEqual([familyArm(data, true), familyArm(data, false)], ['bn-lr0.1', 'base-std0.1']);
+  const only = { ...data, config: testConfig({ sweep: sweep.slice(0, 1) }), arms: ['bn-lr0.5'] };
+  assert.deepEqual([familyArm(only, true), familyArm(only, false)], [undefined, undefined]);
+  const plain = { ...data, config: testConfig({}), arms: ['baseline', 'bn'] };
+  assert.deepEqual([familyArm(plain, true), familyArm(plain, false)], ['bn', 'baseline']);
 });

@@ -3,6 +3,7 @@
  * 95/97/98%), the stability of the last hidden layer's sigmoid inputs after 10% of training
  * (Fig. 1b,c), and our Fig. 1(a) numbers beside the paper's.
  */
+import { variantsOf } from '../runs.js';
 import type { RunData } from './run-data.js';
 import { band, meanAndStd, stability, stepsToReach, valueAt, type Stability } from './stats.js';
 
@@ -47,19 +48,32 @@ function accuracyTable(data: RunData): string[] {
   return lines;
 }
 
+/**
+ * The network of a family (with or without BN) set beside the paper's curve: the arm named
+ * "baseline" or "bn", else a sweep's setting at the config's own learning rate and init std
+ * (for example bn-lr0.1 in the learning-rate grid).
+ */
+export function familyArm(data: RunData, bn: boolean): string | undefined {
+  const named = bn ? 'bn' : 'baseline';
+  if (data.arms.includes(named)) return named;
+  const v = variantsOf(data.config).find((x) => x.bn === bn && x.lrMultiplier === 1 && (x.initStd ?? data.config.model.initStd) === data.config.model.initStd);
+  return v && data.arms.includes(v.name) ? v.name : undefined;
+}
+
 function paperTable(data: RunData): string[] {
-  const arms = ['baseline', 'bn'].filter((a) => data.arms.includes(a));
+  const families = [false, true].map((bn) => ({ key: bn ? 'bn' : 'baseline', arm: familyArm(data, bn) })).filter((f) => f.arm !== undefined);
+  const arms = families.map((f) => f.arm as string);
   const lines = [
-    `| step | ${arms.map((a) => `${a} (ours) | ${a} (paper)`).join(' | ')} |`,
+    `| step | ${families.map((f) => `${f.arm} (ours) | ${f.key} (paper)`).join(' | ')} |`,
     `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`,
   ];
   // Only steps the runs reached: a shorter run has no value to set beside the paper's.
   const lastStep = Math.max(...data.accuracy.map((r) => r.step));
   PAPER_FIG1A.steps.forEach((step, i) => {
     if (step > lastStep) return;
-    const cells = arms.map((a) => {
-      const ours = valueAt(meanAccuracyCurve(data, a), step);
-      return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[a as 'baseline' | 'bn'][i].toFixed(3)}`;
+    const cells = families.map((f) => {
+      const ours = valueAt(meanAccuracyCurve(data, f.arm as string), step);
+      return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[f.key as 'baseline' | 'bn'][i].toFixed(3)}`;
     });
     lines.push(`| ${step.toLocaleString('en-US')} | ${cells.join(' | ')} |`);
   });
