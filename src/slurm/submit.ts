@@ -44,18 +44,37 @@ function shardState(l: SlurmLayout, i: number): 'ended' | string {
   }
 }
 
-/** The jobs of ours that squeue still lists, with state and reason ("" when none is left). */
-function queued(ids: string[]): string {
+/**
+ * The jobs of ours that squeue still lists, with state and reason ("" when none is left), or
+ * the error squeue gave when it could not answer (a controller restarting, a network blip).
+ */
+function queued(ids: string[]): { jobs: string } | { error: string } {
   try {
-    return execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T %r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return ''; // squeue refuses ids it no longer knows: all of them have left the queue
+    return { jobs: execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T %r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() };
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
+    // squeue refuses ids it no longer knows: all of them have left the queue.
+    if (/invalid job id/i.test(stderr)) return { jobs: '' };
+    return { error: stderr.split('\n')[0] || (err as Error).message };
   }
 }
 
+/** squeue failures in a row that --wait sits out before it gives up (about a minute at 2 s). */
+const SQUEUE_RETRIES = 30;
+
 async function waitFor(l: SlurmLayout, tasks: number, arrayId: string, mergeId: string, opts: SlurmOptions, logger: Logger): Promise<void> {
+  let failures = 0;
   for (;;) {
-    const q = queued([arrayId, mergeId]);
+    const answer = queued([arrayId, mergeId]);
+    if ('error' in answer) {
+      if (++failures > SQUEUE_RETRIES) {
+        throw new UserError(`squeue has failed ${failures} times in a row (${answer.error}); the jobs ${arrayId} and ${mergeId} may still be running: follow them with squeue and read ${l.dir} when they end.`);
+      }
+      await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 2) * 1000));
+      continue;
+    }
+    failures = 0;
+    const q = answer.jobs;
     if (q === '') break;
     // A failed task leaves the merge job waiting on a dependency that can never be met.
     if (q.split('\n').some((line) => line.startsWith(`${mergeId} `) && line.includes('DependencyNeverSatisfied'))) {
