@@ -152,3 +152,25 @@ export function valuesOf(t: tf.Tensor): number[] {
 export function assertClose(actual: number, expected: number, tol: number, what: string): void {
   if (!(Math.abs(actual - expected) <= tol)) throw new Error(`${what}: ${actual} is not within ${tol} of ${expected}`);
 }
+
+/**
+ * Checks `analytic` (dLoss/dv, one value per element of v) against central finite differences of
+ * `loss()` with step 1e-2, moving one element of `v` at a time and restoring it. Returns the count.
+ */
+export function assertMatchesFiniteDifferences(v: tf.Variable, analytic: ArrayLike<number>, loss: () => number, what: string): number {
+  const base = Float32Array.from(v.dataSync());
+  if (base.length !== analytic.length) throw new Error(`${what}: ${analytic.length} gradient values for ${base.length} parameters`);
+  const h = 1e-2;
+  for (let j = 0; j < base.length; j++) {
+    const at = (delta: number) => {
+      const p = base.slice();
+      p[j] += delta;
+      tf.tidy(() => v.assign(tf.tensor(p, v.shape)));
+      return loss();
+    };
+    const fd = (at(h) - at(-h)) / (2 * h);
+    tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
+    assertClose(analytic[j], fd, 5e-4 + 2e-2 * Math.abs(fd), `${what}[${j}]`);
+  }
+  return base.length;
+}

@@ -14,7 +14,7 @@ import { measureIcs } from '../src/measure/ics.js';
 import { measureLandscape } from '../src/measure/landscape.js';
 import { cosine, distance, norm } from '../src/measure/vectors.js';
 import { Rng } from '../src/random.js';
-import { assertClose, useTestBackend, valuesOf } from './helpers.js';
+import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);
 
@@ -83,21 +83,7 @@ for (const bn of [false, true]) {
         copy = variableCopy(bn, moved);
       });
       const w = layer < 2 ? copy.hidden[layer].w : copy.out.w;
-      const base = Float32Array.from(w.dataSync());
-      assert.equal(base.length, analytic.length);
-      const h = 1e-2;
-      for (let j = 0; j < base.length; j++) {
-        const at = (delta: number) => {
-          const p = base.slice();
-          p[j] += delta;
-          tf.tidy(() => w.assign(tf.tensor(p, w.shape)));
-          return lossAt(copy, x, y);
-        };
-        const fd = (at(h) - at(-h)) / (2 * h);
-        tf.tidy(() => w.assign(tf.tensor(base, w.shape)));
-        assertClose(analytic[j], fd, 5e-4 + 2e-2 * Math.abs(fd), `${name} layer ${layer} [${j}]`);
-        checked++;
-      }
+      checked += assertMatchesFiniteDifferences(w, analytic, () => lossAt(copy, x, y), `${name} layer ${layer}`);
       disposeNet(copy);
     }
     assert.equal(checked, 5 * 4 + 4 * 3 + 6 * 5);

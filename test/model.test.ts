@@ -11,7 +11,7 @@ import { forwardInference, forwardTrain, softmaxCrossEntropy } from '../src/mode
 import { createNet, disposeNet, netVariables, type Net } from '../src/model/net.js';
 import { populationStats } from '../src/model/population.js';
 import { Rng } from '../src/random.js';
-import { assertClose, useTestBackend, valuesOf } from './helpers.js';
+import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);
 
@@ -84,22 +84,9 @@ for (const bn of [false, true]) {
     });
     const vars = netVariables(net);
     assert.equal(grads.length, vars.length);
-    const h = 1e-2;
     let checked = 0;
     vars.forEach((v, vi) => {
-      const base = Float32Array.from(v.dataSync());
-      for (let j = 0; j < base.length; j++) {
-        const at = (delta: number) => {
-          const p = base.slice();
-          p[j] += delta;
-          tf.tidy(() => v.assign(tf.tensor(p, v.shape)));
-          return lossOf(net, x, y);
-        };
-        const fd = (at(h) - at(-h)) / (2 * h);
-        tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-        assertClose(grads[vi][j], fd, 5e-4 + 2e-2 * Math.abs(fd), `${name} ${v.name}[${j}]`);
-        checked++;
-      }
+      checked += assertMatchesFiniteDifferences(v, grads[vi], () => lossOf(net, x, y), `${name} ${v.name}`);
     });
     // 6x5 + 5x4 + 4x3 weights, plus b (baseline) or gamma and beta (BN) per hidden layer, plus 3 output biases.
     assert.equal(checked, bn ? 62 + 2 * 9 + 3 : 62 + 9 + 3);

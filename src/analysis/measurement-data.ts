@@ -30,31 +30,17 @@ export interface Measurements {
   landscape: LandscapeRow[];
 }
 
-/** Rows of `name` as objects keyed by column, numbers parsed (arm stays text). */
-function rowsOf(dir: string, name: string, columns: string[]): Record<string, string | number>[] {
+/** loss_min -> lossMin: the CSV columns become the row fields. */
+const camel = (column: string) => column.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+
+/** Rows of `name` as objects with a field per column, numbers parsed (arm stays text). */
+function rowsOf<T>(dir: string, name: string, columns: string[]): T[] {
   const csv = readCsvFile(dir, name, columns);
-  return csv.rows.map((r) => Object.fromEntries(csv.header.map((h, i) => [h, h === 'arm' ? r[i] : (cellValue(r[i]) ?? NaN)])));
+  return csv.rows.map((r) => Object.fromEntries(csv.header.map((h, i) => [camel(h), h === 'arm' ? r[i] : (cellValue(r[i]) ?? NaN)])) as T);
 }
 
 /** The measurements of a run folder, or undefined when its config did not take them. */
 export function readMeasurements(dir: string, config: ResolvedConfig): Measurements | undefined {
   if (config.eval.landscape.every === 0) return undefined;
-  const ics = rowsOf(dir, ICS_CSV, ICS_COLUMNS).map((r) => ({
-    arm: r.arm as string,
-    seed: r.seed as number,
-    step: r.step as number,
-    layer: r.layer as number,
-    l2: r.l2 as number,
-    cosine: r.cosine as number,
-  }));
-  const landscape = rowsOf(dir, LANDSCAPE_CSV, LANDSCAPE_COLUMNS).map((r) => ({
-    arm: r.arm as string,
-    seed: r.seed as number,
-    step: r.step as number,
-    lossMin: r.loss_min as number,
-    lossMax: r.loss_max as number,
-    gradChangeMax: r.grad_change_max as number,
-    betaSmoothness: r.beta_smoothness as number,
-  }));
-  return { ics, landscape };
+  return { ics: rowsOf<IcsRow>(dir, ICS_CSV, ICS_COLUMNS), landscape: rowsOf<LandscapeRow>(dir, LANDSCAPE_CSV, LANDSCAPE_COLUMNS) };
 }
