@@ -10,7 +10,11 @@ import { UsageError } from '../src/errors.js';
 import { measuresAt } from '../src/measure/probe.js';
 import { MemoryRecorder } from '../src/run/records.js';
 import { trainRun } from '../src/run/train.js';
-import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runExperiment } from '../src/experiment.js';
+import { silentLogger } from '../src/logger.js';
+import { readCsv, syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);
 
@@ -43,6 +47,28 @@ for (const bn of [false, true]) {
     assert.ok(on.landscape.every((r) => r.arm === variant.name && r.seed === 4));
   });
 }
+
+test('the same seed writes identical accuracy.csv and activations.csv with measurements on or off (2 jobs, the CLI path)', async () => {
+  const csvs = async (landscape: Record<string, unknown>) => {
+    const config = testConfig({
+      jobs: 2,
+      train: { steps: 120, learningRate: 0.5 },
+      eval: { every: 40, probeSize: 100, units: [1], landscape },
+      batchNorm: { populationBatches: 3 },
+      data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+    });
+    const dir = join(tempDir(), 'run');
+    await runExperiment(config, dir, { logger: silentLogger, tty: false, quiet: true });
+    const read = (name: string) => readCsv(join(dir, name)).rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r)).sort();
+    return { accuracy: read('accuracy.csv'), activations: read('activations.csv'), files: readdirSync(dir).sort() };
+  };
+  const off = await csvs({ every: 0 });
+  const on = await csvs({ every: 1 });
+  assert.equal(off.accuracy.length, 2 * 4);
+  assert.deepEqual(on.accuracy, off.accuracy);
+  assert.deepEqual(on.activations, off.activations);
+  assert.deepEqual(on.files.filter((f) => !off.files.includes(f)), ['ics.csv', 'landscape.csv']);
+});
 
 test('a run with measurements releases every tensor it made', async () => {
   const before = tf.memory().numTensors;
