@@ -55,6 +55,7 @@ const cases: [string, string[], number, RegExp][] = [
   ['batch size zero', ['--batch-size', '0'], 2, /--batch-size: config key "train.batchSize" must be an integer of at least 2/],
   ['negative batch size', ['--batch-size', '-60'], 2, /"train.batchSize" must be an integer of at least 2 \(got -60\)/],
   ['zero eval interval', ['--eval-every', '0'], 2, /--eval-every: config key "eval.every" must be a positive integer/],
+  ['negative landscape interval', ['--landscape-every', '-1'], 2, /--landscape-every: config key "eval\.landscape\.every" must be a non-negative integer \(0 = off\)/],
   ['non-numeric learning rate', ['--lr', 'fast'], 2, /--lr: config key "train.learningRate" must be a positive number \(got "fast"\)/],
   ['negative learning rate', ['--lr', '-0.1'], 2, /"train.learningRate" must be a positive number \(got -0.1\)/],
   ['--bn maybe', ['--bn', 'maybe'], 2, /--bn: config key "bn" must be one of "on", "off", "both" \(got "maybe"\)/],

@@ -118,7 +118,7 @@ for (const [what, args, message] of usage) {
 test('--help lists every flag with its default; --version prints the version', () => {
   const help = cli(['mnist', '--help']);
   assert.equal(help.code, 0);
-  for (const flag of ['--bn', '--config', '--steps', '--batch-size', '--lr', '--init-std', '--eval-every', '--seed', '--seeds', '--subset', '--test-subset', '--data', '--data-dir', '--backend', '--jobs', '--out', '--quiet']) {
+  for (const flag of ['--bn', '--config', '--steps', '--batch-size', '--lr', '--init-std', '--eval-every', '--landscape-every', '--seed', '--seeds', '--subset', '--test-subset', '--data', '--data-dir', '--backend', '--jobs', '--out', '--quiet']) {
     assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
   }
   assert.match(help.stdout, /--steps <n> +training steps per run \(default: 50000\)/);

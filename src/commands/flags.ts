@@ -17,6 +17,7 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['lr', '--lr <rate>', 'train.learningRate', 'number', 'constant SGD learning rate'],
   ['initStd', '--init-std <std>', 'model.initStd', 'number', 'std of the Gaussian initial weights'],
   ['evalEvery', '--eval-every <n>', 'eval.every', 'number', 'evaluate every n steps (and at step 0 and the last step)'],
+  ['landscapeEvery', '--landscape-every <n>', 'eval.landscape.every', 'number', 'measure ICS and the loss landscape (Santurkar et al. 2018) at every n-th evaluation (0 = off)'],
   ['seed', '--seed <n>', 'seeds', 'seed', 'one training seed (initial weights, batch order)'],
   ['seeds', '--seeds <list>', 'seeds', 'seeds', 'training seeds: a list "0,1,2" or a count "3" (= 0,1,2)'],
   ['subset', '--subset <n>', 'data.trainSubset', 'number', 'train on a seeded subset of n examples (0 = all)'],
