@@ -6,7 +6,7 @@
  */
 import { variantsOf } from '../runs.js';
 import { PAPER_FIG1BC, readPaperCurves, rmseToPaper } from './paper.js';
-import { meanAccuracyCurve } from './report.js';
+import { familyArm, meanAccuracyCurve } from './report.js';
 import type { RunData } from './run-data.js';
 import { meanAndStd } from './stats.js';
 
@@ -55,8 +55,10 @@ export function paperDistanceSection(data: RunData): string[] {
   const last = Math.max(...data.accuracy.map((r) => r.step));
   lines.push('', 'Fig. 1(b, c): 15th / 50th / 85th percentiles of the last hidden layer\'s sigmoid input, ours at the first and last evaluation (mean over recorded units and seeds) beside the paper\'s first and last plotted points.', '');
   lines.push('| network | start, ours | start, paper | end, ours | end, paper |', '| --- | ---: | ---: | ---: | ---: |');
-  for (const arm of ['baseline', 'bn'].filter((a) => data.arms.includes(a))) {
-    const paper = PAPER_FIG1BC[arm as 'baseline' | 'bn'];
+  for (const bn of [false, true]) {
+    const arm = familyArm(data, bn);
+    if (arm === undefined) continue;
+    const paper = PAPER_FIG1BC[bn ? 'bn' : 'baseline'];
     lines.push(`| ${arm} | ${triple(percentilesAt(data, arm, 0))} | ${triple(paper.start)} | ${triple(percentilesAt(data, arm, last))} | ${triple(paper.end)} |`);
   }
   return lines;
