@@ -6,6 +6,7 @@
  * The first hidden layer has no earlier layer, so G' = G: distance 0, cosine 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Grads } from '../model/backward.js';
 import { lossAndGrads, shiftedNet, weightGrad } from '../model/gradients.js';
 import type { AnyNet } from '../model/net.js';
 import { cosine, distance } from './vectors.js';
@@ -17,11 +18,14 @@ export interface LayerIcs {
   cosine: number;
 }
 
-/** ICS of every weight layer of `net` on the batch (x, y), with the SGD step `learningRate * G`. */
-export function measureIcs(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, learningRate: number): LayerIcs[] {
+/**
+ * ICS of every weight layer of `net` on the batch (x, y), with the SGD step `learningRate * G`.
+ * `base`: the batch's gradients at the net's parameters, when the caller has them already.
+ */
+export function measureIcs(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, learningRate: number, base?: Grads): LayerIcs[] {
   const out: LayerIcs[] = [];
   tf.tidy(() => {
-    const { grads } = lossAndGrads(net, x, y);
+    const grads = base ?? lossAndGrads(net, x, y).grads;
     const layers = net.hidden.length + 1;
     for (let i = 0; i < layers; i++) {
       const g = weightGrad(grads, i).dataSync() as Float32Array;

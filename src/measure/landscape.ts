@@ -6,6 +6,7 @@
  * and the largest ratio of that change to ||eta g|| ("effective beta-smoothness").
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Grads } from '../model/backward.js';
 import { gradTensors, lossAndGrads, shiftedNet } from '../model/gradients.js';
 import type { AnyNet } from '../model/net.js';
 import { distance, norm, type Parts } from './vectors.js';
@@ -19,11 +20,14 @@ export interface LandscapePoint {
 
 const read = (ts: tf.Tensor[]): Parts => ts.map((t) => t.dataSync() as Float32Array);
 
-/** Loss landscape of `net` on the batch (x, y) at the step sizes `etas` (absolute, not multiples). */
-export function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[]): LandscapePoint {
+/**
+ * Loss landscape of `net` on the batch (x, y) at the step sizes `etas` (absolute, not multiples).
+ * `base`: the batch's gradients at the net's parameters, when the caller has them already.
+ */
+export function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[], base?: Grads): LandscapePoint {
   const point: LandscapePoint = { lossMin: Infinity, lossMax: -Infinity, gradChangeMax: 0, betaSmoothness: 0 };
   tf.tidy(() => {
-    const { grads } = lossAndGrads(net, x, y);
+    const grads = base ?? lossAndGrads(net, x, y).grads;
     const g = read(gradTensors(grads));
     const gNorm = norm(g);
     for (const eta of etas) {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CLASSES, type Split } from '../data/dataset.js';
 import type { ResolvedConfig } from '../config.js';
 import { imagesTensor } from '../batches.js';
+import { lossAndGrads } from '../model/gradients.js';
 import type { AnyNet } from '../model/net.js';
 import { Rng } from '../random.js';
 import type { IcsRecord, LandscapeRecord, RunId } from '../run/records.js';
@@ -46,9 +47,15 @@ export class LandscapeProbe {
 
   /** ICS with the run's SGD step, and the landscape at stepMultiples x its learning rate. */
   measure(net: AnyNet, learningRate: number, run: RunId, step: number): { ics: IcsRecord[]; landscape: LandscapeRecord } {
-    const ics = measureIcs(net, this.x, this.y, learningRate).map((l) => ({ ...run, step, ...l }));
     const etas = this.config.eval.landscape.stepMultiples.map((k) => k * learningRate);
-    return { ics, landscape: { ...run, step, ...measureLandscape(net, this.x, this.y, etas) } };
+    let result: { ics: IcsRecord[]; landscape: LandscapeRecord } | undefined;
+    tf.tidy(() => {
+      // Both measurements start from the batch's gradient at theta: one forward and backward pass.
+      const { grads } = lossAndGrads(net, this.x, this.y);
+      const ics = measureIcs(net, this.x, this.y, learningRate, grads).map((l) => ({ ...run, step, ...l }));
+      result = { ics, landscape: { ...run, step, ...measureLandscape(net, this.x, this.y, etas, grads) } };
+    });
+    return result!;
   }
 
   dispose(): void {

@@ -89,13 +89,13 @@ function evalStepsUpTo(config: ResolvedConfig, end: number, ended: boolean): num
  */
 export function checkRowsAgree(runDir: string, plan: ResumePlan): void {
   const { config } = plan.runJson;
-  const all = (_step: number) => true;
-  const files: [string, string[], number, (step: number) => boolean][] = [
-    [ACCURACY_CSV, ACCURACY_COLUMNS, 1, all],
-    [ACTIVATIONS_CSV, activationColumns(config.eval.percentiles), config.eval.units.length, all],
-    ...measurementFiles(config).map((f): [string, string[], number, (step: number) => boolean] => [f.name, f.columns, f.perStep, (step) => measuresAt(config, step)]),
+  // Every evaluation writes accuracy and activation rows; the measurement files only some (measuresAt).
+  const files = [
+    { name: ACCURACY_CSV, columns: ACCURACY_COLUMNS, perStep: 1, written: (_step: number) => true },
+    { name: ACTIVATIONS_CSV, columns: activationColumns(config.eval.percentiles), perStep: config.eval.units.length, written: (_step: number) => true },
+    ...measurementFiles(config).map((f) => ({ ...f, written: (step: number) => measuresAt(config, step) })),
   ];
-  for (const [name, columns, perStep, written] of files) {
+  for (const { name, columns, perStep, written } of files) {
     const path = join(runDir, name);
     const lines = completeLines(path);
     const needed = plan.onDisk.size > 0;
