@@ -11,7 +11,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { arrayScript, mergeScript, slurmLayout, splitSbatchOptions } from '../src/slurm/scripts.js';
+import { parseSbatchOptions } from '../src/slurm/sbatch-options.js';
+import { arrayScript, mergeScript, slurmLayout } from '../src/slurm/scripts.js';
 import { readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 
 const haveSbatch = spawnSync('sbatch', ['--version']).status === 0;
@@ -35,11 +36,11 @@ function assertSameRows(dir: string, reference: string): void {
 }
 
 test('the scripts: array with requeue and a time-limit warning, merge into DIR, --sbatch options on both; valid bash', () => {
-  assert.deepEqual(splitSbatchOptions('  -p debug --time=01:00:00 --account lab '), ['-p debug', '--time=01:00:00', '--account lab']);
+  assert.deepEqual(parseSbatchOptions('  -p debug --time=01:00:00 --account lab '), [['-p', 'debug'], ['--time=01:00:00'], ['--account', 'lab']]);
   const l = slurmLayout('/runs/lr sweep');
-  const o = { name: 'bn-repro-x', tasks: 3, node: '/usr/bin/node', bin: '/opt/bn repro/bin/bn-repro', sbatch: ['-p debug'], warnSeconds: 120 };
+  const o = { name: 'bn-repro-x', tasks: 3, node: '/usr/bin/node', bin: '/opt/bn repro/bin/bn-repro', sbatch: [['-p', 'debug']], warnSeconds: 120 };
   const array = arrayScript(l, o);
-  for (const line of ['#SBATCH --array=1-3', '#SBATCH --requeue', '#SBATCH --signal=B:USR1@120', '#SBATCH -p debug', "#SBATCH --output=/runs/lr sweep/slurm/logs/shard-%a.log"]) assert.ok(array.includes(line), line);
+  for (const line of ['#SBATCH --array=1-3', '#SBATCH --requeue', '#SBATCH --signal=B:USR1@120', '#SBATCH -p debug', "#SBATCH \"--output=/runs/lr sweep/slurm/logs/shard-%a.log\""]) assert.ok(array.includes(line), line);
   assert.match(array, /'\/usr\/bin\/node' '\/opt\/bn repro\/bin\/bn-repro' sweep '\/runs\/lr sweep\/slurm\/sweep\.json' --shard "\$i\/3" --out "\$out"/);
   assert.match(array, /mnist --resume "\$out"/);
   const merge = mergeScript(l, o);

@@ -7,8 +7,11 @@
  *                 then writes report.md there.
  * Before a time limit Slurm sends USR1 to the batch shell (--signal=B:USR1@...): the shell asks
  * bn-repro to checkpoint (SIGTERM) and requeues the task, which continues where it stopped.
+ * Every path and option is written quoted for its reader (quote.ts): shell-quoted in the body,
+ * sbatch-quoted in the #SBATCH lines; the caller has refused paths that no quoting makes safe.
  */
 import { join } from 'node:path';
+import { sbatchQuote, shellQuote as q, slurmPatternLiteral } from './quote.js';
 
 export interface SlurmLayout {
   /** The sweep's folder; the merged run folder once the merge job has run. */
@@ -46,39 +49,27 @@ export interface ScriptOptions {
   /** The program that runs bn-repro on the compute nodes: node and the CLI shim, absolute. */
   node: string;
   bin: string;
-  /** Extra #SBATCH options from --sbatch, one option (with its value) per entry. */
-  sbatch: string[];
+  /** Extra #SBATCH options from --sbatch, each as its argv tokens (["-p", "debug"]). */
+  sbatch: string[][];
   /** Seconds before the time limit at which a task checkpoints and requeues itself. */
   warnSeconds: number;
 }
 
-/** Single-quotes `s` for bash. */
-export const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** Splits --sbatch "OPTIONS" into one option per entry ("-p debug" and "--time=1:00:00" alike). */
-export function splitSbatchOptions(text: string): string[] {
-  const out: string[] = [];
-  for (const token of text.split(/\s+/).filter((t) => t !== '')) {
-    if (token.startsWith('-') || out.length === 0) out.push(token);
-    else out[out.length - 1] += ` ${token}`;
-  }
-  return out;
-}
-
-const header = (lines: string[]) => ['#!/bin/bash', ...lines.map((l) => `#SBATCH ${l}`)];
+/** The #SBATCH block: one line per option, each argument quoted as sbatch reads it. */
+const header = (options: string[][]) => ['#!/bin/bash', ...options.map((o) => `#SBATCH ${o.map(sbatchQuote).join(' ')}`)];
 
 export function arrayScript(l: SlurmLayout, o: ScriptOptions): string {
   return [
     ...header([
-      `--job-name=${o.name}`,
-      `--array=1-${o.tasks}`,
-      `--output=${join(l.logDir, 'shard-%a.log')}`,
-      '--open-mode=append',
-      '--requeue',
-      `--signal=B:USR1@${o.warnSeconds}`,
+      [`--job-name=${o.name}`],
+      [`--array=1-${o.tasks}`],
+      [`--output=${slurmPatternLiteral(l.logDir)}/shard-%a.log`],
+      ['--open-mode=append'],
+      ['--requeue'],
+      [`--signal=B:USR1@${o.warnSeconds}`],
       ...o.sbatch,
     ]),
-    `# bn-repro sweep --slurm: task i of ${o.tasks} trains shard i/${o.tasks} of ${l.configPath}.`,
+    `# bn-repro sweep --slurm: task i of ${o.tasks} trains shard i/${o.tasks} of the sweep in slurm/sweep.json.`,
     'set -u',
     'i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}',
     `out=${q(l.slurmDir)}/shard-$i`,
@@ -113,12 +104,12 @@ export function arrayScript(l: SlurmLayout, o: ScriptOptions): string {
 export function mergeScript(l: SlurmLayout, o: ScriptOptions): string {
   const shards = Array.from({ length: o.tasks }, (_, k) => q(l.shardDir(k + 1))).join(' ');
   return [
-    ...header([`--job-name=${o.name}-merge`, `--output=${l.mergeLog}`, ...o.sbatch]),
+    ...header([[`--job-name=${o.name}-merge`], [`--output=${slurmPatternLiteral(l.mergeLog)}`], ...o.sbatch]),
     `# bn-repro sweep --slurm: runs after every task of the array succeeded (afterok).`,
     'set -eu',
     `${q(o.node)} ${q(o.bin)} merge ${shards} --out ${q(l.dir)}`,
     `${q(o.node)} ${q(o.bin)} report ${q(l.dir)} --quiet > /dev/null`,
-    `echo "merged sweep: ${l.dir}"`,
+    `printf 'merged sweep: %s\\n' ${q(l.dir)}`,
     '',
   ].join('\n');
 }

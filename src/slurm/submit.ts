@@ -3,17 +3,20 @@
  * DIR/slurm/ (scripts.ts), submits the array and the merge job (afterok on the array, cancelled
  * if a task fails), prints how to follow them and, with --wait, waits for the merge job and
  * checks the folders themselves: sbatch's exit code alone is not trusted (a job purged before
- * sbatch polls it reads as success).
+ * sbatch polls it reads as success). The output folder and --sbatch are checked before anything
+ * is written (quote.ts, sbatch-options.ts); a submission sbatch refuses leaves no folder behind.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { prepareRunDir } from '../run/run-folder.js';
-import { arrayScript, mergeScript, slurmLayout, splitSbatchOptions, type SlurmLayout } from './scripts.js';
+import { printable, unsafePathReason } from './quote.js';
+import { parseSbatchOptions } from './sbatch-options.js';
+import { arrayScript, mergeScript, slurmLayout, type SlurmLayout } from './scripts.js';
 
 export interface SlurmOptions {
   tasks: number;
@@ -91,26 +94,51 @@ async function waitFor(l: SlurmLayout, tasks: number, arrayId: string, mergeId: 
   logger.info(`merged sweep in ${l.dir}`);
 }
 
+/** The job id in `sbatch --parsable`'s answer ("123" or "123;cluster"); anything else is refused. */
+function jobId(answer: string): string {
+  const id = answer.trim().split(';')[0];
+  if (!/^\d+$/.test(id)) throw new UserError(`sbatch answered ${printable(answer.trim())} instead of a job id.`);
+  return id;
+}
+
 /** Submits the sweep as an array job plus a merge job; with opts.wait, returns once DIR holds the merged sweep. */
 export async function submitSweep(config: ResolvedConfig, outDir: string, opts: SlurmOptions, logger: Logger): Promise<{ arrayId: string; mergeId: string; dir: string }> {
+  // Usage first, before sbatch is asked anything or a file is written.
+  const unsafe = unsafePathReason(resolve(outDir));
+  if (unsafe) throw new UsageError(`--out ${printable(resolve(outDir))} ${unsafe}; choose another folder for a --slurm sweep.`);
+  const sbatch = parseSbatchOptions(opts.sbatch);
   slurm('sbatch', ['--version']); // no sbatch: the one-sentence refusal, before anything is written
+  const existed = existsSync(outDir);
   const dir = prepareRunDir(outDir);
   const l = slurmLayout(resolve(dir));
-  mkdirSync(l.slurmDir);
-  mkdirSync(l.logDir);
-  writeFileSync(l.configPath, `${JSON.stringify({ ...config, jobs: 0 }, null, 2)}\n`);
-  const scriptOpts = {
-    name: `bn-repro-${config.name}`,
-    tasks: opts.tasks,
-    node: process.execPath,
-    bin: fileURLToPath(new URL('../../../bin/bn-repro', import.meta.url)),
-    sbatch: splitSbatchOptions(opts.sbatch),
-    warnSeconds: 120,
-  };
-  writeFileSync(l.arrayScript, arrayScript(l, scriptOpts), { mode: 0o755 });
-  writeFileSync(l.mergeScript, mergeScript(l, scriptOpts), { mode: 0o755 });
-  const arrayId = slurm('sbatch', ['--parsable', l.arrayScript]).trim().split(';')[0];
-  const mergeId = slurm('sbatch', ['--parsable', `--dependency=afterok:${arrayId}`, '--kill-on-invalid-dep=yes', l.mergeScript]).trim().split(';')[0];
+  let arrayId: string;
+  try {
+    mkdirSync(l.slurmDir);
+    mkdirSync(l.logDir);
+    writeFileSync(l.configPath, `${JSON.stringify({ ...config, jobs: 0 }, null, 2)}\n`);
+    const scriptOpts = {
+      name: `bn-repro-${config.name}`,
+      tasks: opts.tasks,
+      node: process.execPath,
+      bin: fileURLToPath(new URL('../../../bin/bn-repro', import.meta.url)),
+      sbatch,
+      warnSeconds: 120,
+    };
+    writeFileSync(l.arrayScript, arrayScript(l, scriptOpts), { mode: 0o755 });
+    writeFileSync(l.mergeScript, mergeScript(l, scriptOpts), { mode: 0o755 });
+    arrayId = jobId(slurm('sbatch', ['--parsable', l.arrayScript]));
+  } catch (err) {
+    // Nothing was submitted: leave the folder as it was (ours alone: it was empty or absent).
+    rmSync(existed ? l.slurmDir : l.dir, { recursive: true, force: true });
+    throw err;
+  }
+  let mergeId: string;
+  try {
+    mergeId = jobId(slurm('sbatch', ['--parsable', `--dependency=afterok:${arrayId}`, '--kill-on-invalid-dep=yes', l.mergeScript]));
+  } catch (err) {
+    spawnSync('scancel', [arrayId], { stdio: 'ignore' });
+    throw new UserError(`${(err as Error).message.replace(/\.$/, '')}; the merge job was not submitted, so the array job ${arrayId} was cancelled (${l.dir} holds only its scripts and logs).`);
+  }
   logger.info(`submitted array job ${arrayId} (${opts.tasks} tasks) and merge job ${mergeId} (after every task succeeds)`);
   logger.info(`follow them with: squeue -j ${arrayId},${mergeId}   logs: ${l.logDir}/`);
   logger.info(`when the merge job ends, ${l.dir} holds the merged sweep (report.md included); scripts: ${l.arrayScript}, ${l.mergeScript}`);
