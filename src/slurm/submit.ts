@@ -137,7 +137,7 @@ export async function submitSweep(config: ResolvedConfig, outDir: string, opts: 
     mergeId = jobId(slurm('sbatch', ['--parsable', `--dependency=afterok:${arrayId}`, '--kill-on-invalid-dep=yes', l.mergeScript]));
   } catch (err) {
     spawnSync('scancel', [arrayId], { stdio: 'ignore' });
-    throw new UserError(`${(err as Error).message.replace(/\.$/, '')}; the merge job was not submitted, so the array job ${arrayId} was cancelled (${l.dir} holds only its scripts and logs).`);
+    throw new UserError(`${(err as Error).message.replace(/\.$/, '')}; the merge job was not submitted, so the array job ${arrayId} was cancelled (its scripts stay in ${l.slurmDir}).`);
   }
   logger.info(`submitted array job ${arrayId} (${opts.tasks} tasks) and merge job ${mergeId} (after every task succeeds)`);
   logger.info(`follow them with: squeue -j ${arrayId},${mergeId}   logs: ${l.logDir}/`);
