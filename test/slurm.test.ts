@@ -2,18 +2,20 @@
  * `bn-repro sweep --slurm` against Slurm itself (a one-node cluster: scripts/slurm-one-node.sh,
  * started by .ci/run): the merged rows equal those of the same sweep trained unsharded; failed
  * tasks are named and the merge job does not run; a task requeued mid-run (scontrol requeue)
- * continues from its checkpoint and still gives identical rows. Without sbatch these skip with
+ * continues from its checkpoint and still gives identical rows; a folder whose name is a shell
+ * payload with sbatch's comment sign and a Slurm pattern (%j) submits, trains and merges there, its
+ * logs where they belong, and runs nothing. Without sbatch these skip with
  * that reason, unless BN_REPRO_REQUIRE_SLURM=1 (CI), where they fail instead. The scripts
  * themselves and the no-sbatch refusal are tested everywhere.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSbatchOptions } from '../src/slurm/sbatch-options.js';
 import { arrayScript, mergeScript, slurmLayout } from '../src/slurm/scripts.js';
-import { readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
+import { ROOT, readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 
 const haveSbatch = spawnSync('sbatch', ['--version']).status === 0;
 const skip = haveSbatch || process.env.BN_REPRO_REQUIRE_SLURM === '1' ? false : 'no usable sbatch here (no Slurm client, or no cluster: CI starts a one-node one)';
@@ -113,4 +115,23 @@ test('a task requeued mid-run (scontrol requeue) resumes from its checkpoint: id
   assert.match(log, /SIGTERM: finishing the current step and saving checkpoints/);
   assert.match(log, /resuming bn seed 0 from step \d+/);
   assertSameRows(out, reference);
+});
+
+test('a hostile folder (shell payloads, quotes, #, %j, unicode) with --sbatch "--comment=run#3": sbatch reads it as written, nothing runs', { skip }, async () => {
+  const small = sweepConfig('small', { seeds: [0], sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 100, learningRate: 0.5 } });
+  const out = join(work, `-x $(touch PWNED) \`touch PWNED\` ;touch PWNED; 'q' "dq" #1 100%j %a ü 漢`);
+  const r = runCli(['sweep', small, '--slurm', '2', '--out', out, '--sbatch', '--comment=run#3 --time=00:30:00']);
+  assert.equal(r.code, 0, r.stderr);
+  const [, arrayId, mergeId] = /submitted array job (\d+) \(2 tasks\) and merge job (\d+)/.exec(r.stderr) ?? [];
+  assert.ok(mergeId, r.stderr);
+  // Unescaped, sbatch would read "run" (the rest a comment) or refuse the line.
+  assert.match(execFileSync('scontrol', ['show', 'job', mergeId], { encoding: 'utf8' }), /Comment=run#3\s/);
+  for (let t = 0; t < 240 && execFileSync('squeue', ['-h', '-j', `${arrayId},${mergeId}`], { encoding: 'utf8' }).trim() !== ''; t++) await new Promise((res) => setTimeout(res, 500));
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'finished');
+  assert.equal(run.runs.length, 2);
+  assert.deepEqual(readdirSync(join(out, 'slurm', 'logs')).sort(), ['merge.log', 'shard-1.log', 'shard-2.log']);
+  assert.match(readFileSync(join(out, 'slurm', 'logs', 'merge.log'), 'utf8'), /merged sweep: .*100%j %a ü 漢\n$/);
+  const pwned = [...(readdirSync(work, { recursive: true }) as string[]), ...readdirSync(ROOT)].filter((p) => p.split('/').pop()!.startsWith('PWNED'));
+  assert.deepEqual(pwned, []);
 });
