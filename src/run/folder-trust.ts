@@ -74,7 +74,7 @@ function plannedRuns(path: string, runJson: RunJson, config: ResolvedConfig): st
   const planned = runJson.planned ?? selected;
   const exact = runJson.mergedFrom === undefined;
   const fits = exact ? list(planned) === list(selected) : new Set(planned).size === planned.length && planned.every((k) => all.includes(k));
-  if (!fits) throw new UserError(`${path} is damaged: its planned runs ${list(planned)} are not the runs its config${runJson.shard ? ' and shard' : ''} select${exact ? '' : ' (each once)'}, ${list(selected)}.`);
+  if (!fits) throw new UserError(`${path} is damaged: its planned runs ${list(planned)} are not the runs its config${runJson.shard ? ' and shard select' : ' selects'}${exact ? '' : ' (each once)'}, ${list(selected)}.`);
   return planned;
 }
 
