@@ -78,7 +78,9 @@ async function execute(
     const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
     runs.push(...(await runAll(plan)));
     const complete = runs.length === (runJson.planned as string[]).length && !runs.some((r) => r.interrupted);
-    status = !complete ? 'interrupted' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
+    // A merge of some shards, resumed to its end, still lacks the runs of the shards not merged.
+    const partial = runJson.mergedFrom !== undefined && runs.length < runsOf(config).length;
+    status = !complete ? 'interrupted' : partial ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } catch (err) {
     error = asUserError(err)?.message ?? `internal error: ${(err as Error).message}`;
     throw err;

@@ -180,6 +180,30 @@ const cases: Case[] = [
   ['report: a step written as 1e3', read('report', (d) => setCell(acc(d), 'bn,0,1000,', 'step', '1e3')), 1, /column step holds "1e3", not a step/],
   ['report: run.json runs list repeats a run', read('report', (d) => editJson(runJson(d), (v) => v.runs.push(v.runs[0]))), 1, /its "runs" list repeats baseline seed 0/],
   ['report: a checkpoint under another seed\'s name', read('report', (d) => cpSync(ckpt(d), ckpt(d, 'bn-seed1'))), 1, /bn-seed1\.json holds bn seed 0, not the run its name says/],
+  ['merge: a consistently edited config (digest forged to match) is another experiment', () => {
+    const d = copyOf(reference);
+    editJson(runJson(d), (v) => {
+      v.config.train.learningRate = 0.2;
+      v.digest = forgedDigest(v);
+    });
+    const out = join(tempDir(), 'merged');
+    return { args: ['merge', reference, d, '--out', out], unchanged: [d, reference], absent: [out] };
+  }, 1, /checkpoints\/baseline-seed0\.json was made with another config or data than .*run\.json \(their digests differ\)/],
+  ['report: status set to finished in int1', () => {
+    const d = copyOf(killed);
+    editJson(runJson(d), (v) => (v.status = 'finished'));
+    return { args: ['report', d], unchanged: [d] };
+  }, 1, /run\.json is damaged: its status is "finished", but it has no summary of bn\/0/],
+  ['report: int1 made to look finished (status and the interrupted flag edited)', () => {
+    const d = copyOf(killed);
+    editJson(runJson(d), (v) => {
+      v.status = 'finished';
+      delete v.runs[1].interrupted;
+    });
+    return { args: ['report', d], unchanged: [d] };
+  }, 1, /its summary of bn seed 0 differs from .*bn-seed0\.json/],
+  ['resume: a checkpoint of seed 1 renamed and relabelled seed 0', resume((d) => editCheckpoint(ckpt(d), (v) => (v.last.seed = 1))), 1, /bn-seed0\.json records the evaluation of step \d+ as "bn,1,/],
+  ['resume: a row after the baseline ended', resume((d) => editText(acc(d), (t) => `${t}baseline,0,1600,0.1,0.1,0.5,1.000\n`)), 1, /column step holds "1600", not a step at which baseline seed 0 writes/],
   ['report: accuracy.csv a symlink', read('report', (d) => {
     rmSync(acc(d));
     symlinkSync(acc(reference), acc(d));
@@ -269,4 +293,31 @@ test('a legacy folder (no digests): report reads it with one warning; nothing is
   assert.equal(warnings.length, 1, r.stderr);
   assert.match(warnings[0], /was written by an earlier bn-repro without a config digest: its rows are checked, but not against the config/);
   assert.match(r.stdout, /\| bn \| 0\.\d{4}/);
+});
+
+/** A two-network sweep, sharded in two: one run per shard. */
+test('family 8: a merge of one of two shards says which runs it lacks; --resume refuses it, naming merge; merging the other shard completes it', () => {
+  const sweep = join(work, 'sweep.json');
+  writeFileSync(sweep, JSON.stringify({ sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 200 }, eval: { every: 100, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } }));
+  const shards = [1, 2].map((i) => join(tempDir(), `shard-${i}`));
+  shards.forEach((out, i) => assert.equal(runCli(['sweep', sweep, '--shard', `${i + 1}/2`, '--out', out, '--quiet']).code, 0));
+  const half = join(tempDir(), 'half');
+  assert.equal(runCli(['merge', shards[0], '--out', half, '--quiet']).code, 0);
+  assert.equal(readJson(runJson(half)).status, 'incomplete');
+  const before = snapshot(half);
+  const rep = runCli(['report', half]);
+  assert.equal(rep.code, 1);
+  assert.match(rep.stderr, /^error: .*half is unfinished \(status "incomplete"\): it lacks the runs bn\/0: merge it with the folders that hold them\.$/m);
+  assert.doesNotMatch(rep.stderr, /--resume/);
+  const res = runCli(['mnist', '--resume', half]);
+  assert.equal(res.code, 1, res.stderr);
+  const errors = res.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(errors.length, 1, res.stderr);
+  assert.match(errors[0], /half is a merge that lacks the runs bn\/0, which --resume cannot train: merge it with the folders that hold them \(bn-repro merge .*half <their folders> --out DIR\)\.$/);
+  assert.deepEqual(snapshot(half), before, 'the refused folder is unchanged');
+  const whole = join(tempDir(), 'whole');
+  const m = runCli(['merge', half, shards[1], '--out', whole]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.equal(readJson(runJson(whole)).status, 'finished');
+  assert.equal(runCli(['report', whole, '--quiet']).code, 0);
 });
