@@ -63,7 +63,7 @@ export function readTrustedFolder(dir: string): TrustedFolder {
         : `${file} was made with another config or data than ${path} (their digests differ); the run folder is damaged.`);
     }
   }
-  checkSummaries(dir, runJson.runs ?? [], planned, checkpoints);
+  checkSummaries(dir, runJson.runs ?? [], planned, checkpoints, digest !== undefined);
   return { dir, runJson, config, digest, planned, checkpoints };
 }
 
@@ -79,7 +79,7 @@ function plannedRuns(path: string, runJson: RunJson, config: ResolvedConfig): st
 }
 
 /** run.json's summary of each ended run equals the one its checkpoint keeps; no run twice. */
-function checkSummaries(dir: string, runs: RunSummary[], planned: string[], checkpoints: Map<string, SavedRun>): void {
+function checkSummaries(dir: string, runs: RunSummary[], planned: string[], checkpoints: Map<string, SavedRun>, digested: boolean): void {
   const path = join(dir, RUN_JSON);
   const seen = new Set<string>();
   for (const s of runs) {
@@ -87,7 +87,8 @@ function checkSummaries(dir: string, runs: RunSummary[], planned: string[], chec
     if (!planned.includes(key) || seen.has(key)) throw new UserError(`${path} is damaged: its "runs" list ${seen.has(key) ? 'repeats' : 'holds'} ${s.arm} seed ${s.seed}${seen.has(key) ? '' : ', a run it does not plan'}.`);
     seen.add(key);
     const ckpt = checkpoints.get(key);
-    if (s.interrupted) continue;
+    // Early versions kept no summary checkpoint: a legacy folder's summaries are compared where there is one.
+    if (s.interrupted || (!digested && !ckpt)) continue;
     if (!ckpt || !isEnded(ckpt) || canonicalJson(ckpt.summary) !== canonicalJson(JSON.parse(JSON.stringify(s)))) {
       throw new UserError(`${path} is damaged: its summary of ${s.arm} seed ${s.seed} differs from ${checkpointPath(dir, s.arm, s.seed)}${ckpt ? '' : ' (which is missing)'}.`);
     }
