@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
-import { writeCheckpoint } from './run/checkpoint.js';
+import { checkpointRecorder } from './run/checkpoint-recorder.js';
+import { dataIdentityOf, experimentDigest } from './run/digest.js';
 import { type ResolvedConfig } from './config.js';
 import { asUserError } from './errors.js';
 import { runsOf, variantsOf } from './runs.js';
@@ -18,7 +19,7 @@ import { measurementCsvRecorder } from './run/measurement-csv.js';
 import { csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './run/records.js';
 import { lockFolder } from './run/lock.js';
-import { checkRowsAgree, planResume, trimCsvs } from './run/resume.js';
+import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, prepareRunDir, readRunJson, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
 import { shardOf, type Shard } from './run/shard.js';
 
@@ -50,18 +51,6 @@ export function jobsFor(config: ResolvedConfig): number {
   return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 
-/** Writes each run's checkpoints, and a summary-only file once a run has ended. */
-function checkpointRecorder(dir: string): Recorder {
-  return {
-    evaluation: () => {},
-    checkpoint: (state) => writeCheckpoint(dir, state),
-    runFinished: (summary) => {
-      if (!summary.interrupted) writeCheckpoint(dir, { arm: summary.arm, seed: summary.seed, summary });
-    },
-    close: async () => {},
-  };
-}
-
 type RunJson = Record<string, unknown> & { config: ResolvedConfig };
 
 async function execute(
@@ -72,11 +61,14 @@ async function execute(
   backend: BackendInfo,
   opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean },
 ): Promise<ExperimentResult> {
+  // run.json and every checkpoint carry the digest of the config and data they were made with.
+  const digest = experimentDigest(runJson.config, dataIdentityOf(runJson.data)!);
+  runJson = { ...runJson, digest };
   const { config } = runJson;
   writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status: 'running' });
   // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
   const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, opts.append)] : [];
-  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir), progressRecorder(opts.logger, opts)];
+  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir, config, digest), progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
@@ -86,7 +78,9 @@ async function execute(
     const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
     runs.push(...(await runAll(plan)));
     const complete = runs.length === (runJson.planned as string[]).length && !runs.some((r) => r.interrupted);
-    status = !complete ? 'interrupted' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
+    // A merge of some shards, resumed to its end, still lacks the runs of the shards not merged.
+    const partial = runJson.mergedFrom !== undefined && runs.length < runsOf(config).length;
+    status = !complete ? 'interrupted' : partial ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   } catch (err) {
     error = asUserError(err)?.message ?? `internal error: ${(err as Error).message}`;
     throw err;
@@ -178,6 +172,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
     return { dir: runDir, backend, runs: plan.finished, interrupted: false };
   }
   const data = await loadDataset(config, { logger, env: opts.env });
+  checkSameData(plan, { source: data.source, train: data.train.count, test: data.test.count });
   trimCsvs(runDir, plan);
   for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
   const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };

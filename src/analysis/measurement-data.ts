@@ -1,10 +1,9 @@
 /**
- * Reads ics.csv and landscape.csv (the Santurkar et al. 2018 measurements) back into typed rows,
- * for a run folder whose config had eval.landscape.every > 0.
+ * ics.csv and landscape.csv (the Santurkar et al. 2018 measurements) as typed rows, for a run
+ * folder whose config had eval.landscape.every > 0; the rows were checked when the folder was read.
  */
-import type { ResolvedConfig } from '../config.js';
-import { ICS_COLUMNS, ICS_CSV, LANDSCAPE_COLUMNS, LANDSCAPE_CSV } from '../run/measurement-csv.js';
-import { cellValue, readCsvFile } from './run-data.js';
+import { ICS_CSV, LANDSCAPE_CSV } from '../run/measurement-csv.js';
+import { cellValue, type RunData } from './run-data.js';
 
 export interface IcsRow {
   arm: string;
@@ -34,13 +33,14 @@ export interface Measurements {
 const camel = (column: string) => column.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
 
 /** Rows of `name` as objects with a field per column, numbers parsed (arm stays text). */
-function rowsOf<T>(dir: string, name: string, columns: string[]): T[] {
-  const csv = readCsvFile(dir, name, columns);
+function rowsOf<T>(data: RunData, name: string): T[] {
+  const csv = data.csvs?.get(name);
+  if (!csv) return [];
   return csv.rows.map((r) => Object.fromEntries(csv.header.map((h, i) => [camel(h), h === 'arm' ? r[i] : (cellValue(r[i]) ?? NaN)])) as T);
 }
 
 /** The measurements of a run folder, or undefined when its config did not take them. */
-export function readMeasurements(dir: string, config: ResolvedConfig): Measurements | undefined {
-  if (config.eval.landscape.every === 0) return undefined;
-  return { ics: rowsOf<IcsRow>(dir, ICS_CSV, ICS_COLUMNS), landscape: rowsOf<LandscapeRow>(dir, LANDSCAPE_CSV, LANDSCAPE_COLUMNS) };
+export function readMeasurements(data: RunData): Measurements | undefined {
+  if (data.config.eval.landscape.every === 0) return undefined;
+  return { ics: rowsOf<IcsRow>(data, ICS_CSV), landscape: rowsOf<LandscapeRow>(data, LANDSCAPE_CSV) };
 }

@@ -22,13 +22,13 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
       const unit = opts.unit === undefined ? undefined : Number(opts.unit);
       if (unit !== undefined && (!Number.isInteger(unit) || unit < 0)) throw new UsageError(`--unit must be a unit index (got "${opts.unit}").`);
       await withFolderLock(dir, async () => {
-        const data = readEndedRun(dir);
+        const data = readEndedRun(dir, logger);
         const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));
         const png = renderPng(svg);
         writeFileAtomic(join(dir, 'figure1.svg'), svg);
         writeFileAtomic(join(dir, 'figure1.png'), png);
         logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
-        const measurements = readMeasurements(dir, data.config);
+        const measurements = readMeasurements(data);
         if (measurements) {
           const landscapeSvg = await renderSvg(landscapeFigureSpec(measurements, data.arms, data.config.model.hiddenUnits.length));
           writeFileAtomic(join(dir, 'landscape.svg'), landscapeSvg);

@@ -19,8 +19,8 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
     .action(async (dir: string, opts: { quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
       const text = await withFolderLock(dir, () => {
-        const data = readEndedRun(dir);
-        const measurements = readMeasurements(dir, data.config);
+        const data = readEndedRun(dir, logger);
+        const measurements = readMeasurements(data);
         const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
         const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${landscape}`;
         writeFileAtomic(join(dir, 'report.md'), report);

@@ -7,14 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SamplerState } from '../batches.js';
 import type { Arm } from '../config.js';
 import { UserError } from '../errors.js';
 import { netVariables, type BnStats, type Net } from '../model/net.js';
 import type { EvalRecord, RunSummary } from './records.js';
-import { writeJsonAtomic } from './run-folder.js';
+import { regularFileText, writeJsonAtomic } from './run-folder.js';
 import { checkpointSchema, endedRunSchema, parseWith } from './schemas.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -36,6 +36,14 @@ export interface RunCheckpoint {
   sampler: SamplerState;
 }
 
+/** What ties a saved run to its folder: the experiment digest and the digests of its rows on disk. */
+export interface MadeWith {
+  /** experimentDigest of the config and data (digest.ts). */
+  digest?: string;
+  /** CSV file name -> rowsDigest of this run's rows in it when the checkpoint was saved. */
+  rows?: Record<string, string>;
+}
+
 /** What is kept of a run that has ended (finished or diverged): its summary, no weights. */
 export interface EndedRun {
   arm: Arm;
@@ -43,7 +51,7 @@ export interface EndedRun {
   summary: RunSummary;
 }
 
-export type SavedRun = RunCheckpoint | EndedRun;
+export type SavedRun = (RunCheckpoint | EndedRun) & MadeWith;
 
 export function isEnded(saved: SavedRun): saved is EndedRun {
   return 'summary' in saved && !saved.summary.interrupted;
@@ -107,8 +115,9 @@ export function readCheckpoint(path: string): SavedRun {
   const damaged = (why: string) => new UserError(`The checkpoint ${path} ${why}; delete it to restart that run from step 0.`);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
+    value = JSON.parse(regularFileText(path));
+  } catch (err) {
+    if (err instanceof UserError) throw err;
     throw damaged('is not valid JSON');
   }
   const ended = typeof value === 'object' && value !== null && 'summary' in value;

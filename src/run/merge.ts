@@ -3,38 +3,36 @@
  * of other seeds) into one run folder that plot, report and --resume accept. The configs must
  * agree (jobs and seeds aside; the merged seeds are the union) and no run may appear twice. Rows
  * are written in the experiment's run order, then by step (and unit), so the merged files do not
- * depend on how the runs were spread. The folder is built under a temporary name and renamed
- * into place at the end: a failed merge leaves nothing behind.
+ * depend on how the runs were spread. Each folder is read and checked whole first (folder-data.ts:
+ * digests, checkpoints, every row), so no damaged, duplicated or non-finite row is copied. The
+ * folder is built under a temporary name and renamed into place at the end: a failed merge leaves
+ * nothing behind.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseCsv, readRunData, type RunData } from '../analysis/run-data.js';
+import { readRunData, type RunData } from './folder-data.js';
+import { folderCsvs } from './folder-files.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
 import { runsOf } from '../runs.js';
 import { UserError } from '../errors.js';
-import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
-import { measurementFiles } from './measurement-csv.js';
 import type { RunSummary } from './records.js';
 import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
 
 const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, seeds: [] });
 
-/** Sorts CSV rows by (run order, step, unit) and joins them under one header. */
-function mergedCsv(dirs: string[], name: string, order: Map<string, number>): string {
-  const parts = dirs.map((d) => parseCsv(readFileSync(join(d, name), 'utf8'), join(d, name)));
-  const header = parts[0].header;
-  if (parts.some((p) => p.header.join(',') !== header.join(','))) throw new UserError(`The ${name} files have different columns; they are not from one experiment.`);
-  const [arm, seed, step, unit] = ['arm', 'seed', 'step', 'unit'].map((c) => header.indexOf(c));
-  // Rows within a step: by unit (activations.csv) or layer (ics.csv).
-  const within = unit >= 0 ? unit : header.indexOf('layer');
-  const rank = (r: string[]) => [order.get(`${r[arm]}/${r[seed]}`) ?? Infinity, Number(r[step]), within >= 0 ? Number(r[within]) : 0];
-  const rows = parts.flatMap((p) => p.rows);
-  rows.sort((a, b) => {
-    const [x, y] = [rank(a), rank(b)];
-    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-  });
-  return [header, ...rows].map((r) => `${r.join(',')}\n`).join('');
+/**
+ * One CSV of the merged folder: each part's checked rows (already in run order, then step, then
+ * unit), parts taken in the order of their first run, so the rows of disjoint runs stay ordered.
+ */
+function mergedCsv(parts: RunData[], name: string, columns: string[], order: Map<string, number>): string {
+  const firstRun = (p: RunData) => Math.min(...(p.planned ?? []).map((k) => order.get(k) ?? Infinity));
+  const rows = [...parts].sort((a, b) => firstRun(a) - firstRun(b)).flatMap((p) => p.csvs?.get(name)?.rows ?? []);
+  const [arm, seed] = ['arm', 'seed'].map((c) => columns.indexOf(c));
+  const rank = (r: string[]) => order.get(`${r[arm]}/${r[seed]}`) ?? Infinity;
+  // A stable sort by run keeps each run's rows in their checked (step, unit) order.
+  rows.sort((a, b) => rank(a) - rank(b));
+  return [columns, ...rows].map((r) => `${r.join(',')}\n`).join('');
 }
 
 /**
@@ -50,11 +48,11 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   const parts = dirs.map(readRunData);
   const first = parts[0];
   for (const p of parts.slice(1)) {
-    if (comparable(p) !== comparable(first)) throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only runs of one experiment can be merged.`);
+    if (comparable(p) !== comparable(first) || p.digest !== first.digest) throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only runs of one experiment can be merged.`);
   }
   const owner = new Map<string, string>();
   for (const p of parts) {
-    for (const key of p.runJson.planned ?? []) {
+    for (const key of p.planned ?? []) {
       if (owner.has(key)) throw new UserError(`The run ${key} is in both ${owner.get(key)} and ${p.dir}; merge each shard once.`);
       owner.set(key, p.dir);
     }
@@ -73,13 +71,14 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   if (present.some((n) => !alongside.includes(n)) || present.length === 0) refuseUsedDir(outDir);
   const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
   try {
-    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(config).map((f) => f.name)]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
+    for (const { name, columns } of folderCsvs(config)) writeFileSync(join(temp, name), mergedCsv(parts, name, columns, order));
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);
       if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(temp, CHECKPOINT_DIR, f));
     }
-    writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, mergedFrom: dirs, mergedAt: new Date().toISOString() });
+    // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
+    writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, ...(first.digest ? { digest: first.digest } : {}), mergedFrom: dirs, mergedAt: new Date().toISOString() });
     if (present.length > 0) {
       // Beside what is kept: each entry renamed in, run.json last, so the folder is a run only when whole.
       const entries = readdirSync(temp).sort((a, b) => Number(a === RUN_JSON) - Number(b === RUN_JSON));

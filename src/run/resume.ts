@@ -2,57 +2,60 @@
  * What `--resume <run dir>` continues: which runs have ended (their summary is kept), which go on
  * from a checkpoint, which restart from step 0; and the CSV rows to keep so that the resumed
  * files equal those of an uninterrupted run: rows of ended runs, rows up to each checkpoint, and
- * never a partial last line.
+ * never a partial last line. The folder is checked whole first (folder-trust.ts), so a row of a
+ * run that has ended is never dropped, and nothing is trimmed from a folder whose parts disagree.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointPath, isEnded, readCheckpoints, type RunCheckpoint } from './checkpoint.js';
+import { checkpointPath, isEnded, type RunCheckpoint } from './checkpoint.js';
 import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
 import { parameterSizes } from '../model/net.js';
 import type { ResolvedConfig } from '../config.js';
 import { runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
-import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from './recorders.js';
-import { measurementFiles } from './measurement-csv.js';
-import { measuresAt } from '../measure/probe.js';
-import { readRunJson, writeFileAtomic } from './run-folder.js';
-import { checkHeader } from './schemas.js';
+import { folderCsvs } from './folder-files.js';
+import { readTrustedCsvs, readTrustedFolder, type RunJson, type TrustedFolder } from './folder-trust.js';
+import { dataIdentityOf, type DataIdentity } from './digest.js';
+import { writeFileAtomic } from './run-folder.js';
 import { UserError } from '../errors.js';
 
 export interface ResumePlan {
-  runJson: Record<string, unknown> & { config: ResolvedConfig; seeds: number[] };
+  runJson: RunJson;
+  folder: TrustedFolder;
   specs: RunSpec[];
   finished: RunSummary[];
   /** "arm/seed" -> last step whose rows are kept (Infinity: all of an ended run's rows). */
   keepUpTo: Map<string, number>;
-  /** "arm/seed" -> the last step whose rows must already be on disk, and whether the run ended there. */
-  onDisk: Map<string, { step: number; ended: boolean }>;
 }
 
 export function planResume(runDir: string): ResumePlan {
-  const { runJson, config } = readRunJson(runDir) as { runJson: ResumePlan['runJson']; config: ResolvedConfig };
-  const checkpoints = readCheckpoints(runDir);
-  const plan: ResumePlan = { runJson: { ...runJson, config }, specs: [], finished: [], keepUpTo: new Map(), onDisk: new Map() };
-  // Only the runs this folder was planned to hold (a shard holds a share of the experiment's).
-  const planned = new Set(Array.isArray(runJson.planned) ? (runJson.planned as string[]) : runsOf(config).map((r) => `${r.variant.name}/${r.seed}`));
+  const folder = readTrustedFolder(runDir);
+  const { config, runJson } = folder;
+  // Without a digest nothing shows that the checkpoints were made with this config: refused, not guessed.
+  if (folder.digest === undefined) {
+    throw new UserError(`${runDir} was written by an earlier bn-repro, without the digest that ties its checkpoints to its config, so it cannot be resumed safely; report and plot still read it.`);
+  }
+  const plan: ResumePlan = { runJson, folder, specs: [], finished: [], keepUpTo: new Map() };
   for (const { variant, seed } of runsOf(config)) {
     const key = `${variant.name}/${seed}`;
-    if (!planned.has(key)) continue;
-    const ckpt = checkpoints.get(key);
+    if (!folder.planned.includes(key)) continue;
+    const ckpt = folder.checkpoints.get(key);
     if (ckpt && isEnded(ckpt)) {
       plan.finished.push(ckpt.summary);
       plan.keepUpTo.set(key, Infinity);
-      plan.onDisk.set(key, { step: ckpt.summary.divergedAtStep ?? ckpt.summary.steps, ended: true });
     } else if (ckpt && 'params' in ckpt) {
       checkShapes(runDir, config, variant.bn, ckpt);
       plan.specs.push({ variant, seed, resume: ckpt });
       plan.keepUpTo.set(key, ckpt.step);
-      plan.onDisk.set(key, { step: ckpt.step, ended: false });
     } else {
       plan.specs.push({ variant, seed });
       plan.keepUpTo.set(key, -1);
     }
+  }
+  const missing = runsOf(config).map((r) => `${r.variant.name}/${r.seed}`).filter((k) => !folder.planned.includes(k));
+  if (plan.specs.length === 0 && runJson.mergedFrom !== undefined && missing.length > 0) {
+    throw new UserError(`${runDir} is a merge that lacks the runs ${missing.join(', ')}, which --resume cannot train: merge it with the folders that hold them (bn-repro merge ${runDir} <their folders> --out DIR).`);
   }
   return plan;
 }
@@ -66,6 +69,23 @@ function checkShapes(runDir: string, config: ResolvedConfig, bn: boolean, ckpt: 
   }
 }
 
+/**
+ * Before anything is modified: every CSV row is checked (csv-reader.ts) and the rows on disk must
+ * be exactly those the checkpoints say were written. A deleted, edited or duplicated row is one
+ * sentence naming the file, and the folder stays as it was.
+ */
+export function checkRowsAgree(_runDir: string, plan: ResumePlan): void {
+  readTrustedCsvs(plan.folder, true);
+}
+
+/** The data loaded to resume must be the data the run trained on (source `auto` may now find other MNIST). */
+export function checkSameData(plan: ResumePlan, loaded: DataIdentity): void {
+  const saved = dataIdentityOf(plan.runJson.data);
+  if (saved && (saved.source !== loaded.source || saved.train !== loaded.train || saved.test !== loaded.test)) {
+    throw new UserError(`${plan.folder.dir} trained on ${saved.source} MNIST (${saved.train} / ${saved.test} examples), but the data found now is ${loaded.source} (${loaded.train} / ${loaded.test}); resume it where that data is.`);
+  }
+}
+
 /** A CSV's complete lines: a last line without its newline was cut by a crash mid-write. */
 function completeLines(path: string): string[] | undefined {
   if (!existsSync(path)) return undefined;
@@ -74,70 +94,21 @@ function completeLines(path: string): string[] | undefined {
   return lines;
 }
 
-/** The evaluation steps a run writes up to `end` (Sec. 4.1 protocol: 0, every N, the last step). */
-function evalStepsUpTo(config: ResolvedConfig, end: number, ended: boolean): number[] {
-  const steps = new Set<number>([0]);
-  for (let s = config.eval.every; s <= Math.min(end, config.train.steps); s += config.eval.every) steps.add(s);
-  if (ended || end === config.train.steps) steps.add(end);
-  return [...steps].sort((a, b) => a - b);
-}
-
 /**
- * Before anything is modified: the rows on disk must be exactly those the checkpoints say were
- * written (every evaluation up to each checkpoint, once, with every recorded unit). A deleted,
- * truncated or duplicated file is one sentence naming it, and the folder stays as it was.
+ * Rewrites each CSV (temp file + rename) keeping only the rows the plan keeps. A file that is
+ * missing or empty (a disk that filled before its header was written) gets its header back.
  */
-export function checkRowsAgree(runDir: string, plan: ResumePlan): void {
-  const { config } = plan.runJson;
-  // Every evaluation writes accuracy and activation rows; the measurement files only some (measuresAt).
-  const files = [
-    { name: ACCURACY_CSV, columns: ACCURACY_COLUMNS, perStep: 1, written: (_step: number) => true },
-    { name: ACTIVATIONS_CSV, columns: activationColumns(config.eval.percentiles), perStep: config.eval.units.length, written: (_step: number) => true },
-    ...measurementFiles(config).map((f) => ({ ...f, written: (step: number) => measuresAt(config, step) })),
-  ];
-  for (const { name, columns, perStep, written } of files) {
-    const path = join(runDir, name);
-    const lines = completeLines(path);
-    const needed = plan.onDisk.size > 0;
-    if (lines === undefined || lines.length === 0) {
-      if (needed) throw new UserError(`${path} is missing or empty, but the checkpoints say rows were written; the run folder is damaged.`);
-      continue;
-    }
-    checkHeader(path, lines[0].split(','), columns);
-    const counts = new Map<string, number>();
-    for (const line of lines.slice(1)) {
-      const [arm, seed, step] = line.split(',');
-      const k = `${arm}/${seed}/${step}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    for (const [key, { step: end, ended }] of plan.onDisk) {
-      for (const step of evalStepsUpTo(config, end, ended).filter(written)) {
-        const n = counts.get(`${key}/${step}`) ?? 0;
-        if (n !== perStep) {
-          const [arm, seed] = key.split('/');
-          throw new UserError(`${path} holds ${n} rows for ${arm} seed ${seed} at step ${step}, but its checkpoint says ${perStep} were written; the run folder is damaged.`);
-        }
-      }
-    }
-  }
-}
-
-/** Rewrites each CSV (temp file + rename) keeping only the rows the plan keeps. */
 export function trimCsvs(runDir: string, plan: ResumePlan): void {
-  for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(plan.runJson.config).map((f) => f.name)]) {
+  for (const { name, columns } of folderCsvs(plan.runJson.config)) {
     const path = join(runDir, name);
-    const lines = completeLines(path);
-    if (lines === undefined) continue;
-    const [header, ...rows] = lines;
-    if (header === undefined) continue;
-    const cols = header.split(',');
-    const [armAt, seedAt, stepAt] = ['arm', 'seed', 'step'].map((c) => cols.indexOf(c));
+    const [, ...rows] = completeLines(path) ?? [];
+    const [armAt, seedAt, stepAt] = ['arm', 'seed', 'step'].map((c) => columns.indexOf(c));
     const kept = rows.filter((line) => {
       const cells = line.split(',');
-      if (cells.length !== cols.length) return false;
-      const limit = plan.keepUpTo.get(`${cells[armAt]}/${cells[seedAt]}`) ?? -1;
-      return Number(cells[stepAt]) <= limit;
+      const limit = plan.keepUpTo.get(`${cells[armAt]}/${cells[seedAt]}`);
+      // Every row was checked to belong to a planned run; one that does not is kept, never dropped.
+      return limit === undefined || Number(cells[stepAt]) <= limit;
     });
-    writeFileAtomic(path, [header, ...kept].map((l) => `${l}\n`).join(''));
+    writeFileAtomic(path, [columns.join(','), ...kept].map((l) => `${l}\n`).join(''));
   }
 }

@@ -3,7 +3,7 @@
  * that cannot loop, and run.json (resolved config, seeds, backend, versions, times, speed, final
  * numbers), written atomically and validated when read back.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
 import { UsageError, UserError, systemReason } from '../errors.js';
@@ -43,13 +43,25 @@ export function makeDirs(dir: string): void {
   for (const p of missing) mkdirSync(p);
 }
 
+/**
+ * The text of a file of a run folder. It must be a regular file of the folder's own: a symbolic
+ * link (to another run's file, say) or a device is refused, since its content is not this run's.
+ */
+export function regularFileText(path: string): string {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) throw new UserError(`${path} is a symbolic link; a run folder's files must be its own, not links to others.`);
+  if (!stat.isFile()) throw new UserError(`${path} is not a regular file.`);
+  return readFileSync(path, 'utf8');
+}
+
 /** Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming it. */
 export function readRunJson(dir: string): { runJson: Record<string, unknown>; config: ResolvedConfig } {
   const path = join(dir, RUN_JSON);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(regularFileText(path));
   } catch (err) {
+    if (err instanceof UserError) throw err;
     if (err instanceof SyntaxError) throw new UserError(`${path} is damaged: not valid JSON.`);
     throw new UserError(`${dir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
   }

@@ -35,6 +35,8 @@ export const runJsonSchema = z.looseObject({
   runs: z.array(runSummarySchema).optional(),
   backend: z.looseObject({ name: z.string() }).optional(),
   startedAt: z.string().optional(),
+  /** sha256 of the config and data (digest.ts); absent in folders written before it existed. */
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256').optional(),
 });
 
 const evalRecordSchema = z.object({
@@ -46,6 +48,12 @@ const evalRecordSchema = z.object({
   testAccuracy: real,
   elapsedS: z.number(),
 });
+
+/** The experiment a checkpoint belongs to and the rows on disk when it was saved (absent in older folders). */
+const madeWith = {
+  digest: z.string().optional(),
+  rows: z.record(z.string(), z.string()).optional(),
+};
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
 
@@ -61,11 +69,12 @@ export const checkpointSchema = z.object({
   params: z.array(base64).min(1),
   moving: z.object({ mean: z.array(base64), variance: z.array(base64) }).optional(),
   sampler: z.object({ rng: z.tuple([z.number(), z.number(), z.number(), z.number()]), order: z.array(count), position: count }),
+  ...madeWith,
   sha256: z.string(),
 });
 
 /** What is kept of a run that has ended: its summary, no weights. */
-export const endedRunSchema = z.object({ arm: z.string().min(1), seed: count, summary: runSummarySchema, sha256: z.string() });
+export const endedRunSchema = z.object({ arm: z.string().min(1), seed: count, summary: runSummarySchema, ...madeWith, sha256: z.string() });
 
 /** Parses `value` with `schema`, or one sentence naming `file` and the first wrong field. */
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
@@ -76,9 +85,21 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string)
   throw new UserError(`${file} is damaged: ${where}: ${issue.message.replace(/\.$/, '')}.`);
 }
 
+/** Text as a JSON string with everything invisible escaped (a carriage return, a byte-order mark). */
+const shown = (text: string) => JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** What sets a header apart from the expected one, in words a reader can see. */
+function headerDifference(header: string[], expected: string[]): string {
+  if (header.at(-1)?.endsWith('\r')) return 'its lines end in a carriage return (CRLF line endings; bn-repro writes plain newlines)';
+  if (header[0]?.startsWith('\ufeff')) return 'it starts with a byte-order mark';
+  const i = expected.findIndex((c, j) => header[j] !== c);
+  if (i < 0) return `it has ${header.length - expected.length} extra column(s)`;
+  return i < header.length ? `column ${i + 1} is ${shown(header[i])}, expected ${shown(expected[i])}` : `it lacks the column ${shown(expected[i])}`;
+}
+
 /** Checks that a CSV's header is the one this folder's config writes. */
 export function checkHeader(file: string, header: string[], expected: string[]): void {
   if (header.join(',') !== expected.join(',')) {
-    throw new UserError(`${file} is damaged: its header is "${header.join(',')}", expected "${expected.join(',')}".`);
+    throw new UserError(`${file} is damaged: its header is ${shown(header.join(','))}, expected ${shown(expected.join(','))}: ${headerDifference(header, expected)}.`);
   }
 }
