@@ -58,7 +58,8 @@ export function createSignalCatcher(host: SignalHost): SignalCatcher {
   const notes: string[] = [];
   const exitNow = (name: string) => {
     const note = notes.at(-1);
-    host.warn(`${name}: stopped${note ? `; ${note}` : ''}.`);
+    // No full stop after a note: it ends with a folder name to copy.
+    host.warn(note ? `${name}: stopped; ${note}` : `${name}: stopped.`);
     host.exit(EXIT.interrupted);
   };
   const onSignal = (name: Caught) => {

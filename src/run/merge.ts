@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseCsv, readRunData, type RunData } from '../analysis/run-data.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
 import { runsOf } from '../runs.js';
-import { UserError } from '../errors.js';
+import { UserError, onFile } from '../errors.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
 import { measurementFiles } from './measurement-csv.js';
 import type { RunSummary } from './records.js';
@@ -73,7 +73,7 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   if (present.some((n) => !alongside.includes(n)) || present.length === 0) refuseUsedDir(outDir);
   const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
   try {
-    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(config).map((f) => f.name)]) writeFileSync(join(temp, name), mergedCsv(dirs, name, order));
+    for (const name of [ACCURACY_CSV, ACTIVATIONS_CSV, ...measurementFiles(config).map((f) => f.name)]) onFile(join(dir, name), () => writeFileSync(join(temp, name), mergedCsv(dirs, name, order)));
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);
