@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { runCli, tempDir, waitForCheckpoint } from './helpers.js';
+import { runCli, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 import { assertSameRows, assertWholeCsvs, handlersInstalled, launch, leftovers, statusOf } from './signal-helpers.js';
 
 const work = tempDir('bn-repro-signals-');
@@ -170,4 +170,23 @@ test('report with stdout closed early (`report DIR | head -1`): exit 0, report.m
   assert.doesNotMatch(r.stderr, NO_STACK);
   assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /^# bn-repro report/);
   assert.deepEqual(leftovers(dir), []);
+});
+
+test('SIGTERM as merge starts: exit 130, no --out and no temp folder', async () => {
+  const out = join(tempDir(), 'merged');
+  const p = launch(['merge', reference, '--out', out]);
+  await handlersInstalled(p.child.pid!);
+  p.child.kill('SIGTERM');
+  const r = await p.exited;
+  assert.equal(r.code, 130, r.stderr);
+  assert.equal(existsSync(out), false);
+  assert.deepEqual(leftovers(join(out, '..'), false), []);
+});
+
+test('SIGTERM mid-sweep (a shard): the same clean stop, exit 130 and the continue line', async () => {
+  const out = join(tempDir(), 'shard');
+  const p = launch(['sweep', tinySweepConfig(work, 'sweep'), '--shard', '1/2', '--jobs', '1', '--out', out]);
+  await p.line(/ step 200:/);
+  p.child.kill('SIGTERM');
+  assertResumable(out, await p.exited);
 });
