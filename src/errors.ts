@@ -58,6 +58,25 @@ export function asUserError(err: unknown): UserError | undefined {
   return new UserError(`Cannot ${VERBS[e.syscall ?? ''] ?? 'use'} ${e.path ?? 'a file'}: ${why}.`);
 }
 
+/**
+ * `err` with `path` recorded when it names no file: write, fsync and ftruncate work on a
+ * descriptor, so Node's errors for them carry no path, and "Cannot write a file" helps nobody.
+ */
+export function namingFile(err: unknown, path: string): unknown {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && typeof e.code === 'string' && e.path === undefined) e.path = path;
+  return err;
+}
+
+/** Runs `body`; a system error it throws names `path` (see namingFile). */
+export function onFile<T>(path: string, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    throw namingFile(err, path);
+  }
+}
+
 /** "reason (CODE)" for a file-system error a user can cause, else undefined. */
 export function systemReason(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException | undefined;

@@ -3,7 +3,6 @@
  * `bn-repro mnist`. Check the output folder, initialise the backend, load the data, train every
  * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/.
  */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
@@ -16,12 +15,16 @@ import { loadDataset } from './data/load.js';
 import type { Logger } from './logger.js';
 import { runAll, type RunSpec } from './run/parallel.js';
 import { measurementCsvRecorder } from './run/measurement-csv.js';
-import { csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
+import { folderCsvs } from './run/folder-files.js';
+import { createRunFolder } from './run/new-run-folder.js';
+import { csvHeaderLine, csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './run/records.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
-import { RUN_JSON, prepareRunDir, readRunJson, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
+import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
+import { runningText, writeEndState, writeRunningState } from './run/run-state.js';
 import { shardOf, type Shard } from './run/shard.js';
+import type { SignalCatcher } from './signals.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -31,8 +34,8 @@ export interface ExperimentOptions {
   /** Extra recorder, e.g. in-memory for tests. */
   recorder?: Recorder;
   env?: NodeJS.ProcessEnv;
-  /** Aborted on Ctrl-C / SIGTERM: runs checkpoint and return. */
-  stop?: AbortSignal;
+  /** Stop signals (see signals.ts): while runs train, the first asks them to checkpoint and return. */
+  signals?: SignalCatcher;
   /** Train only this share of the runs (see shard.ts). */
   shard?: Shard;
 }
@@ -44,7 +47,12 @@ export interface ExperimentResult {
   runs: RunSummary[];
   /** True when a stop request left runs unfinished: resume with --resume. */
   interrupted: boolean;
+  /** True when a stop signal arrived, even after the last step (exit 130). */
+  stopped: boolean;
 }
+
+/** How to continue an interrupted folder, as printed. */
+export const resumeHint = (dir: string): string => `continue with: bn-repro mnist --resume ${dir}`;
 
 /** jobs = 0 means one worker per CPU core. */
 export function jobsFor(config: ResolvedConfig): number {
@@ -52,6 +60,9 @@ export function jobsFor(config: ResolvedConfig): number {
 }
 
 type RunJson = Record<string, unknown> & { config: ResolvedConfig };
+
+/** run.json and every checkpoint carry the digest of the config and data they were made with. */
+const withDigest = (runJson: RunJson): RunJson => ({ ...runJson, digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!) });
 
 async function execute(
   dir: string,
@@ -61,23 +72,44 @@ async function execute(
   backend: BackendInfo,
   opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean },
 ): Promise<ExperimentResult> {
-  // run.json and every checkpoint carry the digest of the config and data they were made with.
-  const digest = experimentDigest(runJson.config, dataIdentityOf(runJson.data)!);
-  runJson = { ...runJson, digest };
+  runJson = withDigest(runJson);
+  const digest = runJson.digest as string;
   const { config } = runJson;
-  writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status: 'running' });
+  const path = join(dir, RUN_JSON);
+  const planned = (runJson.planned as string[]).length;
+  if (opts.append) writeRunningState(path, runJson, planned); // a new folder is created holding it
   // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
-  const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, opts.append)] : [];
-  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir, config, digest), progressRecorder(opts.logger, opts)];
+  // They append: the folder was created with its headers (a resumed one missing a file gets it whole).
+  const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, true)] : [];
+  const ended: RunSummary[] = [];
+  const endedRecorder: Recorder = { evaluation: () => {}, runFinished: (s) => void (s.interrupted ? undefined : ended.push(s)), close: async () => {} };
+  const recorders = [csvRecorder(dir, config.eval.percentiles, true), ...measurements, checkpointRecorder(dir, config, digest), endedRecorder, progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
   let status = 'failed';
   let error: string | undefined;
+  const endState = (done: RunSummary[]) => ({
+    ...runJson,
+    status,
+    ...(error ? { error } : {}),
+    endedAt: new Date().toISOString(),
+    // Worker threads share this process, so this covers every run.
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    runs: done,
+  });
+  // A second Ctrl-C exits at once, skipping the finally below: run.json still says how it stopped.
+  const onForcedExit = () => {
+    status = 'interrupted';
+    writeEndState(path, endState([...earlier, ...ended]));
+  };
+  process.prependListener('exit', onForcedExit);
+  const stopping = opts.signals?.deferExit((name) => opts.logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`));
+  const unnote = opts.signals?.noteOnExit(resumeHint(dir));
   try {
-    const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: opts.stop };
+    const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: stopping?.stop };
     runs.push(...(await runAll(plan)));
-    const complete = runs.length === (runJson.planned as string[]).length && !runs.some((r) => r.interrupted);
+    const complete = runs.length === planned && !runs.some((r) => r.interrupted);
     // A merge of some shards, resumed to its end, still lacks the runs of the shards not merged.
     const partial = runJson.mergedFrom !== undefined && runs.length < runsOf(config).length;
     status = !complete ? 'interrupted' : partial ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
@@ -86,47 +118,25 @@ async function execute(
     throw err;
   } finally {
     await recorder.close().catch(() => {}); // after a failure (a full disk) the first error is the one to report
-    writeEndState(join(dir, RUN_JSON), {
-      ...runJson,
-      status,
-      ...(error ? { error } : {}),
-      endedAt: new Date().toISOString(),
-      // Worker threads share this process, so this covers every run.
-      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      runs,
-    });
+    writeEndState(path, endState(runs));
+    process.off('exit', onForcedExit);
+    unnote?.();
+    stopping?.release();
   }
-  return { dir, backend, runs, interrupted: status === 'interrupted' };
-}
-
-/**
- * run.json at the end, saying how the command stopped. On a full disk the atomic write (a second
- * copy) can fail where overwriting the file in place, which frees its old blocks first, succeeds.
- */
-function writeEndState(path: string, value: Record<string, unknown>): void {
-  try {
-    writeJsonAtomic(path, value);
-  } catch {
-    try {
-      writeFileSync(path, `${JSON.stringify(value)}\n`);
-    } catch {
-      // nothing more can be written; the error itself is reported by the caller
-    }
-  }
+  return { dir, backend, runs, interrupted: status === 'interrupted', stopped: stopping?.stop.aborted ?? false };
 }
 
 export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
   const { logger } = opts;
   refuseUsedDir(outDir); // before any slow work, so a typo costs nothing
+  // Until the folder exists a signal exits at once: nothing is lost, and a download is not waited for.
+  const unnote = opts.signals?.noteOnExit('no run folder was created');
   const backend = await initBackend(config.backend, logger);
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
-  const dir = prepareRunDir(outDir);
-  const lock = lockFolder(dir);
-  logger.info(`writing results to ${dir}`);
   const specs = shardOf(runsOf(config), opts.shard);
-  const runJson: RunJson = {
+  const runJson: RunJson = withDigest({
     paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
     config,
     seeds: config.seeds,
@@ -139,7 +149,12 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
     versions: versions(),
     data: { source: data.source, origin: data.origin, folder: data.folder, train: data.train.count, test: data.test.count },
     startedAt: new Date().toISOString(),
-  };
+  });
+  // The folder appears whole, with run.json and every CSV header, or not at all.
+  const files = folderCsvs(config).map(({ name, columns }): [string, string] => [name, csvHeaderLine(columns)]);
+  const { dir, lock } = createRunFolder(outDir, [[RUN_JSON, runningText(runJson, specs.length)], ...files]);
+  unnote?.();
+  logger.info(`writing results to ${dir}`);
   try {
     return await execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
   } finally {
@@ -151,9 +166,12 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
 export async function resumeExperiment(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
   readRunJson(runDir); // a folder that is not a run is refused before anything is written into it
   const lock = lockFolder(runDir);
+  // Until its runs train, a signal exits at once, leaving the folder as it was.
+  const unnote = opts.signals?.noteOnExit(resumeHint(runDir));
   try {
     return await resumeLocked(runDir, opts);
   } finally {
+    unnote?.();
     lock.release();
   }
 }
@@ -169,7 +187,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   }
   if (plan.specs.length === 0) {
     logger.info(`every run in ${runDir} has already ended; nothing to resume.`);
-    return { dir: runDir, backend, runs: plan.finished, interrupted: false };
+    return { dir: runDir, backend, runs: plan.finished, interrupted: false, stopped: false };
   }
   const data = await loadDataset(config, { logger, env: opts.env });
   checkSameData(plan, { source: data.source, train: data.train.count, test: data.test.count });

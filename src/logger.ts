@@ -1,6 +1,7 @@
 /**
  * The injected logger. Messages go to stderr so that stdout stays free for data; `quiet`
  * keeps warnings and errors only. Tests pass a memory logger to read what was said.
+ * tolerateClosedOutput keeps a closed pipe or terminal from crashing the program.
  */
 export interface Logger {
   info(message: string): void;
@@ -33,3 +34,19 @@ export function memoryLogger(): MemoryLogger {
 }
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * A reader that stops reading (`bn-repro report DIR | head -1`) or a terminal that closes (SIGHUP
+ * after an ssh session ends) makes writes to stdout or stderr fail (EPIPE, EIO), reported as an
+ * 'error' event that would otherwise crash the program with a stack trace. The results are in
+ * files, not in that output, so the command goes on; there is nobody left to tell.
+ */
+export function tolerateClosedOutput(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    if (!stream.listeners('error').includes(ignoreOutputError)) stream.on('error', ignoreOutputError);
+  }
+}
+
+function ignoreOutputError(): void {
+  // see tolerateClosedOutput
+}

@@ -1,14 +1,15 @@
 /**
  * The `mnist` verb: flags -> config -> runExperiment (or resumeExperiment for --resume); it
- * stops cleanly on Ctrl-C and sets the exit code from how the runs ended.
+ * stops cleanly on Ctrl-C, SIGTERM or SIGHUP and sets the exit code from how the runs ended.
  */
 import { Command } from 'commander';
 import { EXIT, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedConfig } from '../config.js';
-import { resumeExperiment, runExperiment, type ExperimentResult } from '../experiment.js';
+import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
 import { defaultRunDir } from '../run/run-folder.js';
+import { catchSignals } from '../signals.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
 export interface CommandDeps {
@@ -18,34 +19,9 @@ export interface CommandDeps {
 
 
 /**
- * Ctrl-C / SIGTERM ask the runs to checkpoint and stop. A second Ctrl-C quits at once; SIGTERM
- * is idempotent, since schedulers (Slurm's requeue, scancel, time limits) may deliver it to the
- * program and to its batch shell, which forwards it.
- */
-function stopOnSignals(logger: Logger): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  const onSignal = (name: string) => {
-    if (controller.signal.aborted) {
-      if (name === 'SIGINT') process.exit(EXIT.interrupted);
-      return;
-    }
-    logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-/**
- * Runs (or resumes) an experiment with Ctrl-C handling, prints how each run ended and returns
- * the result and its exit code. Shared by the mnist and sweep verbs.
+ * Runs (or resumes) an experiment, prints how each run ended and returns the result and its exit
+ * code. Shared by the mnist and sweep verbs. Stop signals are the process's (src/signals.ts):
+ * while runs train, the first checkpoints and stops them; any signal makes the exit code 130.
  */
 export async function train(
   what: { config: ResolvedConfig; out: string; shard?: Shard } | { resume: string; jobs?: number },
@@ -53,23 +29,19 @@ export async function train(
   logger: Logger,
 ): Promise<{ result: ExperimentResult; exitCode: number }> {
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
-  const stop = stopOnSignals(logger);
-  let result: ExperimentResult;
-  try {
-    const opts = { logger, tty, quiet, stop: stop.signal };
-    result = 'resume' in what ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs }) : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
-  } finally {
-    stop.release();
-  }
+  const opts = { logger, tty, quiet, signals: catchSignals() };
+  const result = 'resume' in what ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs }) : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
   for (const r of result.runs) {
     const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
     logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);
   }
   logger.info(`results: ${result.dir}`);
   if (result.interrupted) {
-    logger.warn(`interrupted; continue with: bn-repro mnist --resume ${result.dir}`);
+    logger.warn(`interrupted; ${resumeHint(result.dir)}`);
     return { result, exitCode: EXIT.interrupted };
   }
+  // A signal after the last step: every run has ended, but the program was still asked to stop.
+  if (result.stopped) return { result, exitCode: EXIT.interrupted };
   return { result, exitCode: result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok };
 }
 

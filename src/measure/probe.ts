@@ -23,11 +23,6 @@ export function measuresAt(config: ResolvedConfig, step: number): boolean {
   return step % (every * config.eval.every) === 0 || step === config.train.steps;
 }
 
-/** Rows each measurement writes: ics.csv has one per weight layer (hidden layers and output). */
-export function icsRowsPerMeasurement(config: ResolvedConfig): number {
-  return config.model.hiddenUnits.length + 1;
-}
-
 export class LandscapeProbe {
   private readonly x: tf.Tensor2D;
   private readonly y: tf.Tensor2D;

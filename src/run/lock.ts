@@ -4,12 +4,14 @@
  * start time. A second writer is refused with one sentence naming the holder. The holder
  * refreshes the file's mtime every HEARTBEAT_MS; a lock is stale, and taken over, when its
  * holder is a dead process on this host, or when its heartbeat stopped longer than STALE_MS ago
- * (a holder on another host, e.g. a Slurm node that was shut down).
+ * (a holder on another host, e.g. a Slurm node that was shut down). A lock file that could not be
+ * written whole is removed at once, and the lock is released on every exit, a signal's included
+ * (see signals.ts), so no command leaves one behind unless it is killed outright.
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, namingFile } from '../errors.js';
 
 export const LOCK_FILE = '.lock';
 const HEARTBEAT_MS = 10_000;
@@ -95,14 +97,28 @@ export function lockFolder(dir: string, busy: BusyMessage = writerBusy): FolderL
       }
       continue;
     }
-    try {
-      writeSync(fd, `${JSON.stringify(me)}\n`);
-    } finally {
-      closeSync(fd);
-    }
+    writeHolder(fd, path, me);
     return holdLock(path);
   }
   throw new UserError(`Could not take the lock ${path}: other processes keep taking it.`);
+}
+
+/**
+ * Writes the holder into the new lock file. A lock that could not be written whole (a full disk)
+ * is removed: an empty lock would block the folder for a minute with nobody holding it.
+ */
+function writeHolder(fd: number, path: string, me: LockHolder): void {
+  const text = Buffer.from(`${JSON.stringify(me)}\n`);
+  try {
+    try {
+      if (writeSync(fd, text) !== text.length) throw Object.assign(new Error(`short write to ${path}`), { code: 'ENOSPC', syscall: 'write' });
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    rmSync(path, { force: true });
+    throw namingFile(err, path);
+  }
 }
 
 function holdLock(path: string): FolderLock {
@@ -126,6 +142,18 @@ function holdLock(path: string): FolderLock {
   // process.exit() (a second Ctrl-C) skips finally blocks; the exit event still runs.
   process.on('exit', release);
   return { release };
+}
+
+/**
+ * The lock of a folder being built under the temp name `temp` and then renamed to `dir` (see
+ * new-run-folder.ts): written into `temp`, so the folder appears already locked, and held at its
+ * place in `dir`. Nobody else can know `temp`, so there is nothing to wait for.
+ */
+export function lockNewFolder(temp: string, dir: string): FolderLock {
+  const path = join(temp, LOCK_FILE);
+  const me: LockHolder = { pid: process.pid, host: hostname(), command: thisCommand(), startedAt: new Date().toISOString() };
+  writeHolder(openSync(path, 'wx'), path, me);
+  return holdLock(join(dir, LOCK_FILE));
 }
 
 /** Who holds `dir`'s lock right now, or undefined when nobody does (for readers: report, plot). */

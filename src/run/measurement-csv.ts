@@ -3,8 +3,6 @@
  * the Santurkar et al. (2018) measurements, one row per layer and one row per measurement.
  */
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.js';
-import { icsRowsPerMeasurement } from '../measure/probe.js';
 import { cell, fsyncFile, openCsv } from './recorders.js';
 import type { IcsRecord, LandscapeRecord, Recorder } from './records.js';
 
@@ -12,15 +10,6 @@ export const ICS_CSV = 'ics.csv';
 export const LANDSCAPE_CSV = 'landscape.csv';
 export const ICS_COLUMNS = ['arm', 'seed', 'step', 'layer', 'l2', 'cosine'];
 export const LANDSCAPE_COLUMNS = ['arm', 'seed', 'step', 'loss_min', 'loss_max', 'grad_change_max', 'beta_smoothness'];
-
-/** The measurement files a run folder of `config` holds, with their columns and rows per measurement. */
-export function measurementFiles(config: ResolvedConfig): { name: string; columns: string[]; perStep: number }[] {
-  if (config.eval.landscape.every === 0) return [];
-  return [
-    { name: ICS_CSV, columns: ICS_COLUMNS, perStep: icsRowsPerMeasurement(config) },
-    { name: LANDSCAPE_CSV, columns: LANDSCAPE_COLUMNS, perStep: 1 },
-  ];
-}
 
 export function measurementCsvRecorder(dir: string, append = false): Recorder {
   const paths = [join(dir, ICS_CSV), join(dir, LANDSCAPE_CSV)];

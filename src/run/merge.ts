@@ -14,7 +14,7 @@ import { readRunData, type RunData } from './folder-data.js';
 import { folderCsvs } from './folder-files.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
 import { runsOf } from '../runs.js';
-import { UserError } from '../errors.js';
+import { UserError, onFile } from '../errors.js';
 import type { RunSummary } from './records.js';
 import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
@@ -71,7 +71,7 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   if (present.some((n) => !alongside.includes(n)) || present.length === 0) refuseUsedDir(outDir);
   const temp = prepareRunDir(join(dirname(dir), `.${basename(dir)}.merging-${process.pid}`));
   try {
-    for (const { name, columns } of folderCsvs(config)) writeFileSync(join(temp, name), mergedCsv(parts, name, columns, order));
+    for (const { name, columns } of folderCsvs(config)) onFile(join(dir, name), () => writeFileSync(join(temp, name), mergedCsv(parts, name, columns, order)));
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);

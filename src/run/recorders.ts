@@ -1,12 +1,15 @@
 /**
  * Recorders that write: accuracy.csv and activations.csv (schemas in the README), and progress
  * on the terminal (a bar per run) or, when stderr is not a terminal, one log line per evaluation.
+ * Rows are appended synchronously by the one writer thread; a failed append leaves the file whole.
  */
-import { createObjectCsvWriter } from 'csv-writer';
+import { createObjectCsvStringifier } from 'csv-writer';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
-import { closeSync, existsSync, fsyncSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { namingFile, onFile } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { writeFileAtomic } from './run-folder.js';
 import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
 
 export const ACCURACY_CSV = 'accuracy.csv';
@@ -34,22 +37,49 @@ export function cell(v: number | null): string | number {
 /** Forces written rows to disk, so a checkpoint never claims rows a crash could lose. */
 export function fsyncFile(path: string): void {
   if (!existsSync(path)) return;
-  const fd = openSync(path, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  onFile(path, () => {
+    const fd = openSync(path, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** A CSV file's first line. */
+export const csvHeaderLine = (cols: string[]): string => `${cols.join(',')}\n`;
+
+export interface CsvAppender {
+  writeRecords(records: Record<string, string | number>[]): void;
 }
 
 /**
- * A writer of whole rows to `path`. The header is written at once (a folder whose runs never
- * evaluate, e.g. an empty shard, still holds well-formed CSVs); a file that does not exist yet
- * needs its header even when continuing (`append`).
+ * A writer of whole rows to `path`. The header is written at once, atomically (a folder whose runs
+ * never evaluate, e.g. an empty shard, still holds well-formed CSVs), unless `append` continues a
+ * file that exists. An append that fails (a full disk) truncates the file back to its last whole
+ * row and throws an error naming it: the file is as it was before the write.
  */
-export function openCsv(path: string, cols: string[], append: boolean) {
-  if (!(append && existsSync(path))) writeFileSync(path, `${cols.join(',')}\n`);
-  return createObjectCsvWriter({ path, header: cols.map((c) => ({ id: c, title: c })), append: true });
+export function openCsv(path: string, cols: string[], append: boolean): CsvAppender {
+  if (!(append && existsSync(path))) writeFileAtomic(path, csvHeaderLine(cols));
+  const stringifier = createObjectCsvStringifier({ header: cols.map((c) => ({ id: c, title: c })) });
+  let size = onFile(path, () => statSync(path).size);
+  return {
+    writeRecords: (records) => {
+      const text = Buffer.from(stringifier.stringifyRecords(records));
+      try {
+        appendFileSync(path, text);
+      } catch (err) {
+        try {
+          truncateSync(path, size);
+        } catch {
+          // the first error is the one to report; resume drops a cut last line anyway
+        }
+        throw namingFile(err, path);
+      }
+      size += text.length;
+    },
+  };
 }
 
 /** Appends whole rows to accuracy.csv and activations.csv; `append` continues existing files. */
@@ -61,8 +91,8 @@ export function csvRecorder(dir: string, ps: number[], append = false): Recorder
   return {
     checkpoint: () => paths.forEach(fsyncFile),
     runFinished: () => paths.forEach(fsyncFile),
-    evaluation: async (r: EvalRecord, acts: ActivationRecord[]) => {
-      await accuracy.writeRecords([
+    evaluation: (r: EvalRecord, acts: ActivationRecord[]) => {
+      accuracy.writeRecords([
         {
           arm: r.arm,
           seed: r.seed,
@@ -73,7 +103,7 @@ export function csvRecorder(dir: string, ps: number[], append = false): Recorder
           elapsed_s: r.elapsedS.toFixed(3),
         },
       ]);
-      await activations.writeRecords(
+      activations.writeRecords(
         acts.map((a) => {
           const row: Record<string, string | number> = { arm: a.arm, seed: a.seed, step: a.step, layer: a.layer, unit: a.unit };
           ps.forEach((p, i) => (row[`p${p}`] = cell(a.percentiles[i])));

@@ -99,6 +99,9 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });
+    // The message names the file being written, not the temp file (nor none, as write() errors do).
+    const e = err as NodeJS.ErrnoException;
+    if (e.path === undefined || e.path === temp) e.path = path;
     throw err;
   }
 }
