@@ -24,6 +24,8 @@ cli.add_argument("--nets", nargs="+", default=["baseline", "bn"], help="networks
 cli.add_argument("--unit", type=int, default=None, help="last-layer unit for (b, c); default: the first recorded")
 args = cli.parse_args()
 run = Path(args.run)
+if not (run / "accuracy.csv").is_file():
+    raise SystemExit(f"no accuracy.csv in {run}: give a run folder of bn-repro mnist, sweep or merge")
 acc = pd.read_csv(run / "accuracy.csv")
 act = pd.read_csv(run / "activations.csv")
 missing = [n for n in args.nets if n not in set(acc.arm)]
