@@ -128,11 +128,15 @@ test('the Python recipe picks a sweep\'s networks by name', { skip: skipPython }
   checkPython(sweep, ['baseline-x5', 'bn-x5', 'bn']);
 });
 
-test('the Python recipe names the networks a folder has when asked for one it lacks, and refuses a folder that is no run', { skip: skipPython }, () => {
+test('the Python recipe names the networks or units a folder has when asked for one it lacks, and refuses a folder that is no run', { skip: skipPython }, () => {
   const before = snapshot(sweep);
   const r = tool(python!, [PYTHON_RECIPE, sweep, '--nets', 'bn-x30']);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), `no network ['bn-x30'] in ${sweep}; it has ['baseline', 'baseline-x5', 'bn', 'bn-x5']`);
+  assert.deepEqual(snapshot(sweep), before);
+  const noUnit = tool(python!, [PYTHON_RECIPE, sweep, '--unit', '7']);
+  assert.equal(noUnit.code, 1);
+  assert.equal(noUnit.stderr.trim(), `unit 7 is not recorded in ${sweep}; it has [0, 1]`);
   assert.deepEqual(snapshot(sweep), before);
   const notRun = tool(python!, [PYTHON_RECIPE, work]);
   assert.equal(notRun.code, 1);

@@ -33,6 +33,8 @@ if missing:
     raise SystemExit(f"no network {missing} in {run}; it has {sorted(set(acc.arm))}")
 act = act[act.layer == act.layer.max()]  # the last hidden layer
 unit = act.unit.min() if args.unit is None else args.unit
+if unit not in set(act.unit):
+    raise SystemExit(f"unit {unit} is not recorded in {run}; it has {sorted(set(act.unit))}")
 act = act[act.unit == unit]
 percentiles = [c for c in act.columns if c[0] == "p" and c[1:].isdigit()]
 
