@@ -33,6 +33,8 @@ const skipReason = (have: boolean, what: string) =>
   have || REQUIRED ? false : `${what} is not installed here (CI installs it; BN_REPRO_REQUIRE_RECIPES=1 makes this a failure)`;
 const skipPython = skipReason(python !== undefined, 'python3 with pandas and matplotlib');
 const skipGnuplot = skipReason(haveGnuplot, 'gnuplot with the pngcairo terminal');
+/** The interpreter, or a failure that says why (reached only when BN_REPRO_REQUIRE_RECIPES=1 forbids the skip). */
+const py = (): string => python ?? assert.fail('no python3 with pandas and matplotlib here, and BN_REPRO_REQUIRE_RECIPES=1');
 
 const work = tempDir('bn-repro-recipes-');
 const twoSeeds = join(work, 'two-seeds');
@@ -98,7 +100,7 @@ function finalMeans(dir: string): Map<string, { step: number; mean: number; seed
 /** Runs the Python recipe as the README shows it, from the project root, and checks what it drew. */
 function checkPython(dir: string, nets: string[] | undefined): void {
   const before = snapshot(dir);
-  const r = tool(python!, [PYTHON_RECIPE, dir, ...(nets ? ['--nets', ...nets] : [])]);
+  const r = tool(py(), [PYTHON_RECIPE, dir, ...(nets ? ['--nets', ...nets] : [])]);
   assert.equal(r.code, 0, `${r.stderr}${r.failed ?? ''}`);
   const drawn = nets ?? ['baseline', 'bn'];
   const expected = finalMeans(dir);
@@ -130,15 +132,15 @@ test('the Python recipe picks a sweep\'s networks by name', { skip: skipPython }
 
 test('the Python recipe names the networks or units a folder has when asked for one it lacks, and refuses a folder that is no run', { skip: skipPython }, () => {
   const before = snapshot(sweep);
-  const r = tool(python!, [PYTHON_RECIPE, sweep, '--nets', 'bn-x30']);
+  const r = tool(py(), [PYTHON_RECIPE, sweep, '--nets', 'bn-x30']);
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim(), `no network ['bn-x30'] in ${sweep}; it has ['baseline', 'baseline-x5', 'bn', 'bn-x5']`);
   assert.deepEqual(snapshot(sweep), before);
-  const noUnit = tool(python!, [PYTHON_RECIPE, sweep, '--unit', '7']);
+  const noUnit = tool(py(), [PYTHON_RECIPE, sweep, '--unit', '7']);
   assert.equal(noUnit.code, 1);
   assert.equal(noUnit.stderr.trim(), `unit 7 is not recorded in ${sweep}; it has [0, 1]`);
   assert.deepEqual(snapshot(sweep), before);
-  const notRun = tool(python!, [PYTHON_RECIPE, work]);
+  const notRun = tool(py(), [PYTHON_RECIPE, work]);
   assert.equal(notRun.code, 1);
   assert.equal(notRun.stderr.trim(), `no accuracy.csv in ${work}: give a run folder of bn-repro mnist, sweep or merge`);
 });
