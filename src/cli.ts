@@ -11,9 +11,20 @@ import { mnistCommand } from './commands/mnist.js';
 import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
 import { sweepCommand } from './commands/sweep.js';
+import { refuseRepeatedOptions } from './commands/flags.js';
 import { EXIT, asUserError } from './errors.js';
 import { consoleLogger } from './logger.js';
 
+/**
+ * Commander's messages as the one `error:` line every user error gets: its suggestion ("(Did
+ * you mean --steps?)") is on a second line, so the lines are joined and the help hint appended.
+ */
+function oneLineError(commandName: string) {
+  return (str: string, write: (s: string) => void): void => {
+    const text = str.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ');
+    write(`${text.replace(/\.$/, '')}; see ${commandName} --help.\n`);
+  };
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -23,10 +34,13 @@ export async function main(argv: string[]): Promise<number> {
     .version(ownVersion())
     .option('--debug', 'print stack traces of internal errors')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: oneLineError('bn-repro') });
   const deps = { makeLogger: (quiet: boolean) => consoleLogger({ quiet }), setExit: (c: number) => (exitCode = c) };
-  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand, doctorCommand]) program.addCommand(make(deps).exitOverride());
+  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand, doctorCommand]) {
+    const cmd = make(deps);
+    program.addCommand(cmd.exitOverride().configureOutput({ outputError: oneLineError(`bn-repro ${cmd.name()}`) }));
+  }
+  refuseRepeatedOptions(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -17,15 +17,23 @@ export const LIMITS = {
   batchSize: 60_000,
   populationBatches: 100_000,
   jobs: 256,
+  /** A download retried this often with doubling waits already waits 17 minutes for the last try. */
+  downloadRetries: 10,
+  /** Lists and objects nested this deep (the deepest key, a sweep entry's field, is 3 deep). */
+  nesting: 10,
+  /** A config file's size; the largest in configs/ is under 2 KB, a 1,000-seed list about 5 KB. */
+  configFileBytes: 1 << 20,
 };
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** Integers beyond 2^53 are not held exactly (9007199254740993 reads as ...992): not integers here. */
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
-const positiveInt: Rule = (v) => (isNum(v) && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer');
+const positiveInt: Rule = (v) => (isInt(v) && v > 0 ? undefined : 'must be a positive integer');
 const nonNegativeInt: Rule = (v) =>
-  isNum(v) && Number.isInteger(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
+  isInt(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
 const positiveNumber: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'must be a positive number');
-const integer: Rule = (v) => (isNum(v) && Number.isInteger(v) ? undefined : 'must be an integer');
+const integer: Rule = (v) => (isInt(v) ? undefined : 'must be an integer');
 const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const text: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a string');
 const nonEmptyName: Rule = (v) =>
@@ -102,5 +110,5 @@ export const RULES: Record<string, Rule> = {
   'data.embeddedTest': positiveInt,
   'data.verifyChecksums': bool,
   'data.mirrors': listOf(text, 'URL strings', 0, LIMITS.listLength, false),
-  'data.downloadRetries': nonNegativeInt,
+  'data.downloadRetries': atMost(nonNegativeInt, LIMITS.downloadRetries),
 };

@@ -6,9 +6,9 @@
  * Values the paper (Ioffe & Szegedy 2015, Sec. 4.1) leaves open (learning rate, init std,
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
-import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { RULES, type Rule } from './config-rules.js';
+import { LIMITS, RULES, type Rule } from './config-rules.js';
+import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
 /** A network variant's name: "baseline", "bn", or a sweep entry's name such as "bn-x5". */
@@ -151,10 +151,31 @@ function shortJson(value: unknown): string {
 }
 
 /**
+ * How deeply `value` nests lists and objects (a number is 0, [] is 1), counted without recursion
+ * and given up past `limit`: a file of 5,000 nested lists must not overflow the stack here, nor
+ * in the JSON.stringify and structuredClone calls that follow.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
  * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
  * `where` names the source in error messages ("configs/x.json", "flags").
  */
 export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string): ResolvedConfig {
+  if (nestingDepth(overrides, LIMITS.nesting) > LIMITS.nesting) {
+    throw new UsageError(`${where}: settings nest lists and objects more than ${LIMITS.nesting} deep; no config key takes such a value.`);
+  }
   const out = structuredClone(base) as unknown as Record<string, unknown>;
   const walk = (target: Record<string, unknown>, src: Overrides, prefix: string): void => {
     for (const [key, value] of Object.entries(src)) {
@@ -192,14 +213,14 @@ function checkConsistency(c: ResolvedConfig, where: string): void {
   }
 }
 
-/** Reads a JSON config file of overrides; a missing or malformed file is a usage error. */
+/**
+ * Reads a JSON config file of overrides; a missing, special (FIFO, device), oversized or
+ * malformed file is a usage error.
+ */
 export function readConfigFile(path: string): Overrides {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`Config file ${path} cannot be read (does it exist?).`);
-  }
+  const bytes = readUserFile(path, LIMITS.configFileBytes, (problem) => new UsageError(`Config file ${path} ${problem}.`));
+  // A byte-order mark (editors on Windows) is not part of the JSON.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
