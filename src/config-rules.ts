@@ -3,6 +3,9 @@
  * acceptable, else the end of a sentence that starts with the key ("must be ...").
  * A key in DEFAULTS without a rule here cannot be set; a key here must exist in DEFAULTS.
  */
+import { UsageError } from './errors.js';
+import type { ResolvedConfig } from './config.js';
+
 export type Rule = (value: unknown) => string | undefined;
 
 /**
@@ -112,3 +115,34 @@ export const RULES: Record<string, Rule> = {
   'data.mirrors': listOf(text, 'URL strings', 0, LIMITS.listLength, false),
   'data.downloadRetries': atMost(nonNegativeInt, LIMITS.downloadRetries),
 };
+
+/**
+ * How deeply `value` nests lists and objects (a number is 0, [] is 1), counted without recursion
+ * and given up past `limit`: a file of 5,000 nested lists must not overflow the stack here, nor
+ * in the JSON.stringify and structuredClone calls that follow.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Rules that relate two keys; single-key rules live in config-rules.ts. */
+export function checkConsistency(c: ResolvedConfig, where: string): void {
+  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
+  const bad = c.eval.units.find((u) => u >= width);
+  if (bad !== undefined) {
+    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
+  }
+  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
+  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
+    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
+  }
+}

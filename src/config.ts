@@ -7,7 +7,7 @@
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
 import { UsageError } from './errors.js';
-import { LIMITS, RULES, type Rule } from './config-rules.js';
+import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
 import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
@@ -151,24 +151,6 @@ function shortJson(value: unknown): string {
 }
 
 /**
- * How deeply `value` nests lists and objects (a number is 0, [] is 1), counted without recursion
- * and given up past `limit`: a file of 5,000 nested lists must not overflow the stack here, nor
- * in the JSON.stringify and structuredClone calls that follow.
- */
-export function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
-/**
  * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
  * `where` names the source in error messages ("configs/x.json", "flags").
  */
@@ -200,19 +182,6 @@ export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where
   return merged;
 }
 
-/** Rules that relate two keys; single-key rules live in config-rules.ts. */
-function checkConsistency(c: ResolvedConfig, where: string): void {
-  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
-  const bad = c.eval.units.find((u) => u >= width);
-  if (bad !== undefined) {
-    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
-  }
-  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
-  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
-    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
-  }
-}
-
 /**
  * Reads a JSON config file of overrides; a missing, special (FIFO, device), oversized or
  * malformed file is a usage error.
@@ -234,7 +203,14 @@ export function readConfigFile(path: string): Overrides {
 /** DEFAULTS <- config file <- flag overrides, validated at each stage. */
 export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides): ResolvedConfig {
   let config = structuredClone(DEFAULTS) as ResolvedConfig;
-  if (configPath) config = applyOverrides(config, readConfigFile(configPath), configPath);
+  if (configPath) {
+    const file = readConfigFile(configPath);
+    config = applyOverrides(config, file, configPath);
+    // Not in checkConsistency: a run.json's resolved config always holds both keys.
+    if (Object.hasOwn(file, 'bn') && config.sweep.length > 0) {
+      throw new UsageError(`${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`);
+    }
+  }
   return applyOverrides(config, flagOverrides, 'command line');
 }
 
