@@ -5,6 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import type { ResolvedConfig } from './config.js';
+import { CLASSES, IMAGE_PIXELS } from './data/dataset.js';
 
 export type Rule = (value: unknown) => string | undefined;
 
@@ -26,6 +27,29 @@ export const LIMITS = {
   nesting: 10,
   /** A config file's size; the largest in configs/ is under 2 KB, a 1,000-seed list about 5 KB. */
   configFileBytes: 1 << 20,
+  /**
+   * The network's size, set from runs on the default wasm backend (its heap is 4 GiB) on this
+   * project's 23 GB, 2-core machine (2 steps, checkpoints every step; README, "Robustness"):
+   * 784-7000-7000-10 (54.5 M parameters) trains; 784-10000-10000-10 (178 M) fails writing its
+   * checkpoint (a string past V8's 2^29 characters). Half of what was measured to train is
+   * allowed, leaving room for the landscape measurements' shifted copies of the weights.
+   */
+  parameters: 50_000_000,
+  /**
+   * A layer pass over a training mini-batch: batchSize x the hidden units of all layers (the
+   * forward pass keeps every layer's activations for the backward pass). Measured with
+   * 784-2000-10: batch 20,000 (40 M values) trains at 3.9 GB peak RSS, batch 30,000 (60 M) aborts
+   * ("memory access out of bounds" at 60,000); 784-5000-5000-10 at batch 3,000 (30 M) trains.
+   */
+  batchValues: 30_000_000,
+  /**
+   * An evaluation: (held-out examples + probe examples) x the hidden units of all layers, the two
+   * passes of one evaluation held at once. Measured: 784-10000-10 on MNIST's 10,000 held-out
+   * examples with a 100-example probe (101 M values) trains at 2.8 GB peak RSS.
+   */
+  evalValues: 100_000_000,
+  /** The most held-out examples a run evaluates on: MNIST's test set, and all the embedded digits. */
+  heldOutExamples: 10_000,
 };
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -134,7 +158,49 @@ export function nestingDepth(value: unknown, limit: number): number {
   return deepest;
 }
 
-/** Rules that relate two keys; single-key rules live in config-rules.ts. */
+/**
+ * Trained parameters of a network with these hidden widths on MNIST: every weight, the output
+ * bias, and two per hidden unit (a BN net's gamma and beta; a baseline's bias is one).
+ */
+export function parameterCount(hiddenUnits: number[]): number {
+  let count = 0;
+  let fanIn = IMAGE_PIXELS;
+  for (const units of [...hiddenUnits, CLASSES]) {
+    count += fanIn * units;
+    fanIn = units;
+  }
+  return count + CLASSES + 2 * hiddenUnits.reduce((a, b) => a + b, 0);
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * A network that would exhaust the wasm heap (or a checkpoint's string) partway through a run is
+ * refused here, at once, before the backend starts or the data load (issue 17: 20 layers of
+ * 10,000 units used to end in exit 70, "memory access out of bounds", after 55 s).
+ */
+export function checkNetworkFits(c: ResolvedConfig, where: string): void {
+  const heap = "the wasm backend's 4 GiB heap";
+  const params = parameterCount(c.model.hiddenUnits);
+  if (params > LIMITS.parameters) {
+    throw new UsageError(`${where}: config key "model.hiddenUnits" holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`);
+  }
+  const units = c.model.hiddenUnits.reduce((a, b) => a + b, 0);
+  const batch = c.train.batchSize * units;
+  if (batch > LIMITS.batchValues) {
+    throw new UsageError(`${where}: config key "train.batchSize" ${c.train.batchSize} x ${fmt(units)} hidden units is ${fmt(batch)} values per layer pass, more than the ${fmt(LIMITS.batchValues)} that fit ${heap}.`);
+  }
+  const heldOut = c.data.testSubset > 0 ? c.data.testSubset : c.data.source === 'embedded' ? Math.min(c.data.embeddedTest, LIMITS.heldOutExamples) : LIMITS.heldOutExamples;
+  const probe = c.eval.probeSize > 0 ? Math.min(c.eval.probeSize, heldOut) : heldOut;
+  const evaluation = (heldOut + probe) * units;
+  if (evaluation > LIMITS.evalValues) {
+    throw new UsageError(
+      `${where}: config key "model.hiddenUnits" has ${fmt(units)} hidden units x ${fmt(heldOut)} held-out examples (+ ${fmt(probe)} probed) is ${fmt(evaluation)} values, more than the ${fmt(LIMITS.evalValues)} an evaluation fits in ${heap}; use narrower layers, data.testSubset or eval.probeSize.`,
+    );
+  }
+}
+
+/** Rules that relate keys, applied to each merged config; single-key rules are RULES above. */
 export function checkConsistency(c: ResolvedConfig, where: string): void {
   const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
   const bad = c.eval.units.find((u) => u >= width);

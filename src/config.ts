@@ -7,7 +7,7 @@
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
 import { UsageError } from './errors.js';
-import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
+import { LIMITS, RULES, checkConsistency, checkNetworkFits, nestingDepth, type Rule } from './config-rules.js';
 import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
@@ -152,9 +152,11 @@ function shortJson(value: unknown): string {
 
 /**
  * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
- * `where` names the source in error messages ("configs/x.json", "flags").
+ * `where` names the source in error messages ("configs/x.json", "flags"). `partial`: more
+ * overrides follow (a config file before its flags), so whether the network fits the memory
+ * bounds is left to the caller's last stage (a --test-subset flag may make it fit).
  */
-export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string): ResolvedConfig {
+export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string, partial = false): ResolvedConfig {
   if (nestingDepth(overrides, LIMITS.nesting) > LIMITS.nesting) {
     throw new UsageError(`${where}: settings nest lists and objects more than ${LIMITS.nesting} deep; no config key takes such a value.`);
   }
@@ -179,6 +181,7 @@ export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where
   walk(out, overrides, '');
   const merged = out as unknown as ResolvedConfig;
   checkConsistency(merged, where);
+  if (!partial) checkNetworkFits(merged, where);
   return merged;
 }
 
@@ -200,18 +203,18 @@ export function readConfigFile(path: string): Overrides {
   return parsed;
 }
 
-/** DEFAULTS <- config file <- flag overrides, validated at each stage. */
-export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides): ResolvedConfig {
+/** DEFAULTS <- config file <- flag overrides, validated at each stage (see applyOverrides for `partial`). */
+export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides, partial = false): ResolvedConfig {
   let config = structuredClone(DEFAULTS) as ResolvedConfig;
   if (configPath) {
     const file = readConfigFile(configPath);
-    config = applyOverrides(config, file, configPath);
+    config = applyOverrides(config, file, configPath, true);
     // Not in checkConsistency: a run.json's resolved config always holds both keys.
     if (Object.hasOwn(file, 'bn') && config.sweep.length > 0) {
       throw new UsageError(`${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`);
     }
   }
-  return applyOverrides(config, flagOverrides, 'command line');
+  return applyOverrides(config, flagOverrides, configPath && Object.keys(flagOverrides).length === 0 ? configPath : 'command line', partial);
 }
 
 /**

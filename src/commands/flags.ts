@@ -3,7 +3,7 @@
  * to one config key, so flags override the config file, which overrides DEFAULTS; a bad value is
  * an error that names the flag and the key.
  */
-import { LIMITS } from '../config-rules.js';
+import { LIMITS, checkNetworkFits } from '../config-rules.js';
 import { Option, type Command } from 'commander';
 import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -92,11 +92,14 @@ const flagOf = (attr: string) => FLAG_KEYS.find(([a]) => a === attr)?.[1].split(
 /** DEFAULTS <- --config file <- each given flag, applied one at a time so an error names it. */
 export function configFromFlags(opts: Record<string, unknown>): ResolvedConfig {
   if (opts.seed !== undefined && opts.seeds !== undefined) throw new UsageError('--seed and --seeds both set the training seeds; give only one of them.');
-  let config = resolveConfig(opts.config as string | undefined, {});
+  let config = resolveConfig(opts.config as string | undefined, {}, true);
   for (const [attr, flag, path, how] of FLAG_KEYS) {
     if (opts[attr] === undefined) continue;
-    config = applyOverrides(config, nested(path, parse(opts[attr], how)), flag.split(' ')[0]);
+    config = applyOverrides(config, nested(path, parse(opts[attr], how)), flag.split(' ')[0], true);
   }
+  // Once every flag is in: the network's size against the memory bounds.
+  const sizeFlags = ['batchSize', 'testSubset', 'data'].filter((attr) => opts[attr] !== undefined);
+  checkNetworkFits(config, sizeFlags.length > 0 || opts.config === undefined ? 'command line' : String(opts.config));
   for (const [attr, ignored, why] of IGNORED_FLAGS) {
     if (opts[attr] !== undefined && ignored(config)) throw new UsageError(`${flagOf(attr)} would be ignored: ${why}; drop ${flagOf(attr)}.`);
   }
