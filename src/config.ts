@@ -209,8 +209,9 @@ export function resolveConfig(configPath: string | undefined, flagOverrides: Ove
   if (configPath) {
     const file = readConfigFile(configPath);
     config = applyOverrides(config, file, configPath, true);
-    // Not in checkConsistency: a run.json's resolved config always holds both keys.
-    if (Object.hasOwn(file, 'bn') && config.sweep.length > 0) {
+    // Not in checkConsistency: a run.json's resolved config always holds both keys. "both", the
+    // default, restricts nothing: `sweep --slurm` writes it into the resolved config its tasks read.
+    if (Object.hasOwn(file, 'bn') && file.bn !== DEFAULTS.bn && config.sweep.length > 0) {
       throw new UsageError(`${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`);
     }
   }

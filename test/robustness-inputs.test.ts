@@ -15,6 +15,7 @@ import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { INTEGER_TEXT, configFromFlags } from '../src/commands/flags.js';
 import { LIMITS, nestingDepth, parameterCount } from '../src/config-rules.js';
+import { resolveConfig } from '../src/config.js';
 import { MAX_IDX_BYTES, MNIST_FILES, maybeGunzip } from '../src/data/mnist-files.js';
 import { packageDataDir } from '../src/data/sources.js';
 import { UsageError, UserError } from '../src/errors.js';
@@ -190,6 +191,12 @@ test('the bounds: the largest allowed network of each kind passes, one unit or e
   // Training: batch x hidden units.
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [1000] }, train: { batchSize: 30_000 }, eval: { probeSize: 100, units: [0] }, data: small }));
   assert.throws(() => testConfig({ model: { hiddenUnits: [1000] }, train: { batchSize: 30_001 }, eval: { probeSize: 100, units: [0] }, data: small }), /"train\.batchSize" 30001 x 1,000 hidden units is 30,001,000 values per layer pass/);
+});
+
+test('a resolved config as `sweep --slurm` writes it for its tasks ("bn": "both" beside sweep entries) is accepted', () => {
+  const resolved = file('resolved.json', JSON.stringify({ ...resolveConfig(sweepConfig, {}), jobs: 0 }));
+  assert.equal(readFileSync(resolved, 'utf8').includes('"bn":"both"'), true);
+  assert.deepEqual(resolveConfig(resolved, {}).sweep.map((v) => v.name), ['bn']);
 });
 
 test('accepted notations still parse to the values they say', () => {
