@@ -21,9 +21,23 @@ import { consoleLogger } from './logger.js';
  */
 function oneLineError(commandName: string) {
   return (str: string, write: (s: string) => void): void => {
-    const text = str.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ');
+    const text = printable(str.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' '));
     write(`${text.replace(/\.$/, '')}; see ${commandName} --help.\n`);
   };
+}
+
+/** Longest message printed whole; a 5,000-character path the user typed is shown by its ends. */
+const MAX_MESSAGE_CHARS = 1000;
+
+/**
+ * A message as one printable line: a path or file content holding a newline, NUL or terminal
+ * escape (a binary file given as --config) is shown with \xNN escapes, not written raw.
+ */
+export function printable(message: string): string {
+  const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  if (line.length <= MAX_MESSAGE_CHARS) return line;
+  const half = MAX_MESSAGE_CHARS / 2;
+  return `${line.slice(0, half)} ... ${line.slice(-half)}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -50,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const userError = asUserError(err);
     if (userError) {
-      process.stderr.write(`error: ${userError.message}\n`);
+      process.stderr.write(`error: ${printable(userError.message)}\n`);
       return userError.exitCode;
     }
     process.stderr.write(`internal error: ${(err as Error).message}\n`);

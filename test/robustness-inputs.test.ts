@@ -38,6 +38,8 @@ const socketPath = join(work, 'config.sock');
 const server = createServer().listen(socketPath);
 after(() => server.close());
 
+const binary = join(work, 'binary.json');
+writeFileSync(binary, Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0x0a, 0x1b]));
 const deep = (n: number) => file(`deep-${n}.json`, `{"name":${'['.repeat(n)}${']'.repeat(n)}}`);
 const big = file('big.json', `{"name": "big"${' '.repeat(LIMITS.configFileBytes)}}`);
 
@@ -82,6 +84,10 @@ const cases: Case[] = [
   ['--config nested 100,000 deep (under 1 MiB)', mnist('--config', deep(100_000)), 2, /more than 10 deep/, true],
   ['--config nested 1e6 deep (2 MB)', mnist('--config', deep(1_000_000)), 2, /^error: Config file .*deep-1000000\.json is 2,000,009 bytes, more than the 1,048,576 bytes allowed\.$/, true],
   ['--config of /proc (size 0, text inside)', mnist('--config', '/proc/self/status'), 2, /^error: Config file \/proc\/self\/status is not valid JSON/, true],
+  ['--config a binary file (control characters escaped)', mnist('--config', binary), 2, /^error: Config file .* is not valid JSON: Unexpected token '\\x7f', "\\x7fELF\\x02/, true],
+  ['--config a path with a newline', mnist('--config', join(work, 'a\nb.json')), 2, /^error: Config file .*a\\x0ab\.json cannot be read: it does not exist \(ENOENT\)\.$/, true],
+  ['--config a 5,000-character name', mnist('--config', join(work, 'a'.repeat(5000))), 2, /^error: Config file .*aaaa \.\.\. aaaa.* cannot be read: the name is too long \(ENAMETOOLONG\)\.$/, true],
+  ['--data-dir a FIFO', ['mnist', '--data', 'full', '--data-dir', fifo, '--steps', '10'], 1, /^error: --data-dir .*config\.fifo is a FIFO \(named pipe\), not a folder holding the four MNIST IDX files\.$/],
   ['sweep config a FIFO', ['sweep', fifo], 2, /^error: Config file .*config\.fifo is a FIFO/, true],
   ['an IDX file that is a FIFO (must not hang)', ['mnist', '--data', 'full', '--data-dir', fifoData, '--steps', '10'], 1, /^error: .*fifo-data\/train-images-idx3-ubyte is a FIFO \(named pipe\), not a regular file; MNIST's files are regular files of at most 47,040,016 bytes\.$/],
   ['an IDX file that is /dev/zero', ['mnist', '--data', 'full', '--data-dir', deviceData, '--steps', '10'], 1, /device-data\/train-images-idx3-ubyte is a character device, not a regular file/],
