@@ -121,6 +121,7 @@ const cases: Case[] = [
   ['sweep --init-std when every entry sets initStd', ['sweep', sweepConfig, '--init-std', '0.2'], 2, /^error: --init-std would be ignored: every "sweep" entry sets its own "initStd"; drop --init-std\.$/, true],
   ['--data-dir with embedded data', mnist('--data-dir', work), 2, /^error: --data-dir would be ignored: the embedded digits are used, not MNIST files from a folder; drop --data-dir\.$/, true],
   ['a config file with "bn" and sweep entries', ['sweep', file('bn-sweep.json', JSON.stringify({ bn: 'off', sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }] }))], 2, /^error: .*bn-sweep\.json: config key "bn" would be ignored, since the "sweep" entries choose the networks/, true],
+  ['sweep --slurm with --jobs', ['sweep', sweepConfig, '--slurm', '2', '--jobs', '4'], 2, /^error: --jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs\.$/, true],
   ['sweep --slurm 0x2', ['sweep', sweepConfig, '--slurm', '0x2'], 2, /^error: --slurm takes a number of tasks from 1 to 10,000 \(got "0x2"\)\.$/, true],
   ['sweep --shard " 1/2"', ['sweep', sweepConfig, '--shard', ' 1/2'], 2, /^error: --shard must be i\/n with 1 <= i <= n, such as 2\/8 \(got " 1\/2"\)\.$/, true],
   ['plot --unit 0x1', ['plot', work, '--unit', '0x1'], 2, /^error: --unit must be a unit index, an integer >= 0 \(got "0x1"\)\.$/, true],

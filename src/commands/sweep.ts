@@ -32,6 +32,8 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
     if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
     if (opts.slurm !== undefined) {
       if (opts.shard !== undefined) throw new UsageError('--slurm spreads the sweep over shards itself; drop --shard.');
+      // submitSweep writes jobs: 0 into the tasks' config: each task takes the cores Slurm gives it.
+      if (opts.jobs !== undefined) throw new UsageError('--jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs.');
       const tasks = INTEGER_TEXT.test(String(opts.slurm)) ? Number(opts.slurm) : NaN;
       if (!(tasks >= 1 && tasks <= 10_000)) throw new UsageError(`--slurm takes a number of tasks from 1 to 10,000 (got "${opts.slurm}").`);
       const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
