@@ -39,7 +39,9 @@ export const LIMITS = {
    * A layer pass over a training mini-batch: batchSize x the hidden units of all layers (the
    * forward pass keeps every layer's activations for the backward pass). Measured with
    * 784-2000-10: batch 20,000 (40 M values) trains at 3.9 GB peak RSS, batch 30,000 (60 M) aborts
-   * ("memory access out of bounds" at 60,000); 784-5000-5000-10 at batch 3,000 (30 M) trains.
+   * ("memory access out of bounds" at 60,000); 784-5000-5000-10 at batch 3,000 (30 M) trains
+   * at 3.8 GB, and the corner of both bounds, 784-7000-6000-10 (47.6 M parameters) at batch
+   * 2,300 (29.9 M values), trains at 4.7 GB peak RSS.
    */
   batchValues: 30_000_000,
   /**
