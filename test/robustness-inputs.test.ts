@@ -206,6 +206,12 @@ test('a resolved config as `sweep --slurm` writes it for its tasks ("bn": "both"
   assert.deepEqual(resolveConfig(resolved, {}).sweep.map((v) => v.name), ['bn']);
 });
 
+test('a config file with a byte-order mark (Windows editors) is read as its JSON', () => {
+  const bom = file('bom.json', `\uFEFF${JSON.stringify({ train: { steps: 7 } })}`);
+  assert.equal(readFileSync(bom)[0], 0xef);
+  assert.equal(resolveConfig(bom, {}).train.steps, 7);
+});
+
 test('accepted notations still parse to the values they say', () => {
   const c = configFromFlags({ seeds: '3,1', steps: '20', lr: '5e-3', initStd: '0.05', jobs: '0', data: 'embedded' });
   assert.deepEqual([c.seeds, c.train.steps, c.train.learningRate, c.model.initStd, c.jobs], [[3, 1], 20, 0.005, 0.05, 0]);
