@@ -7,7 +7,8 @@
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
 import { UsageError } from './errors.js';
-import { LIMITS, RULES, checkConsistency, checkNetworkFits, nestingDepth, type Rule } from './config-rules.js';
+import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
+import { checkNetworkFits } from './network-bounds.js';
 import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';

@@ -3,7 +3,8 @@
  * to one config key, so flags override the config file, which overrides DEFAULTS; a bad value is
  * an error that names the flag and the key.
  */
-import { LIMITS, checkNetworkFits } from '../config-rules.js';
+import { LIMITS } from '../config-rules.js';
+import { checkNetworkFits } from '../network-bounds.js';
 import { Option, type Command } from 'commander';
 import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../config.js';
 import { UsageError } from '../errors.js';
