@@ -55,8 +55,10 @@ export function readUserFile(path: string, maxBytes: number, fail: (problem: str
     }
     return Buffer.concat(chunks, total);
   } catch (err) {
-    const why = systemReason(err);
-    if (why) throw fail(`cannot be read: ${why}`);
+    // Any system error while reading is the file's doing, not a bug: /proc/kmsg (EAGAIN),
+    // /proc/self/pagemap (EINVAL), /proc/self/mem (EIO) are regular files that refuse a read.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw fail(`cannot be read: ${systemReason(err) ?? `the system refused to read it (${code})`}`);
     throw err;
   } finally {
     closeSync(fd);

@@ -89,6 +89,8 @@ const cases: Case[] = [
   ['--config a path with a newline', mnist('--config', join(work, 'a\nb.json')), 2, /^error: Config file .*a\\x0ab\.json cannot be read: it does not exist \(ENOENT\)\.$/, true],
   ['--config a 5,000-character name', mnist('--config', join(work, 'a'.repeat(5000))), 2, /^error: Config file .*aaaa \.\.\. aaaa.* cannot be read: the name is too long \(ENAMETOOLONG\)\.$/, true],
   ['--data-dir a FIFO', ['mnist', '--data', 'full', '--data-dir', fifo, '--steps', '10'], 1, /^error: --data-dir .*config\.fifo is a FIFO \(named pipe\), not a folder holding the four MNIST IDX files\.$/],
+  ['--config /proc/self/mem (a regular file whose read fails)', mnist('--config', '/proc/self/mem'), 2, /^error: Config file \/proc\/self\/mem cannot be read: the system refused to read it \(EIO\)\.$/, true],
+  ['--config /proc/self/pagemap', mnist('--config', '/proc/self/pagemap'), 2, /^error: Config file \/proc\/self\/pagemap cannot be read: the system refused to read it \(EINVAL\)\.$/, true],
   ['sweep config a FIFO', ['sweep', fifo], 2, /^error: Config file .*config\.fifo is a FIFO/, true],
   ['an IDX file that is a FIFO (must not hang)', ['mnist', '--data', 'full', '--data-dir', fifoData, '--steps', '10'], 1, /^error: .*fifo-data\/train-images-idx3-ubyte is a FIFO \(named pipe\), not a regular file; MNIST's files are regular files of at most 47,040,016 bytes\.$/],
   ['an IDX file that is /dev/zero', ['mnist', '--data', 'full', '--data-dir', deviceData, '--steps', '10'], 1, /device-data\/train-images-idx3-ubyte is a character device, not a regular file/],
