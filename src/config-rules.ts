@@ -22,6 +22,8 @@ export const LIMITS = {
   jobs: 256,
   /** A download retried this often with doubling waits already waits 17 minutes for the last try. */
   downloadRetries: 10,
+  /** A config or sweep entry name: it names folders and rows; a file name holds 255 bytes. */
+  nameLength: 100,
   /** Lists and objects nested this deep (the deepest key, a sweep entry's field, is 3 deep). */
   nesting: 10,
   /** A config file's size; the largest in configs/ is under 2 KB, a 1,000-seed list about 5 KB. */
@@ -65,7 +67,9 @@ const integer: Rule = (v) => (isInt(v) ? undefined : 'must be an integer');
 const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const text: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a string');
 const nonEmptyName: Rule = (v) =>
-  typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'must be a name of letters, digits, ".", "_" or "-"';
+  typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v.length <= LIMITS.nameLength
+    ? undefined
+    : `must be a name of at most ${LIMITS.nameLength} letters, digits, ".", "_" or "-"`;
 const oneOf =
   (...choices: string[]): Rule =>
   (v) =>
