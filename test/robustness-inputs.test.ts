@@ -91,6 +91,7 @@ const cases: Case[] = [
   ['--data-dir a FIFO', ['mnist', '--data', 'full', '--data-dir', fifo, '--steps', '10'], 1, /^error: --data-dir .*config\.fifo is a FIFO \(named pipe\), not a folder holding the four MNIST IDX files\.$/],
   ['--config /proc/self/mem (a regular file whose read fails)', mnist('--config', '/proc/self/mem'), 2, /^error: Config file \/proc\/self\/mem cannot be read: the system refused to read it \(EIO\)\.$/, true],
   ['--config /proc/self/pagemap', mnist('--config', '/proc/self/pagemap'), 2, /^error: Config file \/proc\/self\/pagemap cannot be read: the system refused to read it \(EINVAL\)\.$/, true],
+  ['--data-dir a symlink loop', ['mnist', '--data', 'full', '--data-dir', loopA, '--steps', '10'], 1, /^error: --data-dir .*loop-a\.json cannot be used: too many levels of symbolic links \(ELOOP\)\.$/],
   ['sweep config a FIFO', ['sweep', fifo], 2, /^error: Config file .*config\.fifo is a FIFO/, true],
   ['an IDX file that is a FIFO (must not hang)', ['mnist', '--data', 'full', '--data-dir', fifoData, '--steps', '10'], 1, /^error: .*fifo-data\/train-images-idx3-ubyte is a FIFO \(named pipe\), not a regular file; MNIST's files are regular files of at most 47,040,016 bytes\.$/],
   ['an IDX file that is /dev/zero', ['mnist', '--data', 'full', '--data-dir', deviceData, '--steps', '10'], 1, /device-data\/train-images-idx3-ubyte is a character device, not a regular file/],

@@ -8,7 +8,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, systemReason } from '../errors.js';
 import { specialKind } from '../user-file.js';
 import { MNIST_FILES, MNIST_KEYS, findFile, hasAllFiles } from './mnist-files.js';
 
@@ -64,8 +64,9 @@ export function whyUnusable(source: FullSource): string {
   let stats: Stats;
   try {
     stats = statSync(source.dir);
-  } catch {
-    return `${label(source)} does not exist.`;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : systemReason(err);
+    return why ? `${label(source)} cannot be used: ${why}.` : `${label(source)} does not exist.`;
   }
   if (!stats.isDirectory()) return `${label(source)} is ${specialKind(stats) === 'not a regular file' || stats.isFile() ? 'a file' : specialKind(stats)}, not a folder holding the four MNIST IDX files.`;
   const missing = MNIST_KEYS.filter((k) => !findFile(source.dir, MNIST_FILES[k].name)).map((k) => MNIST_FILES[k].name);
