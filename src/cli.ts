@@ -11,9 +11,34 @@ import { mnistCommand } from './commands/mnist.js';
 import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
 import { sweepCommand } from './commands/sweep.js';
+import { refuseRepeatedOptions } from './commands/flags.js';
 import { EXIT, asUserError } from './errors.js';
 import { consoleLogger } from './logger.js';
 
+/**
+ * Commander's messages as the one `error:` line every user error gets: its suggestion ("(Did
+ * you mean --steps?)") is on a second line, so the lines are joined and the help hint appended.
+ */
+function oneLineError(commandName: string) {
+  return (str: string, write: (s: string) => void): void => {
+    const text = printable(str.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' '));
+    write(`${text.replace(/\.$/, '')}; see ${commandName} --help.\n`);
+  };
+}
+
+/** Longest message printed whole; a 5,000-character path the user typed is shown by its ends. */
+const MAX_MESSAGE_CHARS = 1000;
+
+/**
+ * A message as one printable line: a path or file content holding a newline, NUL or terminal
+ * escape (a binary file given as --config) is shown with \xNN escapes, not written raw.
+ */
+export function printable(message: string): string {
+  const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  if (line.length <= MAX_MESSAGE_CHARS) return line;
+  const half = MAX_MESSAGE_CHARS / 2;
+  return `${line.slice(0, half)} ... ${line.slice(-half)}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -23,10 +48,13 @@ export async function main(argv: string[]): Promise<number> {
     .version(ownVersion())
     .option('--debug', 'print stack traces of internal errors')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: oneLineError('bn-repro') });
   const deps = { makeLogger: (quiet: boolean) => consoleLogger({ quiet }), setExit: (c: number) => (exitCode = c) };
-  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand, doctorCommand]) program.addCommand(make(deps).exitOverride());
+  for (const make of [mnistCommand, sweepCommand, plotCommand, reportCommand, mergeCommand, doctorCommand]) {
+    const cmd = make(deps);
+    program.addCommand(cmd.exitOverride().configureOutput({ outputError: oneLineError(`bn-repro ${cmd.name()}`) }));
+  }
+  refuseRepeatedOptions(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -36,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const userError = asUserError(err);
     if (userError) {
-      process.stderr.write(`error: ${userError.message}\n`);
+      process.stderr.write(`error: ${printable(userError.message)}\n`);
       return userError.exitCode;
     }
     process.stderr.write(`internal error: ${(err as Error).message}\n`);

@@ -3,6 +3,9 @@
  * acceptable, else the end of a sentence that starts with the key ("must be ...").
  * A key in DEFAULTS without a rule here cannot be set; a key here must exist in DEFAULTS.
  */
+import { UsageError } from './errors.js';
+import type { ResolvedConfig } from './config.js';
+
 export type Rule = (value: unknown) => string | undefined;
 
 /**
@@ -17,19 +20,56 @@ export const LIMITS = {
   batchSize: 60_000,
   populationBatches: 100_000,
   jobs: 256,
+  /** A download retried this often with doubling waits already waits 17 minutes for the last try. */
+  downloadRetries: 10,
+  /** A config or sweep entry name: it names folders and rows; a file name holds 255 bytes. */
+  nameLength: 100,
+  /** Lists and objects nested this deep (the deepest key, a sweep entry's field, is 3 deep). */
+  nesting: 10,
+  /** A config file's size; the largest in configs/ is under 2 KB, a 1,000-seed list about 5 KB. */
+  configFileBytes: 1 << 20,
+  /**
+   * The network's size, set from runs on the default wasm backend (its heap is 4 GiB) on this
+   * project's 23 GB, 2-core machine (2 steps, checkpoints every step; README, "Robustness"):
+   * 784-7000-7000-10 (54.5 M parameters) trains; 784-10000-10000-10 (178 M) fails writing its
+   * checkpoint (a string past V8's 2^29 characters). Half of what was measured to train is
+   * allowed, leaving room for the landscape measurements' shifted copies of the weights.
+   */
+  parameters: 50_000_000,
+  /**
+   * A layer pass over a training mini-batch: batchSize x the hidden units of all layers (the
+   * forward pass keeps every layer's activations for the backward pass). Measured with
+   * 784-2000-10: batch 20,000 (40 M values) trains at 3.9 GB peak RSS, batch 30,000 (60 M) aborts
+   * ("memory access out of bounds" at 60,000); 784-5000-5000-10 at batch 3,000 (30 M) trains
+   * at 3.8 GB, and the corner of both bounds, 784-7000-6000-10 (47.6 M parameters) at batch
+   * 2,300 (29.9 M values), trains at 4.7 GB peak RSS.
+   */
+  batchValues: 30_000_000,
+  /**
+   * An evaluation: (held-out examples + probe examples) x the hidden units of all layers, the two
+   * passes of one evaluation held at once. Measured: 784-10000-10 on MNIST's 10,000 held-out
+   * examples with a 100-example probe (101 M values) trains at 2.8 GB peak RSS.
+   */
+  evalValues: 100_000_000,
+  /** The most held-out examples a run evaluates on: MNIST's test set, and all the embedded digits. */
+  heldOutExamples: 10_000,
 };
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** Integers beyond 2^53 are not held exactly (9007199254740993 reads as ...992): not integers here. */
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
-const positiveInt: Rule = (v) => (isNum(v) && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer');
+const positiveInt: Rule = (v) => (isInt(v) && v > 0 ? undefined : 'must be a positive integer');
 const nonNegativeInt: Rule = (v) =>
-  isNum(v) && Number.isInteger(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
+  isInt(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
 const positiveNumber: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'must be a positive number');
-const integer: Rule = (v) => (isNum(v) && Number.isInteger(v) ? undefined : 'must be an integer');
+const integer: Rule = (v) => (isInt(v) ? undefined : 'must be an integer');
 const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const text: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a string');
 const nonEmptyName: Rule = (v) =>
-  typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'must be a name of letters, digits, ".", "_" or "-"';
+  typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v.length <= LIMITS.nameLength
+    ? undefined
+    : `must be a name of at most ${LIMITS.nameLength} letters, digits, ".", "_" or "-"`;
 const oneOf =
   (...choices: string[]): Rule =>
   (v) =>
@@ -102,5 +142,36 @@ export const RULES: Record<string, Rule> = {
   'data.embeddedTest': positiveInt,
   'data.verifyChecksums': bool,
   'data.mirrors': listOf(text, 'URL strings', 0, LIMITS.listLength, false),
-  'data.downloadRetries': nonNegativeInt,
+  'data.downloadRetries': atMost(nonNegativeInt, LIMITS.downloadRetries),
 };
+
+/**
+ * How deeply `value` nests lists and objects (a number is 0, [] is 1), counted without recursion
+ * and given up past `limit`: a file of 5,000 nested lists must not overflow the stack here, nor
+ * in the JSON.stringify and structuredClone calls that follow.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Rules that relate keys, applied to each merged config; single-key rules are RULES above. */
+export function checkConsistency(c: ResolvedConfig, where: string): void {
+  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
+  const bad = c.eval.units.find((u) => u >= width);
+  if (bad !== undefined) {
+    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
+  }
+  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
+  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
+    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
+  }
+}

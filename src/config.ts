@@ -6,9 +6,10 @@
  * Values the paper (Ioffe & Szegedy 2015, Sec. 4.1) leaves open (learning rate, init std,
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
-import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { RULES, type Rule } from './config-rules.js';
+import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
+import { checkNetworkFits } from './network-bounds.js';
+import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
 /** A network variant's name: "baseline", "bn", or a sweep entry's name such as "bn-x5". */
@@ -152,9 +153,14 @@ function shortJson(value: unknown): string {
 
 /**
  * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
- * `where` names the source in error messages ("configs/x.json", "flags").
+ * `where` names the source in error messages ("configs/x.json", "flags"). `partial`: more
+ * overrides follow (a config file before its flags), so whether the network fits the memory
+ * bounds is left to the caller's last stage (a --test-subset flag may make it fit).
  */
-export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string): ResolvedConfig {
+export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string, partial = false): ResolvedConfig {
+  if (nestingDepth(overrides, LIMITS.nesting) > LIMITS.nesting) {
+    throw new UsageError(`${where}: settings nest lists and objects more than ${LIMITS.nesting} deep; no config key takes such a value.`);
+  }
   const out = structuredClone(base) as unknown as Record<string, unknown>;
   const walk = (target: Record<string, unknown>, src: Overrides, prefix: string): void => {
     for (const [key, value] of Object.entries(src)) {
@@ -176,30 +182,18 @@ export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where
   walk(out, overrides, '');
   const merged = out as unknown as ResolvedConfig;
   checkConsistency(merged, where);
+  if (!partial) checkNetworkFits(merged, where);
   return merged;
 }
 
-/** Rules that relate two keys; single-key rules live in config-rules.ts. */
-function checkConsistency(c: ResolvedConfig, where: string): void {
-  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
-  const bad = c.eval.units.find((u) => u >= width);
-  if (bad !== undefined) {
-    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
-  }
-  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
-  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
-    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
-  }
-}
-
-/** Reads a JSON config file of overrides; a missing or malformed file is a usage error. */
+/**
+ * Reads a JSON config file of overrides; a missing, special (FIFO, device), oversized or
+ * malformed file is a usage error.
+ */
 export function readConfigFile(path: string): Overrides {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`Config file ${path} cannot be read (does it exist?).`);
-  }
+  const bytes = readUserFile(path, LIMITS.configFileBytes, (problem) => new UsageError(`Config file ${path} ${problem}.`));
+  // A byte-order mark (editors on Windows) is not part of the JSON.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -210,11 +204,19 @@ export function readConfigFile(path: string): Overrides {
   return parsed;
 }
 
-/** DEFAULTS <- config file <- flag overrides, validated at each stage. */
-export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides): ResolvedConfig {
+/** DEFAULTS <- config file <- flag overrides, validated at each stage (see applyOverrides for `partial`). */
+export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides, partial = false): ResolvedConfig {
   let config = structuredClone(DEFAULTS) as ResolvedConfig;
-  if (configPath) config = applyOverrides(config, readConfigFile(configPath), configPath);
-  return applyOverrides(config, flagOverrides, 'command line');
+  if (configPath) {
+    const file = readConfigFile(configPath);
+    config = applyOverrides(config, file, configPath, true);
+    // Not in checkConsistency: a run.json's resolved config always holds both keys. "both", the
+    // default, restricts nothing: `sweep --slurm` writes it into the resolved config its tasks read.
+    if (Object.hasOwn(file, 'bn') && file.bn !== DEFAULTS.bn && config.sweep.length > 0) {
+      throw new UsageError(`${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`);
+    }
+  }
+  return applyOverrides(config, flagOverrides, configPath && Object.keys(flagOverrides).length === 0 ? configPath : 'command line', partial);
 }
 
 /**

@@ -9,6 +9,7 @@ import { sweepFigureSpec } from '../analysis/sweep-figure.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
+import { INTEGER_TEXT } from './flags.js';
 import type { CommandDeps } from './mnist.js';
 
 export function plotCommand({ makeLogger }: CommandDeps): Command {
@@ -19,8 +20,9 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
     .option('--quiet', 'print warnings and errors only')
     .action(async (dir: string, opts: { unit?: string; quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
+      // Plain decimal digits only: Number() would also take "0x2", " 2" or "1e0" for a unit.
+      if (opts.unit !== undefined && !(INTEGER_TEXT.test(opts.unit) && !opts.unit.startsWith('-'))) throw new UsageError(`--unit must be a unit index, an integer >= 0 (got "${opts.unit}").`);
       const unit = opts.unit === undefined ? undefined : Number(opts.unit);
-      if (unit !== undefined && (!Number.isInteger(unit) || unit < 0)) throw new UsageError(`--unit must be a unit index (got "${opts.unit}").`);
       await withFolderLock(dir, async () => {
         const data = readEndedRun(dir, logger);
         const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));

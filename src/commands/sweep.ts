@@ -12,7 +12,7 @@ import { defaultRunDir, writeFileAtomic } from '../run/run-folder.js';
 import { parseShard } from '../run/shard.js';
 import { runsOf } from '../runs.js';
 import { submitSweep } from '../slurm/submit.js';
-import { addConfigFlags, configFromFlags } from './flags.js';
+import { INTEGER_TEXT, addConfigFlags, configFromFlags } from './flags.js';
 import { train, type CommandDeps } from './mnist.js';
 
 export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
@@ -32,13 +32,17 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
     if (config.sweep.length === 0) throw new UsageError(`${configPath} has no "sweep" entries to run.`);
     if (opts.slurm !== undefined) {
       if (opts.shard !== undefined) throw new UsageError('--slurm spreads the sweep over shards itself; drop --shard.');
-      const tasks = Number(opts.slurm);
-      if (!Number.isInteger(tasks) || tasks < 1 || tasks > 10_000) throw new UsageError(`--slurm takes a number of tasks from 1 to 10,000 (got "${opts.slurm}").`);
+      // submitSweep writes jobs: 0 into the tasks' config: each task takes the cores Slurm gives it.
+      if (opts.jobs !== undefined) throw new UsageError('--jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs.');
+      const tasks = INTEGER_TEXT.test(String(opts.slurm)) ? Number(opts.slurm) : NaN;
+      if (!(tasks >= 1 && tasks <= 10_000)) throw new UsageError(`--slurm takes a number of tasks from 1 to 10,000 (got "${opts.slurm}").`);
       const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
       await submitSweep(config, out, { tasks, wait: Boolean(opts.wait), sbatch: String(opts.sbatch ?? '') }, logger);
       return;
     }
     if (opts.wait !== undefined || opts.sbatch !== undefined) throw new UsageError('--wait and --sbatch go with --slurm.');
+    // parseShard allows spaces and leading zeros; a flag takes plain "i/n" only, like every integer flag.
+    if (opts.shard !== undefined && !/^[1-9][0-9]*\/[1-9][0-9]*$/.test(String(opts.shard))) throw new UsageError(`--shard must be i/n with 1 <= i <= n, such as 2/8 (got "${opts.shard}").`);
     const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
     const total = runsOf(config).length;
     if (shard && shard.index > total) logger.warn(`shard ${shard.index}/${shard.count} holds no runs (the sweep has ${total}); its folder stays empty of results, and merge accepts it.`);

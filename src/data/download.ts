@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { MNIST_FILES, MNIST_KEYS, findFile, maybeGunzip, sha256, type MnistFileKey } from './mnist-files.js';
+import { MAX_GZIP_BYTES, MNIST_FILES, MNIST_KEYS, findFile, maybeGunzip, sha256, type MnistFileKey } from './mnist-files.js';
 
 /** Give up on one request after this long without finishing (the largest file is ~10 MB). */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -29,9 +29,12 @@ async function fetchBytes(url: string, file: string, opts: DownloadOptions): Pro
   const total = Number(res.headers.get('content-length') ?? 0);
   const chunks: Uint8Array[] = [];
   let received = 0;
+  // A mirror that sends more than any MNIST file can be is not serving MNIST: stop reading.
+  if (total > MAX_GZIP_BYTES) throw new ChecksumError(`it announces ${total} bytes, more than an MNIST file can be`);
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     chunks.push(chunk);
     received += chunk.length;
+    if (received > MAX_GZIP_BYTES) throw new ChecksumError(`it sent more than the ${MAX_GZIP_BYTES} bytes an MNIST file can be`);
     opts.onProgress?.(file, received, total);
   }
   if (total > 0 && received !== total) throw new Error(`connection closed after ${received} of ${total} bytes`);

@@ -5,10 +5,11 @@
  * (flag or variable) is the only one tried: if it lacks the files that is an error, never a
  * silent switch to another folder.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, systemReason } from '../errors.js';
+import { specialKind } from '../user-file.js';
 import { MNIST_FILES, MNIST_KEYS, findFile, hasAllFiles } from './mnist-files.js';
 
 /** The cache a download fills, relative to the working folder. */
@@ -60,13 +61,14 @@ function label(source: FullSource): string {
 
 /** Why `source` cannot be used, in one sentence. */
 export function whyUnusable(source: FullSource): string {
-  let isDir = false;
+  let stats: Stats;
   try {
-    isDir = statSync(source.dir).isDirectory();
-  } catch {
-    return `${label(source)} does not exist.`;
+    stats = statSync(source.dir);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : systemReason(err);
+    return why ? `${label(source)} cannot be used: ${why}.` : `${label(source)} does not exist.`;
   }
-  if (!isDir) return `${label(source)} is a file, not a folder holding the four MNIST IDX files.`;
+  if (!stats.isDirectory()) return `${label(source)} is ${specialKind(stats) === 'not a regular file' || stats.isFile() ? 'a file' : specialKind(stats)}, not a folder holding the four MNIST IDX files.`;
   const missing = MNIST_KEYS.filter((k) => !findFile(source.dir, MNIST_FILES[k].name)).map((k) => MNIST_FILES[k].name);
   return `${label(source)} lacks ${missing.join(', ')} (raw or .gz).`;
 }
