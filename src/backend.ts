@@ -14,25 +14,33 @@ import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
+import { initOrt } from './backends/ort.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
-import type { BackendName } from './config.js';
+import type { BackendName, OrtBackendName } from './config.js';
+import { setActiveOrtProvider, type ProviderProbe } from './engines/ort/runtime.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface BackendInfo {
-  /** The tfjs backend in use: "tensorflow", "webgpu", "wasm" or "cpu". */
+  /** The backend in use: "tensorflow", "webgpu", "wasm", "cpu" (tfjs) or "ort-cpu", "ort-webgpu", "ort-cuda" (ONNX Runtime). */
   name: string;
   /** The npm package that provides it. */
   package: string;
   tfjsVersion: string;
   /** Where the arithmetic runs, as reported by the backend. */
   device: DeviceInfo;
+  /** ONNX Runtime backends only: onnxruntime-node's version, its provider, and the tfjs backend beside it. */
+  onnxruntime?: string;
+  provider?: string;
+  tfjsBackend?: string;
 }
 
 /** What initBackend needs from the outside world; tests replace it. */
 export interface BackendDeps {
   importer: Importer;
   activate: (name: string) => Promise<boolean>;
+  /** Replaces the real ONNX Runtime provider probe (tests). */
+  probeOrt?: (name: OrtBackendName) => Promise<ProviderProbe>;
 }
 
 async function activate(name: string): Promise<boolean> {
@@ -54,6 +62,11 @@ export async function initBackend(requested: BackendName, logger: Logger, deps: 
   const tfjsVersion = tf.version_core;
   // PROD silences tfjs's console banners and skips its debug-only checks on every op.
   tf.env().set('PROD', true);
+  setActiveOrtProvider(undefined);
+  if (requested.startsWith('ort-')) {
+    const ort = await initOrt(requested as OrtBackendName, deps.activate, deps.probeOrt);
+    return { name: requested, package: 'onnxruntime-node', tfjsVersion, ...ort };
+  }
   if (requested === 'webgpu') {
     // Without an adapter Dawn prints C++ warnings where it runs: ask a child process first.
     const quiet = deps === realDeps ? probeWebGpuQuietly() : undefined;
