@@ -17,10 +17,16 @@ export interface OrtInfo {
   tfjsBackend: string;
 }
 
-/** Probes the provider (in a child process unless it is the CPU's) and selects it for this thread. */
-export async function initOrt(name: OrtBackendName, activate: (tfjsBackend: string) => Promise<boolean>, probe?: (name: OrtBackendName) => Promise<ProviderProbe>): Promise<OrtInfo> {
+/** The real probe: in this process for the CPU provider, in a child process for the others. */
+export async function probeOrtBackend(name: OrtBackendName): Promise<ProviderProbe> {
   const provider = ORT_BACKENDS[name];
-  const result = probe ? await probe(name) : provider === 'cpu' ? await probeProvider(provider) : probeProviderQuietly(provider);
+  return provider === 'cpu' ? probeProvider(provider) : probeProviderQuietly(provider);
+}
+
+/** Selects the provider for this thread when `probe` finds it working; else one sentence says why not. */
+export async function initOrt(name: OrtBackendName, activate: (tfjsBackend: string) => Promise<boolean>, probe: (name: OrtBackendName) => Promise<ProviderProbe>): Promise<OrtInfo> {
+  const provider = ORT_BACKENDS[name];
+  const result = await probe(name);
   if (!result.ok) throw new UserError(whyNot(name, result));
   const tfjsBackend = (await activate('wasm')) ? 'wasm' : (await activate('cpu')) ? 'cpu' : undefined;
   if (!tfjsBackend) throw new UserError(`The ${name} backend needs tfjs's wasm or cpu backend beside it, and neither initialised.`);

@@ -53,21 +53,23 @@ export function sessionOptions(provider: OrtProvider): OrtModule.InferenceSessio
   };
 }
 
-export type ProviderProbe = { ok: true; detail: string } | { ok: false; reason: string };
+/** `bundled`: what onnxruntime-node's listSupportedBackends() says of the provider (undefined: not listed). */
+export type ProviderProbe = { ok: true; detail: string } | { ok: false; reason: string; bundled?: boolean };
 
 /** Whether `provider` loads here and runs a one-node graph, in this process. */
 export async function probeProvider(provider: OrtProvider): Promise<ProviderProbe> {
+  let bundled: boolean | undefined;
   try {
     const ort = await loadOrt();
+    bundled = ort.listSupportedBackends().find((b) => b.name === provider)?.bundled;
     const g = new GraphBuilder('float32');
     g.output('b', g.sigmoid(g.input('a', [1])), [1]);
     const session = await ort.InferenceSession.create(g.encode(), sessionOptions(provider));
     await session.run({ a: new ort.Tensor('float32', new Float32Array([0]), [1]) });
     await session.release();
-    const listed = ort.listSupportedBackends().find((b) => b.name === provider);
-    return { ok: true, detail: listed?.bundled ? 'bundled with onnxruntime-node' : 'installed' };
+    return { ok: true, detail: bundled ? 'bundled with onnxruntime-node' : 'installed' };
   } catch (err) {
-    return { ok: false, reason: String((err as Error).message ?? err).split('\n')[0] };
+    return { ok: false, reason: String((err as Error).message ?? err).split('\n')[0], bundled };
   }
 }
 
@@ -86,8 +88,25 @@ export function probeProviderQuietly(provider: OrtProvider): ProviderProbe {
   }
 }
 
+/**
+ * ORT's error text without its C++ source location and check expression, e.g.
+ * "/onnxruntime_src/...webgpu_context.cc:136 ... was false. Failed to get a WebGPU adapter: No
+ * supported adapters" -> "failed to get a WebGPU adapter: No supported adapters".
+ */
+export function plainReason(message: string): string {
+  const text = message.replace(/^.*\bwas false\.\s*/, '').replace(/^[A-Za-z_]+Provider_?[A-Za-z]*:\s*/, '').replace(/\.$/, '').trim();
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Why a provider does not load, for `doctor`'s table. */
+export function providerDetail(name: OrtBackendName, probe: { reason: string; bundled?: boolean }): string {
+  const listed = probe.bundled === undefined ? 'not listed' : probe.bundled ? 'bundled' : 'not bundled';
+  const hint = name === 'ort-cuda' ? `; to install it: ${INSTALL_ORT_CUDA}` : '';
+  return `${ORT_BACKENDS[name]} provider ${listed} in onnxruntime-node ${ortVersion()}: ${plainReason(probe.reason)}${hint}`;
+}
+
 /** One sentence for a provider that does not load, with what to do instead. */
 export function whyNot(name: OrtBackendName, probe: { reason: string }): string {
-  const hint = name === 'ort-cuda' ? ` (its CUDA provider is not installed by default: ${INSTALL_ORT_CUDA})` : '';
-  return `The ${name} backend is not available: ${probe.reason.replace(/\.$/, '')}${hint}; use --backend ort-cpu or wasm.`;
+  const hint = name === 'ort-cuda' ? ` (the CUDA provider is not installed by default: ${INSTALL_ORT_CUDA})` : '';
+  return `The ${name} backend is not available: ${plainReason(probe.reason)}${hint}; use --backend ort-cpu or wasm.`;
 }
