@@ -1,0 +1,204 @@
+/**
+ * The ONNX Runtime engine (ort-cpu) against the tfjs wasm path: the same rows within the issue's
+ * tolerances over 2,000 steps of both arms, bit-identical reruns, checkpoint and resume, the
+ * graph's backward against central finite differences (in float64), no leak across steps, and
+ * the CLI writing the usual files with the backend and ORT's version in run.json.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { initBackend } from '../src/backend.js';
+import { loadDataset } from '../src/data/load.js';
+import { paramSlots, type NetSpec } from '../src/engines/ort/net-graph.js';
+import { sessionOptions } from '../src/engines/ort/runtime.js';
+import { gradModel } from '../src/engines/ort/step-graph.js';
+import { silentLogger } from '../src/logger.js';
+import { Rng } from '../src/random.js';
+import type { RunCheckpoint } from '../src/run/checkpoint.js';
+import { MemoryRecorder, type RunId } from '../src/run/records.js';
+import { trainRun } from '../src/run/train.js';
+import { ROOT, readCsv, runCli, tempDir, testConfig } from './helpers.js';
+
+const ARMS = [
+  { name: 'baseline', bn: false, lrMultiplier: 1 },
+  { name: 'bn', bn: true, lrMultiplier: 1 },
+];
+/** Embedded digits, 2,000 train / 1,000 test: one test example is 0.001 of accuracy. */
+const tiny = (steps: number, every: number, batchNorm: Record<string, unknown> = {}) =>
+  testConfig({
+    train: { steps, checkpointEvery: 0 },
+    eval: { every, probeSize: 300 },
+    batchNorm: { populationBatches: 10, ...batchNorm },
+    data: { source: 'embedded', trainSubset: 2000, testSubset: 1000 },
+  });
+const config = tiny(2000, 200);
+const data = await loadDataset(config, { logger: silentLogger });
+
+async function train(backend: 'wasm' | 'ort-cpu', cfg = config) {
+  await initBackend(backend, silentLogger);
+  const recorder = new MemoryRecorder();
+  for (const arm of ARMS) await trainRun(arm, 0, { config: cfg, data, recorder });
+  return recorder;
+}
+/** Keeps the last checkpoint too. */
+class CheckpointRecorder extends MemoryRecorder {
+  saved?: RunCheckpoint;
+  checkpoint(state: RunCheckpoint): void {
+    this.saved = state;
+  }
+}
+
+/** Notes the resident memory at the given steps. */
+class RssRecorder extends MemoryRecorder {
+  readonly rss: number[] = [];
+  constructor(private readonly at: number[]) {
+    super();
+  }
+  stepDone(_run: RunId, step: number): void {
+    if (this.at.includes(step)) this.rss.push(process.memoryUsage().rss);
+  }
+}
+
+const rowsOf = (r: MemoryRecorder) => r.evals.map(({ elapsedS: _t, ...row }) => row);
+const relClose = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b));
+
+test('ort-cpu gives the rows of tfjs wasm over 2,000 steps, both arms (accuracy within 0.002, losses within 1e-3 relative)', async () => {
+  const wasm = await train('wasm');
+  const onnx = await train('ort-cpu');
+  assert.equal(onnx.evals.length, 2 * 11, 'steps 0, 200, ..., 2000 for each arm');
+  assert.deepEqual(onnx.evals.map((e) => [e.arm, e.step]), wasm.evals.map((e) => [e.arm, e.step]));
+  onnx.evals.forEach((e, i) => {
+    const w = wasm.evals[i];
+    const where = `${e.arm} step ${e.step}`;
+    assert.ok(Math.abs(e.testAccuracy - w.testAccuracy) <= 0.002 + 1e-12, `${where}: accuracy ${e.testAccuracy} vs ${w.testAccuracy}`);
+    assert.ok(relClose(e.testLoss, w.testLoss, 1e-3), `${where}: test loss ${e.testLoss} vs ${w.testLoss}`);
+    if (w.trainLoss === null) assert.equal(e.trainLoss, null);
+    else assert.ok(relClose(e.trainLoss!, w.trainLoss, 1e-3), `${where}: train loss ${e.trainLoss} vs ${w.trainLoss}`);
+  });
+  // Both arms learn (not two engines agreeing on a broken run): BN well above chance by the end.
+  assert.ok(onnx.evals.at(-1)!.testAccuracy > 0.8);
+  onnx.activations.forEach((a, i) => {
+    const w = wasm.activations[i];
+    for (const [x, y] of [[a.mean, w.mean], [a.std, w.std], ...a.percentiles.map((p, j) => [p, w.percentiles[j]])]) {
+      assert.ok(Math.abs(x - y) <= 1e-3 * Math.max(1, Math.abs(y)), `${a.arm} step ${a.step} unit ${a.unit}: ${x} vs ${y}`);
+    }
+  });
+});
+
+test('ort-cpu is deterministic: two runs give byte-identical rows', async () => {
+  const short = tiny(600, 200);
+  const a = await train('ort-cpu', short);
+  const b = await train('ort-cpu', short);
+  assert.equal(JSON.stringify(rowsOf(a)), JSON.stringify(rowsOf(b)));
+  assert.equal(JSON.stringify(a.activations), JSON.stringify(b.activations));
+});
+
+test('ort-cpu: a run stopped at a checkpoint and resumed gives the rows of one that never stopped (moving averages too)', async () => {
+  const cfg = tiny(400, 100, { inference: 'moving', momentum: 0.9 });
+  await initBackend('ort-cpu', silentLogger);
+  const whole = new MemoryRecorder();
+  await trainRun(ARMS[1], 3, { config: cfg, data, recorder: whole });
+  const first = new CheckpointRecorder();
+  let polls = 0;
+  // Polled every 50 steps: stop at step 150, between two evaluations.
+  await trainRun(ARMS[1], 3, { config: cfg, data, recorder: first, shouldStop: () => ++polls === 3 });
+  assert.equal(first.saved?.step, 150);
+  assert.ok(first.saved.moving, 'the moving averages are in the checkpoint');
+  const rest = new MemoryRecorder();
+  await trainRun(ARMS[1], 3, { config: cfg, data, recorder: rest, resume: first.saved });
+  assert.equal(JSON.stringify(rowsOf(whole)), JSON.stringify([...rowsOf(first), ...rowsOf(rest)]));
+});
+
+test('the graph backward equals central finite differences of the graph loss (float64, tiny nets, both arms)', async () => {
+  for (const bn of [false, true]) {
+    const spec: NetSpec & { batchSize: number } = { inputSize: 6, hiddenUnits: [5, 4], classes: 3, bn, epsilon: 1e-3, batchSize: 7 };
+    const session = await ort.InferenceSession.create(gradModel(spec, 'float64'), sessionOptions('cpu'));
+    const rng = Rng.stream(11, 'grad-check');
+    const f64 = (n: number, f: () => number, dims: number[]) => new ort.Tensor('float64', Float64Array.from({ length: n }, f), dims);
+    const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+    const feeds: Record<string, ort.Tensor> = {
+      x: f64(7 * 6, () => rng.uniform(), [7, 6]),
+      y: f64(7 * 3, () => 0, [7, 3]),
+    };
+    for (let i = 0; i < 7; i++) (feeds.y.data as Float64Array)[i * 3 + (i % 3)] = 1;
+    // gamma near 1, the rest small and random: no symmetric point where a gradient vanishes by chance.
+    for (const s of paramSlots(spec)) feeds[s.name] = f64(size(s.dims), () => (s.name.endsWith('gamma') ? 1 : 0) + 0.5 * rng.normal(), s.dims);
+    const out = await session.run(feeds);
+    const lossAt = async () => ((await session.run(feeds)).loss.data as Float64Array)[0];
+    const h = 1e-5;
+    let checked = 0;
+    for (const s of paramSlots(spec)) {
+      const values = feeds[s.name].data as Float64Array;
+      const analytic = out[`grad.${s.name}`].data as Float64Array;
+      for (let k = 0; k < values.length; k++) {
+        const v = values[k];
+        values[k] = v + h;
+        const up = await lossAt();
+        values[k] = v - h;
+        const down = await lossAt();
+        values[k] = v;
+        const numeric = (up - down) / (2 * h);
+        assert.ok(Math.abs(numeric - analytic[k]) <= 1e-7 + 1e-5 * Math.abs(numeric), `${bn ? 'bn' : 'baseline'} ${s.name}[${k}]: graph ${analytic[k]} vs finite difference ${numeric}`);
+        checked++;
+      }
+    }
+    assert.equal(checked, paramSlots(spec).reduce((n, s) => n + size(s.dims), 0));
+    await session.release();
+  }
+});
+
+test('no leak across ORT steps: tfjs tensors unchanged and resident memory flat over 4,000 steps of the paper net', async () => {
+  await initBackend('ort-cpu', silentLogger);
+  const cfg = tiny(4500, 4500);
+  const before = tf.memory().numTensors;
+  const recorder = new RssRecorder([500, 4500]);
+  const rss = recorder.rss;
+  await trainRun(ARMS[1], 0, { config: cfg, data, recorder });
+  assert.equal(tf.memory().numTensors, before, 'every tfjs tensor of the run is disposed');
+  assert.equal(rss.length, 2);
+  // A step's outputs are ~1 MB (the parameters): kept, 4,000 steps would hold ~4 GB.
+  const grownMb = (rss[1] - rss[0]) / 2 ** 20;
+  assert.ok(grownMb < 150, `resident memory grew ${grownMb.toFixed(0)} MB over 4,000 steps`);
+});
+
+test('bn-repro mnist --backend ort-cpu writes the usual files, and run.json names the backend and the onnxruntime version', () => {
+  const dir = tempDir();
+  const cfg = join(dir, 'tiny.json');
+  const settings = { name: 'tiny', train: { steps: 300 }, eval: { every: 100, probeSize: 200 }, batchNorm: { populationBatches: 5 }, data: { source: 'embedded', trainSubset: 1000, testSubset: 300 } };
+  writeFileSync(cfg, JSON.stringify(settings));
+  const outs: Record<string, string> = {};
+  for (const backend of ['ort-cpu', 'wasm']) {
+    outs[backend] = join(dir, backend);
+    const r = runCli(['mnist', '--config', cfg, '--backend', backend, '--out', outs[backend], '--jobs', '1']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  for (const file of ['accuracy.csv', 'activations.csv']) {
+    const a = readCsv(join(outs['ort-cpu'], file));
+    const b = readCsv(join(outs.wasm, file));
+    assert.deepEqual(a.header, b.header);
+    assert.equal(a.rows.length, file === 'accuracy.csv' ? 2 * 4 : 2 * 4 * 5);
+    a.rows.forEach((row, i) => {
+      assert.deepEqual([row.arm, row.step], [b.rows[i].arm, b.rows[i].step]);
+      if (file === 'accuracy.csv') assert.ok(Math.abs(Number(row.test_accuracy) - Number(b.rows[i].test_accuracy)) <= 0.0034, `row ${i}`);
+    });
+  }
+  const run = JSON.parse(readFileSync(join(outs['ort-cpu'], 'run.json'), 'utf8'));
+  const ortVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version;
+  assert.deepEqual([run.backend.name, run.backend.package, run.backend.provider, run.backend.onnxruntime], ['ort-cpu', 'onnxruntime-node', 'cpu', ortVersion]);
+  assert.equal(run.status, 'finished');
+});
+
+test('ort-cuda without its provider: one sentence, exit 1, no stack trace, no folder', () => {
+  const out = join(tempDir(), 'never');
+  const r = runCli(['mnist', '--backend', 'ort-cuda', '--data', 'embedded', '--steps', '10', '--out', out]);
+  if (r.code === 0) return; // a machine with the CUDA provider installed and a GPU: nothing to refuse
+  assert.equal(r.code, 1);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0], /^error: The ort-cuda backend is not available: .+ \(the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci\); use --backend ort-cpu or wasm\.$/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(existsSync(out), false);
+});
