@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --full] [-- --backends wasm,cpu]`: speed of the training step per arm on
- * every backend that loads here (tensorflow, webgpu, wasm, cpu), against the straightforward tfjs
+ * every backend that loads here (tensorflow, webgpu, ort-cpu, ort-webgpu, ort-cuda, wasm, cpu), in
+ * ms per step and run-steps per second, the tfjs ones against the straightforward tfjs
  * loop (ratio naive/ours, since absolute times drift on a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
  * and with --full the measured wall time of the whole paper protocol. Prints a table and writes
  * results/bench-<UTC timestamp>.json.
@@ -17,9 +18,10 @@ import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
+import { engineEvaluationMs, engineMsPerStep } from './bench-engine.js';
 import { evaluationMs, measurementMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
-const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' } } });
+const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' } } });
 const logger = consoleLogger({ quiet: false });
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
@@ -35,13 +37,18 @@ const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
   wasm: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 3, chunks: 5, stepsPerChunk: 5 } },
   cpu: { ours: { warmup: 5, chunks: 5, stepsPerChunk: 10 }, naive: { warmup: 2, chunks: 3, stepsPerChunk: 5 } },
 };
+/** The ONNX Runtime engines: one graph call per step; no naive loop (that one is tfjs autodiff). */
+const ORT_BUDGET: Budget = { warmup: 100, chunks: 20, stepsPerChunk: 100 };
 
 interface Row {
   backend: string;
   arm: Arm;
   oursMsPerStep: number;
-  naiveMsPerStep: number;
-  naiveOverOurs: number;
+  /** 1000 / oursMsPerStep: one run's steps per second. */
+  runStepsPerSecond: number;
+  /** null for the ONNX Runtime engines. */
+  naiveMsPerStep: number | null;
+  naiveOverOurs: number | null;
   evaluationMs: number;
   /** One ICS + landscape measurement (configs/landscape.json). */
   measurementMs: number;
@@ -61,15 +68,17 @@ for (const name of args.backends.split(',')) {
     logger.info(`backend ${name}: not available here, skipped`);
     continue;
   }
+  const onnx = name.startsWith('ort-');
   for (const arm of armsOf('both')) {
-    const ours = oursMsPerStep(config, data, arm, BUDGETS[name].ours);
-    const naive = naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
-    const evalMs = await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    const ours = onnx ? await engineMsPerStep(config, data, arm, ORT_BUDGET) : oursMsPerStep(config, data, arm, BUDGETS[name].ours);
+    const naive = onnx ? null : naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
+    const evalMs = onnx ? await engineEvaluationMs(config, data, arm, 5) : await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    // The landscape measurements run on tfjs (beside ORT on wasm for the ORT engines).
     const measureMs = measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
     const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
     const landscapeFactor = (projectedArmS + (measurements * measureMs) / 1000) / projectedArmS;
-    rows.push({ backend: name, arm, oursMsPerStep: ours, naiveMsPerStep: naive, naiveOverOurs: naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
-    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive.toFixed(1)}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
+    rows.push({ backend: name, arm, oursMsPerStep: ours, runStepsPerSecond: 1000 / ours, naiveMsPerStep: naive, naiveOverOurs: naive === null ? null : naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
+    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive?.toFixed(1) ?? '-'}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
   }
 }
 
@@ -97,10 +106,10 @@ if (args.full) {
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
+console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('steps/s', 9)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
 for (const r of rows) {
   console.log(
-    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.naiveMsPerStep.toFixed(1), 14)}${pad(`${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
+    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.runStepsPerSecond.toFixed(0), 9)}${pad(r.naiveMsPerStep?.toFixed(1) ?? '-', 14)}${pad(r.naiveOverOurs === null ? '-' : `${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
   );
 }
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);

@@ -1,8 +1,9 @@
 /**
  * Picks and initialises the backend. "auto" goes down a fixed table, taking the first that loads:
  *   tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node: a GPU when CUDA 11.2 is there)
- *   ort-cpu    (ONNX Runtime, one graph per step: 0.9 ms a BN step vs 5.1 ms on wasm, measured
- *               by `npm run bench` on this project's 2 shared cores; see the README)
+ *   ort-cpu    (ONNX Runtime, one graph per step: 1.70 ms a BN step vs 5.39 ms on wasm, and the
+ *               paper protocol projected at 94 s vs 305 s, measured by `npm run bench` on this
+ *               project's 2 cores under load from other jobs (load average 5.4); see the README)
  *   wasm, then cpu.
  * A table rather than a timing at every start: the pick, and so the last digits of the rows, must
  * not depend on the machine's load. "webgpu", "ort-webgpu" and "ort-cuda" run only when asked for.
