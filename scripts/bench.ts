@@ -19,9 +19,11 @@ import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
 import { engineEvaluationMs, engineMsPerStep } from './bench-engine.js';
+import { stackedMsPerCall } from './bench-stacked.js';
+import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
 import { evaluationMs, measurementMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
-const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' } } });
+const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' }, stacked: { type: 'string', default: '1,2,6,30' } } });
 const logger = consoleLogger({ quiet: false });
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
@@ -39,6 +41,16 @@ const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
 };
 /** The ONNX Runtime engines: one graph call per step; no naive loop (that one is tfjs autodiff). */
 const ORT_BUDGET: Budget = { warmup: 100, chunks: 20, stepsPerChunk: 100 };
+const STACKED_BUDGET: Budget = { warmup: 10, chunks: 5, stepsPerChunk: 20 };
+
+/** K runs stepped by one ORT graph call (bench-stacked.ts). */
+interface StackedRow {
+  backend: string;
+  k: number;
+  msPerCall: number;
+  runStepsPerSecond: number;
+}
+const stacked: StackedRow[] = [];
 
 interface Row {
   backend: string;
@@ -80,6 +92,12 @@ for (const name of args.backends.split(',')) {
     rows.push({ backend: name, arm, oursMsPerStep: ours, runStepsPerSecond: 1000 / ours, naiveMsPerStep: naive, naiveOverOurs: naive === null ? null : naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
     logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive?.toFixed(1) ?? '-'}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
   }
+  if (!onnx) continue;
+  for (const k of args.stacked.split(',').filter(Boolean).map(Number)) {
+    const ms = await stackedMsPerCall(config, data, ORT_BACKENDS[name as keyof typeof ORT_BACKENDS], k, STACKED_BUDGET);
+    stacked.push({ backend: name, k, msPerCall: ms, runStepsPerSecond: (k * 1000) / ms });
+    logger.info(`${name} stacked K=${k}: ${ms.toFixed(2)} ms per call, ${((k * 1000) / ms).toFixed(0)} run-steps/s`);
+  }
 }
 
 const jobs = jobsFor(config);
@@ -113,6 +131,8 @@ for (const r of rows) {
   );
 }
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
+if (stacked.length > 0) console.log(`\nstacked ORT step (K runs, one graph call; bench only, not the train loop):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`);
+for (const r of stacked) console.log(`${r.backend.padEnd(11)}${pad(r.k, 4)}${pad(r.msPerCall.toFixed(2), 10)}${pad(r.runStepsPerSecond.toFixed(0), 13)}`);
 console.log(`x landscape: an arm's projected time with configs/landscape.json (${measurements} measurements, every ${landscapeConfig.eval.landscape.every} evaluation(s)) over its time without (target: at most 1.5x)`);
 if (full) {
   console.log(`full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall, peak memory ${full.peakRssMiB.toFixed(0)} MiB; final accuracy ${JSON.stringify(full.finalAccuracy)}`);
@@ -121,5 +141,5 @@ console.log(`peak memory of this benchmark process (all backends, naive loops in
 
 mkdirSync('results', { recursive: true });
 const file = `${defaultRunDir('bench', new Date())}.json`;
-writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, projectedFullProtocolS: projected, full, peakRssMiB });
+writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, stacked, projectedFullProtocolS: projected, full, peakRssMiB });
 console.log(`written: ${file}`);

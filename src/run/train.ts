@@ -4,6 +4,7 @@
  * evaluation at step 0, every `eval.every` steps and at the last step. Emits plain records (and
  * checkpoint states) to the recorder and does no I/O of its own. A run can start from a
  * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
+ * Steps and evaluations run on the engine of the chosen backend (src/engines/: tfjs or ONNX Runtime).
  */
 import type { ResolvedConfig, Variant } from '../config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';

@@ -41,9 +41,9 @@ export interface LayerValues {
   variance?: string;
 }
 
-/** Declares every parameter as a graph input; returns name -> value. */
-export function paramInputs(g: GraphBuilder, spec: NetSpec): Map<string, string> {
-  return new Map(paramSlots(spec).map((s) => [s.name, g.input(s.name, s.dims)]));
+/** Declares every parameter as a graph input named prefix + name; returns name -> value. */
+export function paramInputs(g: GraphBuilder, spec: NetSpec, prefix = ''): Map<string, string> {
+  return new Map(paramSlots(spec).map((s) => [s.name, g.input(prefix + s.name, s.dims)]));
 }
 
 /**

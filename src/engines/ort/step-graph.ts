@@ -24,30 +24,47 @@ export const LOSS_SUM = 'lossSum';
  */
 export function stepModel(spec: StepSpec): Uint8Array {
   const g = new GraphBuilder('float32');
+  addStep(g, spec, '');
+  return g.encode();
+}
+
+/**
+ * The steps of several runs (each its own spec: arm, learning rate) in one graph, run r's inputs
+ * and outputs named `run<r>/` + the names of stepModel: one call steps them all. For the bench's
+ * stacked timings; lockstep training itself is not built.
+ */
+export function stackedStepModel(specs: StepSpec[]): Uint8Array {
+  const g = new GraphBuilder('float32');
+  specs.forEach((spec, r) => addStep(g, spec, stackPrefix(r)));
+  return g.encode();
+}
+
+export const stackPrefix = (run: number) => `run${run}/`;
+
+function addStep(g: GraphBuilder, spec: StepSpec, prefix: string): void {
   const m = spec.batchSize;
-  const p = paramInputs(g, spec);
-  const x = g.input('x', [m, spec.inputSize]);
-  const y = g.input('y', [m, spec.classes]);
-  const lossSum = g.input(LOSS_SUM, []);
+  const p = paramInputs(g, spec, prefix);
+  const x = g.input(`${prefix}x`, [m, spec.inputSize]);
+  const y = g.input(`${prefix}y`, [m, spec.classes]);
+  const lossSum = g.input(prefix + LOSS_SUM, []);
   const fwd = forwardTrain(g, spec, p, x, m);
   const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m);
   const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, spec.learningRate);
-  for (const s of paramSlots(spec)) g.output(NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
-  g.output(NEXT + LOSS_SUM, g.add(lossSum, loss), []);
+  for (const s of paramSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
+  g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased, as sgd.ts.
     const names = movingNames(spec.hiddenUnits);
     const mom = g.scalar(spec.momentum);
     const rest = g.scalar(1 - spec.momentum);
     spec.hiddenUnits.forEach((u, i) => {
-      const mean = g.input(names.mean[i], [u]);
-      const variance = g.input(names.variance[i], [u]);
+      const mean = g.input(prefix + names.mean[i], [u]);
+      const variance = g.input(prefix + names.variance[i], [u]);
       const unbiased = g.mul(fwd.layers[i].variance!, g.scalar(m / (m - 1)));
-      g.output(NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(fwd.layers[i].mean!, rest)), [u]);
-      g.output(NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [u]);
+      g.output(prefix + NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(fwd.layers[i].mean!, rest)), [u]);
+      g.output(prefix + NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [u]);
     });
   }
-  return g.encode();
 }
 
 /** The loss and the true gradients (`grad.<name>`) of one mini-batch, no update: for the gradient check. */
