@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --full] [-- --backends wasm,cpu]`: speed of the training step per arm on
- * every backend that loads here (tensorflow, webgpu, wasm, cpu), against the straightforward tfjs
+ * every backend that loads here (tensorflow, webgpu, ort-cpu, ort-webgpu, ort-cuda, wasm, cpu), in
+ * ms per step and run-steps per second, the tfjs ones against the straightforward tfjs
  * loop (ratio naive/ours, since absolute times drift on a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
  * and with --full the measured wall time of the whole paper protocol. Prints a table and writes
  * results/bench-<UTC timestamp>.json.
@@ -17,9 +18,12 @@ import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
+import { engineEvaluationMs, engineMsPerStep } from './bench-engine.js';
+import { stackedMsPerCall } from './bench-stacked.js';
+import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
 import { evaluationMs, measurementMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
-const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' } } });
+const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' }, stacked: { type: 'string', default: '1,2,6,30' } } });
 const logger = consoleLogger({ quiet: false });
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
@@ -35,13 +39,28 @@ const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
   wasm: { ours: { warmup: 50, chunks: 20, stepsPerChunk: 50 }, naive: { warmup: 3, chunks: 5, stepsPerChunk: 5 } },
   cpu: { ours: { warmup: 5, chunks: 5, stepsPerChunk: 10 }, naive: { warmup: 2, chunks: 3, stepsPerChunk: 5 } },
 };
+/** The ONNX Runtime engines: one graph call per step; no naive loop (that one is tfjs autodiff). */
+const ORT_BUDGET: Budget = { warmup: 100, chunks: 20, stepsPerChunk: 100 };
+const STACKED_BUDGET: Budget = { warmup: 10, chunks: 5, stepsPerChunk: 20 };
+
+/** K runs stepped by one ORT graph call (bench-stacked.ts). */
+interface StackedRow {
+  backend: string;
+  k: number;
+  msPerCall: number;
+  runStepsPerSecond: number;
+}
+const stacked: StackedRow[] = [];
 
 interface Row {
   backend: string;
   arm: Arm;
   oursMsPerStep: number;
-  naiveMsPerStep: number;
-  naiveOverOurs: number;
+  /** 1000 / oursMsPerStep: one run's steps per second. */
+  runStepsPerSecond: number;
+  /** null for the ONNX Runtime engines. */
+  naiveMsPerStep: number | null;
+  naiveOverOurs: number | null;
   evaluationMs: number;
   /** One ICS + landscape measurement (configs/landscape.json). */
   measurementMs: number;
@@ -61,15 +80,23 @@ for (const name of args.backends.split(',')) {
     logger.info(`backend ${name}: not available here, skipped`);
     continue;
   }
+  const onnx = name.startsWith('ort-');
   for (const arm of armsOf('both')) {
-    const ours = oursMsPerStep(config, data, arm, BUDGETS[name].ours);
-    const naive = naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
-    const evalMs = await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    const ours = onnx ? await engineMsPerStep(config, data, arm, ORT_BUDGET) : oursMsPerStep(config, data, arm, BUDGETS[name].ours);
+    const naive = onnx ? null : naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
+    const evalMs = onnx ? await engineEvaluationMs(config, data, arm, 5) : await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
+    // The landscape measurements run on tfjs (beside ORT on wasm for the ORT engines).
     const measureMs = measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
     const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
     const landscapeFactor = (projectedArmS + (measurements * measureMs) / 1000) / projectedArmS;
-    rows.push({ backend: name, arm, oursMsPerStep: ours, naiveMsPerStep: naive, naiveOverOurs: naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
-    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive.toFixed(1)}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
+    rows.push({ backend: name, arm, oursMsPerStep: ours, runStepsPerSecond: 1000 / ours, naiveMsPerStep: naive, naiveOverOurs: naive === null ? null : naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
+    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive?.toFixed(1) ?? '-'}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
+  }
+  if (!onnx) continue;
+  for (const k of args.stacked.split(',').filter(Boolean).map(Number)) {
+    const ms = await stackedMsPerCall(config, data, ORT_BACKENDS[name as keyof typeof ORT_BACKENDS], k, STACKED_BUDGET);
+    stacked.push({ backend: name, k, msPerCall: ms, runStepsPerSecond: (k * 1000) / ms });
+    logger.info(`${name} stacked K=${k}: ${ms.toFixed(2)} ms per call, ${((k * 1000) / ms).toFixed(0)} run-steps/s`);
   }
 }
 
@@ -97,13 +124,15 @@ if (args.full) {
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
+console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('steps/s', 9)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
 for (const r of rows) {
   console.log(
-    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.naiveMsPerStep.toFixed(1), 14)}${pad(`${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
+    `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.runStepsPerSecond.toFixed(0), 9)}${pad(r.naiveMsPerStep?.toFixed(1) ?? '-', 14)}${pad(r.naiveOverOurs === null ? '-' : `${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
   );
 }
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
+if (stacked.length > 0) console.log(`\nstacked ORT step (K runs, one graph call; bench only, not the train loop):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`);
+for (const r of stacked) console.log(`${r.backend.padEnd(11)}${pad(r.k, 4)}${pad(r.msPerCall.toFixed(2), 10)}${pad(r.runStepsPerSecond.toFixed(0), 13)}`);
 console.log(`x landscape: an arm's projected time with configs/landscape.json (${measurements} measurements, every ${landscapeConfig.eval.landscape.every} evaluation(s)) over its time without (target: at most 1.5x)`);
 if (full) {
   console.log(`full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall, peak memory ${full.peakRssMiB.toFixed(0)} MiB; final accuracy ${JSON.stringify(full.finalAccuracy)}`);
@@ -112,5 +141,5 @@ console.log(`peak memory of this benchmark process (all backends, naive loops in
 
 mkdirSync('results', { recursive: true });
 const file = `${defaultRunDir('bench', new Date())}.json`;
-writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, projectedFullProtocolS: projected, full, peakRssMiB });
+writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, stacked, projectedFullProtocolS: projected, full, peakRssMiB });
 console.log(`written: ${file}`);

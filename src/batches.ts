@@ -49,6 +49,20 @@ export class BatchSampler {
    * one: the cpu backend keeps a reference to the reused buffers rather than a copy.
    */
   next(): Batch {
+    const m = this.batchSize;
+    const host = this.nextHost(true);
+    return {
+      x: tf.tensor2d(host.x, [m, IMAGE_PIXELS]),
+      xT: tf.tensor2d(host.xT, [IMAGE_PIXELS, m]),
+      y: tf.tensor2d(host.y, [m, CLASSES]),
+    };
+  }
+
+  /**
+   * The next mini-batch in the reused host buffers, valid until the next call: x (m x 784),
+   * one-hot y, and x^T only when asked (the ONNX Runtime engine transposes in its graph).
+   */
+  nextHost(transposed: boolean): { x: Float32Array; xT: Float32Array; y: Float32Array } {
     const idx = this.nextIndices();
     const m = this.batchSize;
     const { images, labels } = this.split;
@@ -57,14 +71,10 @@ export class BatchSampler {
       const row = idx[i];
       const src = images.subarray(row * IMAGE_PIXELS, (row + 1) * IMAGE_PIXELS);
       this.x.set(src, i * IMAGE_PIXELS);
-      for (let p = 0; p < IMAGE_PIXELS; p++) this.xT[p * m + i] = src[p];
+      if (transposed) for (let p = 0; p < IMAGE_PIXELS; p++) this.xT[p * m + i] = src[p];
       this.y[i * CLASSES + labels[row]] = 1;
     }
-    return {
-      x: tf.tensor2d(this.x, [m, IMAGE_PIXELS]),
-      xT: tf.tensor2d(this.xT, [IMAGE_PIXELS, m]),
-      y: tf.tensor2d(this.y, [m, CLASSES]),
-    };
+    return { x: this.x, xT: this.xT, y: this.y };
   }
 
   state(): SamplerState {

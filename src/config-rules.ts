@@ -112,7 +112,7 @@ export const RULES: Record<string, Rule> = {
     const bad = v.map(variant).find((p) => p !== undefined);
     return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier, initStd? } entries (an entry ${bad})`;
   },
-  backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
+  backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu', 'ort-cpu', 'ort-webgpu', 'ort-cuda'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
   'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
   'model.initStd': positiveNumber,

@@ -23,7 +23,14 @@ export interface Variant {
   /** Std of the Gaussian initial weights for this network (absolute); else model.initStd. */
   initStd?: number;
 }
-export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | OrtBackendName;
+/** The ONNX Runtime engine (src/engines/ort/) on one of its execution providers. */
+export type OrtBackendName = 'ort-cpu' | 'ort-webgpu' | 'ort-cuda';
+/**
+ * Threads of one ORT session: one, as tfjs wasm uses, so runs in worker threads (--jobs) do not
+ * oversubscribe the cores and a run's rows do not depend on the machine's core count.
+ */
+export const ORT_INTRA_OP_THREADS = 1;
 export type DataSource = 'auto' | 'full' | 'embedded';
 
 export interface Config {

@@ -3,6 +3,8 @@
  * the MNIST files are and whether their checksums hold. Probes for real; assumes nothing.
  */
 import { realDeps, versionOf, type BackendDeps } from './backend.js';
+import { ORT_BACKENDS, ortVersion, providerDetail } from './engines/ort/runtime.js';
+import type { OrtBackendName } from './config.js';
 import { loadNative, nativeDevice } from './backends/native.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
 import { MNIST_KEYS, hasAllFiles, readMnistFile } from './data/mnist-files.js';
@@ -33,11 +35,16 @@ export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ che
   } else {
     checks.push({ name: 'webgpu', available: false, detail: webgpu.reason });
   }
+  // ONNX Runtime: the GPU providers are tried in a child process (a failing one prints native warnings).
+  for (const name of Object.keys(ORT_BACKENDS) as OrtBackendName[]) {
+    const probe = deps.probeOrt ? await deps.probeOrt(name) : { ok: false as const, reason: 'onnxruntime-node is not part of this world' };
+    checks.push({ name, available: probe.ok, detail: probe.ok ? `onnxruntime-node ${ortVersion()}, ${ORT_BACKENDS[name]} execution provider (${probe.detail})` : providerDetail(name, probe) });
+  }
   const wasm = await deps.activate('wasm');
   checks.push({ name: 'wasm', available: wasm, detail: wasm ? `@tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')} (XNNPACK, SIMD)` : 'failed to initialise' });
   const cpu = await deps.activate('cpu');
   checks.push({ name: 'cpu', available: cpu, detail: cpu ? 'plain JavaScript: the slow fallback' : 'failed to initialise' });
-  const autoPick = ['tensorflow', 'wasm', 'cpu'].find((n) => checks.find((c) => c.name === n)?.available) ?? 'none';
+  const autoPick = ['tensorflow', 'ort-cpu', 'wasm', 'cpu'].find((n) => checks.find((c) => c.name === n)?.available) ?? 'none';
   return { checks, autoPick };
 }
 

@@ -21,6 +21,27 @@ export interface Evaluation {
   units: { unit: number; percentiles: number[]; mean: number; std: number }[];
 }
 
+/** The K population mini-batches are fixed per seed, drawn from their own stream. */
+export function populationOrder(train: Split, seed: number): Uint32Array {
+  return Rng.stream(seed, 'population-batches').permutation(train.count);
+}
+
+/** The training rows of population mini-batch k (m of them, wrapping around the order). */
+export function populationRows(order: Uint32Array, k: number, m: number): Uint32Array {
+  const idx = new Uint32Array(m);
+  for (let j = 0; j < m; j++) idx[j] = order[(k * m + j) % order.length];
+  return idx;
+}
+
+/** Per unit, the percentiles, mean and std of its row of `values` (units x probe, row-major). */
+export function unitSummaries(values: Float32Array, units: number[], ps: number[]): Evaluation['units'] {
+  const n = values.length / units.length;
+  return units.map((unit, i) => {
+    const row = values.subarray(i * n, (i + 1) * n);
+    return { unit, percentiles: percentiles(row, ps), ...meanStd(row) };
+  });
+}
+
 export class Evaluator {
   private readonly testX: tf.Tensor2D;
   private readonly testLabels: tf.Tensor1D;
@@ -37,19 +58,13 @@ export class Evaluator {
     this.testLabels = tf.tensor1d(test.labels, 'int32');
     const probe = config.eval.probeSize;
     this.probeX = probe > 0 && probe < test.count ? tf.slice(this.testX, [0, 0], [probe, -1]) : this.testX;
-    // The K population mini-batches are fixed per seed, drawn from their own stream.
-    this.popOrder = Rng.stream(seed, 'population-batches').permutation(train.count);
+    this.popOrder = populationOrder(train, seed);
   }
 
   /** Algorithm 2 statistics over K fixed training mini-batches. */
   private population(net: Net): BnStats {
     const m = this.config.train.batchSize;
-    const n = this.popOrder.length;
-    return populationStats(net, this.config.batchNorm.populationBatches, (k) => {
-      const idx = new Uint32Array(m);
-      for (let j = 0; j < m; j++) idx[j] = this.popOrder[(k * m + j) % n];
-      return imagesTensor(this.train, idx);
-    });
+    return populationStats(net, this.config.batchNorm.populationBatches, (k) => imagesTensor(this.train, populationRows(this.popOrder, k, m)));
   }
 
   /** Evaluates `net`; `moving` holds the moving averages when batchNorm.inference = "moving". */
@@ -73,15 +88,7 @@ export class Evaluator {
     const { loss, accuracy } = await lossAndAccuracy(logits, this.testLabels);
     const values = await pre.data();
     tf.dispose([logits, pre]);
-    const n = values.length / units.length;
-    return {
-      testLoss: loss,
-      testAccuracy: accuracy,
-      units: units.map((unit, i) => {
-        const row = values.subarray(i * n, (i + 1) * n);
-        return { unit, percentiles: percentiles(row, this.config.eval.percentiles), ...meanStd(row) };
-      }),
-    };
+    return { testLoss: loss, testAccuracy: accuracy, units: unitSummaries(values as Float32Array, units, this.config.eval.percentiles) };
   }
 
   dispose(): void {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
 import { initBackend, type BackendDeps } from '../src/backend.js';
+import type { OrtBackendName } from '../src/config.js';
+import { activeOrtProvider, type ProviderProbe } from '../src/engines/ort/runtime.js';
 import { doctorReport } from '../src/doctor.js';
 import { UserError } from '../src/errors.js';
 import { memoryLogger } from '../src/logger.js';
@@ -16,11 +18,16 @@ before(useTestBackend);
 
 const notFound = (pkg: string) => Object.assign(new Error(`Cannot find package '${pkg}'`), { code: 'ERR_MODULE_NOT_FOUND' });
 
-/** A world where `installed` packages import (or throw `broken`'s error) and `working` backends start. */
-function world(opts: { installed?: Record<string, unknown>; broken?: Record<string, string>; working: string[] }): BackendDeps & { tried: string[] } {
+/**
+ * A world where `installed` packages import (or throw `broken`'s error), `working` backends start,
+ * and the ONNX Runtime providers of `ort` answer their probe (a world without `ort` has no ORT).
+ */
+function world(opts: { installed?: Record<string, unknown>; broken?: Record<string, string>; working: string[]; ort?: Partial<Record<OrtBackendName, ProviderProbe>> }): BackendDeps & { tried: string[] } {
   const tried: string[] = [];
+  const ort = opts.ort;
   return {
     tried,
+    ...(ort ? { probeOrt: async (name: OrtBackendName) => ort[name] ?? { ok: false, reason: 'not in this world' } } : {}),
     importer: async (pkg) => {
       if (opts.broken?.[pkg]) throw new Error(opts.broken[pkg]);
       if (opts.installed && pkg in opts.installed) return opts.installed[pkg];
@@ -77,6 +84,47 @@ test('--backend webgpu: missing package, missing adapter, and an adapter found',
   assert.deepEqual([info.name, info.device.gpu, info.device.name], ['webgpu', true, 'nvidia H100']);
 });
 
+const ORT_CPU: ProviderProbe = { ok: true, detail: 'bundled with onnxruntime-node' };
+const CUDA_MISSING: ProviderProbe = { ok: false, reason: 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library', bundled: false };
+const NO_ADAPTER: ProviderProbe = {
+  ok: false,
+  bundled: true,
+  reason: '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(...) adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters',
+};
+
+test('auto: without a native binding ort-cpu wins when it loads, with tfjs wasm beside it; else wasm', async () => {
+  const w = world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': ORT_CPU } });
+  const info = await initBackend('auto', memoryLogger(), w);
+  assert.deepEqual([info.name, info.package, info.provider, info.tfjsBackend, info.device.gpu], ['ort-cpu', 'onnxruntime-node', 'cpu', 'wasm', false]);
+  assert.equal(activeOrtProvider(), 'cpu', 'the train loop will use the ORT engine');
+  assert.deepEqual(w.tried, ['wasm']);
+  const fallback = await initBackend('auto', memoryLogger(), world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': { ok: false, reason: 'libonnxruntime.so.1: cannot open shared object file' } } }));
+  assert.equal(fallback.name, 'wasm');
+  assert.equal(activeOrtProvider(), undefined, 'back on the tfjs engine');
+});
+
+test('--backend ort-cuda / ort-webgpu that do not load: one sentence each, without ORT\'s C++ source lines', async () => {
+  const w = world({ working: ['wasm'], ort: { 'ort-cpu': ORT_CPU, 'ort-cuda': CUDA_MISSING, 'ort-webgpu': NO_ADAPTER } });
+  await assert.rejects(initBackend('ort-cuda', memoryLogger(), w), (e: Error) =>
+    e instanceof UserError && e.message === 'The ort-cuda backend is not available: failed to load shared library (the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci); use --backend ort-cpu or wasm.');
+  await assert.rejects(initBackend('ort-webgpu', memoryLogger(), w), (e: Error) =>
+    e instanceof UserError && e.message === 'The ort-webgpu backend is not available: failed to get a WebGPU adapter: No supported adapters; use --backend ort-cpu or wasm.');
+  assert.equal(activeOrtProvider(), undefined);
+  const gpu = await initBackend('ort-webgpu', memoryLogger(), world({ working: ['wasm'], ort: { 'ort-webgpu': { ok: true, detail: 'bundled with onnxruntime-node' } } }));
+  assert.deepEqual([gpu.name, gpu.provider, gpu.device.gpu], ['ort-webgpu', 'webgpu', true]);
+  assert.equal(activeOrtProvider(), 'webgpu');
+  await initBackend('wasm', memoryLogger(), world({ working: ['wasm'] }));
+  assert.equal(activeOrtProvider(), undefined);
+});
+
+test('doctor lists the ORT providers, and auto would use ort-cpu where it loads', async () => {
+  const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': ORT_CPU, 'ort-cuda': CUDA_MISSING, 'ort-webgpu': NO_ADAPTER } }));
+  assert.match(report, /^ {2}ort-cpu +available +onnxruntime-node \d+\.\d+\.\d+, cpu execution provider \(bundled with onnxruntime-node\)$/m);
+  assert.match(report, /^ {2}ort-webgpu +not available +webgpu provider bundled in onnxruntime-node \S+: failed to get a WebGPU adapter: No supported adapters$/m);
+  assert.match(report, /^ {2}ort-cuda +not available +cuda provider not bundled in onnxruntime-node \S+: failed to load shared library; to install it: npm_config_onnxruntime_node_install=cuda12 npm ci$/m);
+  assert.match(report, /^--backend auto would use: ort-cpu$/m);
+});
+
 test('doctor lists every backend with a reason and the pick of auto', async () => {
   const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'] }));
   assert.match(report, /^ {2}tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed/m);
@@ -101,8 +149,11 @@ test('bn-repro doctor tells the truth about this machine', () => {
   };
   if (!installed('@tensorflow/tfjs-node-gpu') && !installed('@tensorflow/tfjs-node')) {
     assert.match(r.stdout, /tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed/);
-    assert.match(r.stdout, /--backend auto would use: wasm/);
+    assert.match(r.stdout, /--backend auto would use: ort-cpu/);
   }
+  assert.match(r.stdout, /^ {2}ort-cpu +available +onnxruntime-node /m);
+  assert.match(r.stdout, /^ {2}ort-webgpu +(available|not available +webgpu provider bundled) /m);
+  assert.match(r.stdout, /^ {2}ort-cuda +(available|not available +cuda provider) /m);
   assert.match(r.stdout, /wasm +available/);
   assert.match(r.stdout, /cpu +available/);
   assert.match(r.stdout, /webgpu +(available +experimental|not available +\S)/);

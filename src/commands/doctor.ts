@@ -5,7 +5,7 @@ import type { CommandDeps } from './mnist.js';
 
 export function doctorCommand(_deps: CommandDeps): Command {
   return new Command('doctor')
-    .description('Check the backends (tensorflow, webgpu, wasm, cpu) and the MNIST data on this machine.')
+    .description('Check the backends (tensorflow, webgpu, ort-cpu, ort-webgpu, ort-cuda, wasm, cpu) and the MNIST data on this machine.')
     .option('--data-dir <dir>', 'also check this folder for the MNIST files')
     .action(async (opts: { dataDir?: string }) => {
       process.stdout.write(await doctorReport(opts.dataDir ?? '', process.env));

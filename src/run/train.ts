@@ -4,15 +4,15 @@
  * evaluation at step 0, every `eval.every` steps and at the last step. Emits plain records (and
  * checkpoint states) to the recorder and does no I/O of its own. A run can start from a
  * checkpoint and continues exactly as if it had never stopped; asked to stop, it checkpoints.
+ * Steps and evaluations run on the engine of the chosen backend (src/engines/: tfjs or ONNX Runtime).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig, Variant } from '../config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../batches.js';
 import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
-import { Evaluator } from '../evaluate.js';
-import { createNet, disposeNet, disposeStats, variable } from '../model/net.js';
-import { createMovingStats, sgdStep } from '../model/sgd.js';
+import { createTrainEngine } from '../engines/train-engine.js';
+import { createNet, disposeNet, disposeStats } from '../model/net.js';
+import { createMovingStats } from '../model/sgd.js';
 import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
@@ -42,10 +42,8 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   // Every variant of a seed draws the same initial weights and sees the same batches.
   const net = createNet(shape, { bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
-  const evaluator = new Evaluator(config, data.train, data.test, seed);
   const probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
   const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
-  const lossSum = variable(tf.scalar(resume?.lossSum ?? 0));
   const run = { arm, seed };
   const total = config.train.steps;
   const start = now() - (resume?.elapsedS ?? 0);
@@ -59,13 +57,14 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     restoreNet(net, resume.params, moving?.stats, resume.moving);
     sampler.restore(resume.sampler);
   }
+  const engine = await createTrainEngine({ config, data, seed, net, moving, learningRate, sampler, lossSum: resume?.lossSum ?? 0 });
 
   const evaluate = async (): Promise<void> => {
-    const sum = (await lossSum.data())[0];
-    tf.tidy(() => lossSum.assign(tf.zerosLike(lossSum)));
+    const sum = await engine.lossSum();
+    engine.resetLossSum();
     const trainLoss = step === 0 ? null : sum / (step - lastEvalStep);
     lastEvalStep = step;
-    const ev = await evaluator.evaluate(net, moving?.stats);
+    const ev = await engine.evaluate();
     last = { ...run, step, trainLoss, testLoss: ev.testLoss, testAccuracy: ev.testAccuracy, elapsedS: now() - start };
     best = Math.max(best, ev.testAccuracy);
     const layer = config.model.hiddenUnits.length - 1;
@@ -74,6 +73,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
     );
     if (probe && measuresAt(config, step)) {
+      engine.syncNet();
       const m = probe.measure(net, learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
@@ -82,11 +82,12 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
 
   const checkpoint = async (): Promise<void> => {
     if (!recorder.checkpoint) return;
+    engine.syncNet();
     await recorder.checkpoint({
       ...run,
       step,
       lastEvalStep,
-      lossSum: (await lossSum.data())[0],
+      lossSum: await engine.lossSum(),
       bestAccuracy: best,
       last,
       elapsedS: now() - start,
@@ -102,15 +103,13 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     const every = config.train.checkpointEvery;
     while (step < total && divergedAtStep === undefined) {
       step++;
-      const batch = sampler.next();
-      sgdStep(net, batch, learningRate, lossSum, moving);
-      tf.dispose([batch.x, batch.xT, batch.y]);
+      await engine.step();
       if (step % config.eval.every === 0 || step === total) await evaluate();
       if (every > 0 && step % every === 0 && step < total && divergedAtStep === undefined) await checkpoint();
       if (step % YIELD_EVERY_STEPS === 0 || step === total) {
         recorder.stepDone?.(run, step);
         // A NaN or Inf loss ends the run here rather than at the next evaluation (one scalar read).
-        if (step !== lastEvalStep && !Number.isFinite((await lossSum.data())[0])) await evaluate();
+        if (step !== lastEvalStep && !Number.isFinite(await engine.lossSum())) await evaluate();
         if (divergedAtStep !== undefined) break;
         await new Promise((resolve) => setImmediate(resolve));
         if (step < total && ctx.shouldStop?.()) {
@@ -121,11 +120,10 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
       }
     }
   } finally {
+    await engine.dispose();
     disposeNet(net);
     disposeStats(moving?.stats);
-    evaluator.dispose();
     probe?.dispose();
-    lossSum.dispose();
   }
   const wallS = now() - start;
   const summary: RunSummary = {
