@@ -13,6 +13,7 @@ import type { RunCheckpoint } from './checkpoint.js';
 import type { Recorder, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
+import { createParkingLot, parkWorkers } from './worker-parking.js';
 
 export interface RunSpec {
   variant: Variant;
@@ -75,11 +76,15 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const specKey = (r: RunSpec) => `${r.variant.name}/${r.seed}`;
   const queue = [...runs];
   const workers: Worker[] = [];
+  const parking = createParkingLot();
   const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies WorkerRequest));
   // Workers in the middle of a run; `ending`: no new runs are handed out.
   const busy = new Set<Worker>();
   let ending = false;
   plan.stop?.addEventListener('abort', stopAll, { once: true });
+  // A forced quit (a second Ctrl-C) exits the process while workers train: park them first.
+  const parkOnExit = () => parkWorkers(parking, busy.size);
+  process.on('exit', parkOnExit);
   // Records are handled strictly in arrival order, one at a time (the CSV writer is async).
   let chain: Promise<void> = Promise.resolve();
   try {
@@ -87,7 +92,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
       Array.from({ length: jobs }, () =>
         new Promise<void>((resolve, reject) => {
           const worker = new Worker(new URL('./worker.js', import.meta.url), {
-            workerData: { config, data: sharedData, backend: plan.backend },
+            workerData: { config, data: sharedData, backend: plan.backend, parking },
           });
           workers.push(worker);
           const next = () => {
@@ -128,6 +133,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
     await chain;
   } finally {
     plan.stop?.removeEventListener('abort', stopAll);
+    process.off('exit', parkOnExit);
     ending = true;
     await stopBusyWorkers(busy, stopAll);
     await Promise.all(workers.map((w) => w.terminate()));

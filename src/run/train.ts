@@ -25,6 +25,8 @@ export interface RunContext {
   resume?: RunCheckpoint;
   /** Polled between steps: true asks the run to checkpoint and return early. */
   shouldStop?: () => boolean;
+  /** Called after every step, when no engine call is in flight (worker threads park there on a forced quit). */
+  atStepBoundary?: () => void;
   /** Seconds since an arbitrary origin; injected so tests can fix time. */
   now?: () => number;
 }
@@ -104,6 +106,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     while (step < total && divergedAtStep === undefined) {
       step++;
       await engine.step();
+      ctx.atStepBoundary?.();
       if (step % config.eval.every === 0 || step === total) await evaluate();
       if (every > 0 && step % every === 0 && step < total && divergedAtStep === undefined) await checkpoint();
       if (step % YIELD_EVERY_STEPS === 0 || step === total) {

@@ -11,6 +11,7 @@ import { silentLogger } from '../logger.js';
 import type { RunCheckpoint } from './checkpoint.js';
 import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
+import { parkIfQuitting, type ParkingLot } from './worker-parking.js';
 
 export type WorkerRequest = { type: 'run'; variant: Variant; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
 export type WorkerMessage =
@@ -27,12 +28,14 @@ interface WorkerInput {
   config: ResolvedConfig;
   data: Dataset;
   backend: BackendName;
+  parking: ParkingLot;
 }
 
 if (parentPort) {
   const port = parentPort;
   const post = (m: WorkerMessage) => port.postMessage(m);
-  const { config, data, backend } = workerData as WorkerInput;
+  const { config, data, backend, parking } = workerData as WorkerInput;
+  const atStepBoundary = () => parkIfQuitting(parking);
   const recorder = {
     runStarted: (run: RunId, total: number, fromStep: number) => post({ type: 'started', run, total, fromStep }),
     checkpoint: (state: RunCheckpoint) => post({ type: 'checkpoint', state }),
@@ -49,7 +52,7 @@ if (parentPort) {
       stopRequested = true;
       return;
     }
-    trainRun(req.variant, req.seed, { config, data, recorder, resume: req.resume, shouldStop }).then(
+    trainRun(req.variant, req.seed, { config, data, recorder, resume: req.resume, shouldStop, atStepBoundary }).then(
       (summary) => post({ type: 'finished', summary }),
       fail,
     );
