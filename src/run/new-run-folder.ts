@@ -49,12 +49,21 @@ export function createRunFolder(outDir: string, files: FolderFile[]): { dir: str
     renameSync(temp, dir);
   } catch (err) {
     lock?.release();
-    rmSync(temp, { recursive: true, force: true });
+    removeQuietly(temp);
     // Another process created the folder meanwhile: the usual refusal, never a merge into it.
     if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') refuseUsedDir(dir);
     throw creationError(outDir, err);
   }
   return { dir, lock };
+}
+
+/** Cleanup after a failure: a path that cannot exist (a parent that is a file) or cannot be removed must not hide the first error. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // the first error is the one to report
+  }
 }
 
 function fillInPlace(outDir: string, dir: string, files: FolderFile[]): void {
@@ -65,7 +74,7 @@ function fillInPlace(outDir: string, dir: string, files: FolderFile[]): void {
       written.push(name);
     }
   } catch (err) {
-    for (const name of written) rmSync(join(dir, name), { force: true });
+    for (const name of written) removeQuietly(join(dir, name));
     throw creationError(outDir, err);
   }
 }
