@@ -22,6 +22,7 @@ import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, prepareRunDir, readRunJson, refuseUsedDir, writeJsonAtomic } from './run/run-folder.js';
 import { shardOf, type Shard } from './run/shard.js';
+import { tensorboardRecorder } from './run/tensorboard/recorder.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -59,7 +60,7 @@ async function execute(
   specs: RunSpec[],
   earlier: RunSummary[],
   backend: BackendInfo,
-  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean },
+  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean; keepUpTo?: ReadonlyMap<string, number> },
 ): Promise<ExperimentResult> {
   // run.json and every checkpoint carry the digest of the config and data they were made with.
   const digest = experimentDigest(runJson.config, dataIdentityOf(runJson.data)!);
@@ -68,7 +69,7 @@ async function execute(
   writeJsonAtomic(join(dir, RUN_JSON), { ...runJson, status: 'running' });
   // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
   const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, opts.append)] : [];
-  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir, config, digest), progressRecorder(opts.logger, opts)];
+  const recorders = [csvRecorder(dir, config.eval.percentiles, opts.append), ...measurements, checkpointRecorder(dir, config, digest), tensorboardRecorder(dir, config, opts.logger, opts.keepUpTo), progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
@@ -176,5 +177,5 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   trimCsvs(runDir, plan);
   for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
   const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
-  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true });
+  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
 }
