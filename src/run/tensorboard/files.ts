@@ -29,6 +29,11 @@ function refuseLink(path: string): void {
   if (!lstatSync(path).isFile()) throw new Error(`${path} is not a regular file`);
 }
 
+/** The folder's own folders too: a linked log folder would have another run's files cut. */
+function ownFolders(dir: string, run: RunId): boolean {
+  return [join(dir, TENSORBOARD_DIR), runLogDir(dir, run)].every((d) => !existsSync(d) || lstatSync(d).isDirectory());
+}
+
 /**
  * Cuts `path` to its whole records whose step is at most `keepUpTo` (the file_version event
  * stays). Events are written in step order, so this keeps a prefix of the file. Returns how many
@@ -56,6 +61,7 @@ export function trimEvents(path: string, keepUpTo: number, codec: EventCodec): n
  */
 export function openRunEvents(dir: string, run: RunId, codec: EventCodec, keepUpTo: number | undefined, onDamaged: (path: string, kept: number) => void): number {
   const logDir = runLogDir(dir, run);
+  if (!ownFolders(dir, run)) throw new Error(`${logDir} is not a folder of the run's own`);
   const existing = keepUpTo === undefined ? [] : eventFilesOf(logDir);
   for (const path of existing) {
     const kept = trimEvents(path, keepUpTo!, codec);
@@ -80,7 +86,7 @@ export function copyRunEvents(from: string, to: string, planned: string[]): void
   for (const key of planned) {
     const slash = key.lastIndexOf('/');
     const run = { arm: key.slice(0, slash), seed: Number(key.slice(slash + 1)) };
-    const files = eventFilesOf(runLogDir(from, run)).filter((p) => lstatSync(p).isFile());
+    const files = ownFolders(from, run) ? eventFilesOf(runLogDir(from, run)).filter((p) => lstatSync(p).isFile()) : [];
     if (files.length === 0) continue;
     for (const d of [join(to, TENSORBOARD_DIR), runLogDir(to, run)]) if (!existsSync(d)) mkdirSync(d);
     for (const path of files) copyFileSync(path, join(runLogDir(to, run), path.slice(path.lastIndexOf('/') + 1)));
