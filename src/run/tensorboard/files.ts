@@ -29,9 +29,9 @@ function refuseLink(path: string): void {
   if (!lstatSync(path).isFile()) throw new Error(`${path} is not a regular file`);
 }
 
-/** The folder's own folders too: a linked log folder would have another run's files cut. */
-function ownFolders(dir: string, run: RunId): boolean {
-  return [join(dir, TENSORBOARD_DIR), runLogDir(dir, run)].every((d) => !existsSync(d) || lstatSync(d).isDirectory());
+/** The folder's own folders too (a linked log folder would have another run's files cut): the first that is not. */
+function notOwnFolder(dir: string, run: RunId): string | undefined {
+  return [join(dir, TENSORBOARD_DIR), runLogDir(dir, run)].find((d) => existsSync(d) && !lstatSync(d).isDirectory());
 }
 
 /**
@@ -61,7 +61,8 @@ export function trimEvents(path: string, keepUpTo: number, codec: EventCodec): n
  */
 export function openRunEvents(dir: string, run: RunId, codec: EventCodec, keepUpTo: number | undefined, onDamaged: (path: string, kept: number) => void): number {
   const logDir = runLogDir(dir, run);
-  if (!ownFolders(dir, run)) throw new Error(`${logDir} is not a folder of the run's own`);
+  const foreign = notOwnFolder(dir, run);
+  if (foreign) throw new Error(`${foreign} is not a folder of the run's own`);
   const existing = keepUpTo === undefined ? [] : eventFilesOf(logDir);
   for (const path of existing) {
     const kept = trimEvents(path, keepUpTo!, codec);
@@ -86,7 +87,7 @@ export function copyRunEvents(from: string, to: string, planned: string[]): void
   for (const key of planned) {
     const slash = key.lastIndexOf('/');
     const run = { arm: key.slice(0, slash), seed: Number(key.slice(slash + 1)) };
-    const files = ownFolders(from, run) ? eventFilesOf(runLogDir(from, run)).filter((p) => lstatSync(p).isFile()) : [];
+    const files = notOwnFolder(from, run) === undefined ? eventFilesOf(runLogDir(from, run)).filter((p) => lstatSync(p).isFile()) : [];
     if (files.length === 0) continue;
     for (const d of [join(to, TENSORBOARD_DIR), runLogDir(to, run)]) if (!existsSync(d)) mkdirSync(d);
     for (const path of files) copyFileSync(path, join(runLogDir(to, run), path.slice(path.lastIndexOf('/') + 1)));
