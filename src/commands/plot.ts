@@ -11,18 +11,26 @@ import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
 import type { CommandDeps } from './mnist.js';
 import { hasEnded, partialName, unfinishedMark } from './partial.js';
+import { plotFolders } from './plot-compare.js';
 
 export function plotCommand({ makeLogger }: CommandDeps): Command {
   return new Command('plot')
     .description("Draw the paper's Figure 1 (accuracy; sigmoid-input percentiles) from a run folder.")
-    .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
+    .argument('<run-dir...>', 'a folder written by bn-repro mnist, sweep or merge; several (with --out) are overlaid in one figure')
+    .option('--out <dir>', 'with several run folders: the folder for their overlaid figure1.svg/png')
     .option('--unit <n>', 'last-hidden-layer unit for panels (b) and (c) (default: the first recorded)')
     .option('--partial', 'a folder whose runs have not all ended (e.g. training now): draw what it holds so far into figure1.partial.svg/png, marked unfinished')
     .option('--quiet', 'print warnings and errors only')
-    .action(async (dir: string, opts: { unit?: string; partial?: boolean; quiet?: boolean }) => {
+    .action(async (dirs: string[], opts: { unit?: string; out?: string; partial?: boolean; quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
       const unit = opts.unit === undefined ? undefined : Number(opts.unit);
       if (unit !== undefined && (!Number.isInteger(unit) || unit < 0)) throw new UsageError(`--unit must be a unit index (got "${opts.unit}").`);
+      if (dirs.length > 1 || opts.out !== undefined) {
+        if (opts.partial) throw new UsageError('--partial draws one folder; plot the folders one at a time.');
+        await plotFolders(dirs, opts.out, unit, logger);
+        return;
+      }
+      const [dir] = dirs;
       if (opts.partial && !hasEnded(dir)) {
         const data = readPartialRun(dir);
         const spec = figureSpec(data, unit ?? data.config.eval.units[0]);
