@@ -3,29 +3,22 @@
  * (analysis/compare.ts), written to DIR/figure1.svg and .png. Each folder is read under its lock,
  * as `plot DIR` reads it; a figure already in DIR is never overwritten.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { combineRuns, combinedTraces, folderLabels } from '../analysis/compare.js';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
-import { readEndedRun, type RunData } from '../analysis/run-data.js';
-import { UsageError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { readerBusy, withFolderLock } from '../run/lock.js';
 import { makeDirs, writeFileAtomic } from '../run/run-folder.js';
+import { freshOutputs, readEndedFolders } from './compare-folders.js';
 
 export async function plotFolders(dirs: string[], out: string | undefined, unit: number | undefined, logger: Logger): Promise<void> {
-  if (out === undefined || out.trim() === '') throw new UsageError('plotting several run folders needs --out DIR, the folder for the figure that overlays them.');
-  const paths = ['figure1.svg', 'figure1.png'].map((f) => join(out, f));
-  const taken = paths.find(existsSync);
-  if (taken) throw new UserError(`${taken} already exists; choose another --out so no figure is overwritten.`);
-  const datas: RunData[] = [];
-  for (const dir of dirs) datas.push(await withFolderLock(dir, () => readEndedRun(dir, logger), readerBusy));
+  const paths = freshOutputs(out, ['figure1.svg', 'figure1.png']);
+  const datas = await readEndedFolders(dirs, logger);
   const chosen = unit ?? datas[0].config.eval.units[0];
   const lacking = datas.find((d) => !d.activations.some((r) => r.unit === chosen));
   if (lacking) throw new UserError(`Unit ${chosen} was not recorded in ${lacking.dir}; choose a unit every folder recorded with --unit.`);
   const labels = folderLabels(datas);
   const svg = await renderSvg(figureSpec(combineRuns(datas, labels), chosen, combinedTraces(datas, labels)));
-  makeDirs(out);
+  makeDirs(out!);
   writeFileAtomic(paths[0], svg);
   writeFileAtomic(paths[1], renderPng(svg));
   logger.info(`wrote ${paths[0]} and ${paths[1]}: ${labels.map((l, i) => `${dirs[i]} as "${l}"`).join(', ')}`);
