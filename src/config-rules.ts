@@ -114,6 +114,7 @@ export const RULES: Record<string, Rule> = {
   },
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu', 'ort-cpu', 'ort-webgpu', 'ort-cuda'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
+  tensorboard: oneOf('on', 'off'),
   'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
   'model.initStd': positiveNumber,
   'train.steps': atMost(positiveInt, LIMITS.steps),

@@ -45,6 +45,8 @@ export interface Config {
   backend: BackendName;
   /** Runs trained side by side in worker threads; 0 = one per CPU core. Changes no result. */
   jobs: number;
+  /** Write TensorBoard event files under DIR/tensorboard/ as training goes. Changes no result. */
+  tensorboard: 'on' | 'off';
   model: {
     /** Widths of the fully-connected sigmoid hidden layers (paper: three of 100). */
     hiddenUnits: number[];
@@ -119,6 +121,7 @@ const defaults: Config = {
   sweep: [],
   backend: 'auto',
   jobs: 0,
+  tensorboard: 'on',
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
   train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },

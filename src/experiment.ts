@@ -25,6 +25,7 @@ import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
 import { runningText, writeEndState, writeRunningState } from './run/run-state.js';
 import { shardOf, type Shard } from './run/shard.js';
 import type { SignalCatcher } from './signals.js';
+import { tensorboardRecorder } from './run/tensorboard/recorder.js';
 
 export interface ExperimentOptions {
   logger: Logger;
@@ -70,7 +71,7 @@ async function execute(
   specs: RunSpec[],
   earlier: RunSummary[],
   backend: BackendInfo,
-  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean },
+  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean; keepUpTo?: ReadonlyMap<string, number> },
 ): Promise<ExperimentResult> {
   runJson = withDigest(runJson);
   const digest = runJson.digest as string;
@@ -83,7 +84,7 @@ async function execute(
   const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, true)] : [];
   const ended: RunSummary[] = [];
   const endedRecorder: Recorder = { evaluation: () => {}, runFinished: (s) => void (s.interrupted ? undefined : ended.push(s)), close: async () => {} };
-  const recorders = [csvRecorder(dir, config.eval.percentiles, true), ...measurements, checkpointRecorder(dir, config, digest), endedRecorder, progressRecorder(opts.logger, opts)];
+  const recorders = [csvRecorder(dir, config.eval.percentiles, true), ...measurements, checkpointRecorder(dir, config, digest), tensorboardRecorder(dir, config, opts.logger, opts.keepUpTo), endedRecorder, progressRecorder(opts.logger, opts)];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
@@ -194,5 +195,5 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   trimCsvs(runDir, plan);
   for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
   const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
-  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true });
+  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
 }

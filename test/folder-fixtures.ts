@@ -98,7 +98,7 @@ export type Case = [name: string, scene: () => Scene, code: number, message: Reg
 export function forgedDigest(run: Record<string, any>): string {
   const canonical = (v: unknown): string =>
     Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : typeof v === 'object' && v !== null ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
-  const { jobs: _j, seeds: _s, ...config } = run.config;
+  const { jobs: _j, tensorboard: _t, seeds: _s, ...config } = run.config;
   return createHash('sha256').update(canonical({ config, data: { source: run.data.source, train: run.data.train, test: run.data.test } })).digest('hex');
 }
 

@@ -50,7 +50,12 @@ export function accuracyFloor(meansPerNetwork: number[][]): number {
   return Math.max(0, Math.floor(lowest * 10) / 10);
 }
 
-export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
+/** The networks panels (b) and (c) are drawn for, with their titles: the baseline and the BN net. */
+export function defaultTraces(data: RunData): { arm: string; title: string }[] {
+  return ['baseline', 'bn'].filter((a) => data.arms.includes(a)).map((arm) => ({ arm, title: arm === 'bn' ? 'with BN' : 'without BN' }));
+}
+
+export function figureSpec(data: RunData, unit: number, traceArms = defaultTraces(data)): vl.TopLevelSpec {
   const units = new Set(data.activations.map((r) => r.unit));
   if (!units.has(unit)) throw new UserError(`Unit ${unit} was not recorded in ${data.dir}; recorded units: ${[...units].join(', ')}.`);
   const x = { field: 'step', type: 'quantitative', title: 'training steps', axis: { format: '~s', labelExpr: "datum.value === 0 ? '0' : datum.label" } } as const;
@@ -68,8 +73,8 @@ export function figureSpec(data: RunData, unit: number): vl.TopLevelSpec {
       { mark: { type: 'area', opacity: 0.25, clip: true }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: { field: 'arm', type: 'nominal' } } },
     ],
   };
-  const traces = ['baseline', 'bn'].filter((a) => data.arms.includes(a)).map((arm, i) => ({
-    title: `(${String.fromCharCode(98 + i)}) ${arm === 'bn' ? 'with BN' : 'without BN'}: sigmoid input, unit ${unit}`,
+  const traces = traceArms.map(({ arm, title }, i) => ({
+    title: `(${String.fromCharCode(98 + i)}) ${title}: sigmoid input, unit ${unit}`,
     ...PANEL,
     data: { values: percentileRows(data, arm, unit) },
     mark: 'line',

@@ -31,7 +31,7 @@ export function meanAccuracyCurve(data: RunData, arm: string): { step: number; v
   return band(rows.map((r) => ({ seed: r.seed, step: r.step, value: r.testAccuracy }))).map((b) => ({ step: b.step, value: b.mean }));
 }
 
-function accuracyTable(data: RunData): string[] {
+export function accuracyTable(data: RunData): string[] {
   const lines = [
     `| network | final accuracy | best accuracy | ${ACCURACY_TARGETS.map((t) => `steps to ${(t * 100).toFixed(0)}%`).join(' | ')} |`,
     `| --- | ---: | ---: | ${ACCURACY_TARGETS.map(() => '---:').join(' | ')} |`,
@@ -95,7 +95,7 @@ export function stabilityOf(data: RunData, arm: string): Stability[] | null {
   return out;
 }
 
-function stabilityTable(data: RunData): string[] {
+export function stabilityTable(data: RunData): string[] {
   const lines = [
     '| network | spread p85−p15 at 10% | spread at end | change of spread | max drift of the median |',
     '| --- | ---: | ---: | ---: | ---: |',

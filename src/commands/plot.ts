@@ -4,25 +4,45 @@ import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
 import { landscapeFigureSpec } from '../analysis/landscape-figure.js';
 import { readMeasurements } from '../analysis/measurement-data.js';
-import { readEndedRun } from '../analysis/run-data.js';
+import { readEndedRun, readPartialRun } from '../analysis/run-data.js';
 import { sweepFigureSpec } from '../analysis/sweep-figure.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
 import { INTEGER_TEXT } from './flags.js';
 import type { CommandDeps } from './mnist.js';
+import { hasEnded, partialName, unfinishedMark } from './partial.js';
+import { plotFolders } from './plot-compare.js';
 
 export function plotCommand({ makeLogger }: CommandDeps): Command {
   return new Command('plot')
     .description("Draw the paper's Figure 1 (accuracy; sigmoid-input percentiles) from a run folder.")
-    .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
+    .argument('<run-dir...>', 'a folder written by bn-repro mnist, sweep or merge; several (with --out) are overlaid in one figure')
+    .option('--out <dir>', 'with several run folders: the folder for their overlaid figure1.svg/png')
     .option('--unit <n>', 'last-hidden-layer unit for panels (b) and (c) (default: the first recorded)')
+    .option('--partial', 'a folder whose runs have not all ended (e.g. training now): draw what it holds so far into figure1.partial.svg/png, marked unfinished')
     .option('--quiet', 'print warnings and errors only')
-    .action(async (dir: string, opts: { unit?: string; quiet?: boolean }) => {
+    .action(async (dirs: string[], opts: { unit?: string; out?: string; partial?: boolean; quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
       // Plain decimal digits only: Number() would also take "0x2", " 2" or "1e0" for a unit.
       if (opts.unit !== undefined && !(INTEGER_TEXT.test(opts.unit) && !opts.unit.startsWith('-'))) throw new UsageError(`--unit must be a unit index, an integer >= 0 (got "${opts.unit}").`);
       const unit = opts.unit === undefined ? undefined : Number(opts.unit);
+      if (dirs.length > 1 || opts.out !== undefined) {
+        if (opts.partial) throw new UsageError('--partial draws one folder; plot the folders one at a time.');
+        await plotFolders(dirs, opts.out, unit, logger);
+        return;
+      }
+      const [dir] = dirs;
+      if (opts.partial && !hasEnded(dir)) {
+        const data = readPartialRun(dir);
+        const spec = figureSpec(data, unit ?? data.config.eval.units[0]);
+        const svg = await renderSvg({ ...spec, title: { text: unfinishedMark(data, dir), color: '#b00020' } });
+        const [svgPath, pngPath] = ['figure1.svg', 'figure1.png'].map((f) => join(dir, partialName(f)));
+        writeFileAtomic(svgPath, svg);
+        writeFileAtomic(pngPath, renderPng(svg));
+        logger.info(`wrote ${svgPath} and ${pngPath}: ${unfinishedMark(data, dir)}`);
+        return;
+      }
       await withFolderLock(dir, async () => {
         const data = readEndedRun(dir, logger);
         const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));

@@ -72,9 +72,10 @@ export function readRunData(dir: string): RunData {
   return dataOf(readTrustedFolder(dir));
 }
 
-function dataOf(folder: TrustedFolder): RunData {
+/** `live`: the folder may be being written, so a cut last line (a row being written) is left out. */
+function dataOf(folder: TrustedFolder, live = false): RunData {
   const { dir, config, runJson } = folder;
-  const csvs = readTrustedCsvs(folder, false);
+  const csvs = readTrustedCsvs(folder, live);
   const order = new Map(runsOf(config).map((r, i) => [`${r.variant.name}/${r.seed}`, i]));
   for (const file of folderCsvs(config)) {
     const csv = csvs.get(file.name);
@@ -115,5 +116,16 @@ export function readEndedRun(dir: string, logger?: Logger): RunData {
   const data = dataOf(folder);
   if (data.accuracy.length === 0) throw new UserError(`${dir} holds no results (its accuracy.csv has no rows).`);
   if (data.digest === undefined) logger?.warn(`${dir} was written by an earlier bn-repro without a config digest: its rows are checked, but not against the config they were made with.`);
+  return data;
+}
+
+/**
+ * What a folder holds so far, whatever its status (plot and report --partial): every row is
+ * checked as for --resume, and a row being written right now is left out. Callers mark what they
+ * draw from it as unfinished.
+ */
+export function readPartialRun(dir: string): RunData {
+  const data = dataOf(readTrustedFolder(dir), true);
+  if (data.accuracy.length === 0) throw new UserError(`${dir} holds no results yet (its accuracy.csv has no rows); try again after the first evaluation.`);
   return data;
 }

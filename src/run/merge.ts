@@ -18,8 +18,9 @@ import { UserError, onFile } from '../errors.js';
 import type { RunSummary } from './records.js';
 import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
+import { copyRunEvents } from './tensorboard/files.js';
 
-const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, seeds: [] });
+const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, tensorboard: 'on', seeds: [] });
 
 /**
  * One CSV of the merged folder: each part's checked rows (already in run order, then step, then
@@ -76,6 +77,7 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);
       if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(temp, CHECKPOINT_DIR, f));
+      copyRunEvents(p.dir, temp, p.planned ?? []);
     }
     // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
     writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, ...(first.digest ? { digest: first.digest } : {}), mergedFrom: dirs, mergedAt: new Date().toISOString() });
