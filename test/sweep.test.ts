@@ -34,7 +34,7 @@ test('a sweep over 2 seeds runs every variant for every seed and writes its tabl
   const rows = readCsv(join(whole, 'accuracy.csv')).rows;
   for (const arm of ['baseline', 'bn', 'bn-x5']) for (const seed of ['0', '1']) assert.equal(rows.filter((x) => x.arm === arm && x.seed === seed).length, 4);
   const table = readFileSync(join(whole, 'sweep.md'), 'utf8');
-  assert.equal(r.stdout, table);
+  assert.equal(r.stdout, `${table}results: ${whole}; next: bn-repro plot ${whole} && bn-repro report ${whole}\n`);
   assert.match(table, /\| bn-x5 \| yes \| 2\.5 \| 0\.1 \| ([\d,]+|not reached) \| 0\.\d{4} \| 0 of 2 \|/);
   assert.match(table, /\| baseline \| no \| 0\.5 \| /);
 });

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
 import { INTEGER_TEXT } from './flags.js';
 import type { CommandDeps } from './mnist.js';
+import { refuseFolderOfRunFolders } from './next-steps.js';
 
 export function plotCommand({ makeLogger }: CommandDeps): Command {
   return new Command('plot')
@@ -23,6 +24,7 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
       // Plain decimal digits only: Number() would also take "0x2", " 2" or "1e0" for a unit.
       if (opts.unit !== undefined && !(INTEGER_TEXT.test(opts.unit) && !opts.unit.startsWith('-'))) throw new UsageError(`--unit must be a unit index, an integer >= 0 (got "${opts.unit}").`);
       const unit = opts.unit === undefined ? undefined : Number(opts.unit);
+      refuseFolderOfRunFolders(dir, 'plot');
       await withFolderLock(dir, async () => {
         const data = readEndedRun(dir, logger);
         const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));

@@ -10,6 +10,7 @@ import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
 import type { CommandDeps } from './mnist.js';
+import { refuseFolderOfRunFolders } from './next-steps.js';
 
 export function reportCommand({ makeLogger }: CommandDeps): Command {
   return new Command('report')
@@ -18,6 +19,7 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
     .option('--quiet', 'print warnings and errors only')
     .action(async (dir: string, opts: { quiet?: boolean }) => {
       const logger = makeLogger(Boolean(opts.quiet));
+      refuseFolderOfRunFolders(dir, 'report');
       const text = await withFolderLock(dir, () => {
         const data = readEndedRun(dir, logger);
         const measurements = readMeasurements(data);
