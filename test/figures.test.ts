@@ -7,6 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { figureSpec, renderPng, renderSvg } from '../src/analysis/figure.js';
+import { NETWORK_PALETTE } from '../src/analysis/figure-style.js';
+import { landscapeFigureSpec } from '../src/analysis/landscape-figure.js';
+import { readPaperCurves } from '../src/analysis/paper.js';
+import { sweepFigureSpec } from '../src/analysis/sweep-figure.js';
 import { fairlyTunedTable } from '../src/analysis/sweep-table.js';
 import { paperDistanceSection } from '../src/analysis/paper-report.js';
 import type { AccuracyRow, RunData } from '../src/analysis/run-data.js';
@@ -107,4 +112,85 @@ test('sweep --help says that seeds and steps come from the config file unless gi
   assert.match(help, /--seeds <list> training seeds: a list "0,1,2" or a count "3" \(= 0,1,2; "1" is seed 0 alone, --seed 1 is seed 1\) \(default: the config file's, else \[0\]\)/);
   const mnist = runCli(['mnist', '--help']).stdout.replace(/\s+/g, ' ');
   assert.match(mnist, /--steps <n> training steps per run \(default: 50000\)/);
+});
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests walk the vega-lite spec as plain JSON */
+type Json = any;
+
+/**
+ * A hand-made 6,000-step folder's data (one seed, evaluations every 1,000 steps): the sweep's
+ * networks in a scrambled config order, unit 0's percentiles of baseline in -1..0.3 and of bn in
+ * -0.8..1.2, so the shared y range of (b, c) is [-1, 1.5].
+ */
+function figureData(names: string[]): RunData {
+  const sweep = names.map((name) => ({ name, bn: name.startsWith('bn'), lrMultiplier: Number(name.split('-x')[1] ?? 1) }));
+  const config = testConfig({ seeds: [0], sweep, train: { steps: 6000 }, eval: { every: 1000, units: [0] } });
+  const steps = [0, 1000, 2000, 3000, 4000, 5000, 6000];
+  const accuracy: AccuracyRow[] = names.flatMap((arm) => steps.map((step) => ({ arm, seed: 0, step, trainLoss: 0, testLoss: 0, testAccuracy: 0.75 + step / 40000 })));
+  const p = (arm: string, step: number) => (arm === 'baseline' ? new Map([[15, -1], [50, -0.5], [85, 0.3]]) : new Map([[15, -0.8], [50, 0.1], [85, step === 6000 ? 1.2 : 1]]));
+  const activations = names.flatMap((arm) => steps.map((step) => ({ arm, seed: 0, step, unit: 0, p: p(arm, step) })));
+  return { dir: '/nowhere', runJson: { runs: [] }, config, arms: names, seeds: [0], accuracy, activations };
+}
+const SCRAMBLED = ['bn-x30', 'baseline', 'bn-x5', 'bn', 'baseline-x5'];
+const BY_RATE = ['baseline', 'bn', 'baseline-x5', 'bn-x5', 'bn-x30'];
+
+test("figure1: the paper's curves dashed within the run's steps, one y range for (b) and (c), x = [0, steps]", async () => {
+  const data = figureData(SCRAMBLED);
+  const spec = figureSpec(data, 0) as Json;
+  const [a, b, c] = spec.hconcat;
+  const paperLayer = a.layer.find((l: Json) => l.mark.strokeDash !== undefined);
+  assert.deepEqual(paperLayer.mark.strokeDash, [4, 3]);
+  const curves = readPaperCurves();
+  const baselinePaper = paperLayer.data.values.filter((r: Json) => r.arm === 'baseline');
+  assert.deepEqual(baselinePaper[0], { arm: 'baseline', step: 3581, value: 0.7117 }, 'the first point of paper/fig1a.csv without BN');
+  assert.equal(baselinePaper.at(-1).step, 6000, 'cut at the run\'s last step');
+  assert.equal(baselinePaper.length, curves.baseline.filter((q) => q.step <= 6000).length + 1, 'every paper point up to 6,000 and the interpolated end');
+  assert.equal(paperLayer.data.values.filter((r: Json) => r.arm === 'bn')[0].step, 4024);
+  assert.match(a.title.subtitle, /dashed: the paper's/);
+  assert.deepEqual(b.encoding.y.scale.domain, [-1, 1.5]);
+  assert.deepEqual(c.encoding.y.scale.domain, [-1, 1.5]);
+  for (const enc of [...a.layer.map((l: Json) => l.encoding), b.encoding, c.encoding]) assert.deepEqual(enc.x.scale.domain, [0, 6000]);
+  assert.match(b.title.subtitle, /^baseline, learning rate 0\.1, init std 0\.1$/, 'the setting panel (b) shows');
+  assert.match(c.title.subtitle, /^bn, learning rate 0\.1, init std 0\.1$/);
+  assert.ok(a.layer.find((l: Json) => l.mark.type === 'area').mark.opacity >= 0.4, 'a seed band that shows');
+  assert.ok(renderPng(await renderSvg(spec)).length > 1000, 'it renders');
+});
+
+test('one colour per network in every figure, legends by learning rate then name, the sweep on its own steps', async () => {
+  const data = figureData(SCRAMBLED);
+  const fig1 = (figureSpec(data, 0) as Json).hconcat[0].layer[0].encoding.color;
+  assert.deepEqual(fig1.scale.domain, BY_RATE);
+  assert.deepEqual(fig1.sort, BY_RATE);
+  const colourOf = new Map(BY_RATE.map((name, i) => [name, NETWORK_PALETTE[i]]));
+  assert.deepEqual(fig1.scale.range, BY_RATE.map((n) => colourOf.get(n)));
+  const sweep = sweepFigureSpec(data) as Json;
+  const [without, withBn] = sweep.hconcat.map((panel: Json) => panel.layer[0].encoding.color.scale);
+  assert.deepEqual(without, { domain: ['baseline', 'baseline-x5'], range: [colourOf.get('baseline'), colourOf.get('baseline-x5')] });
+  assert.deepEqual(withBn, { domain: ['bn', 'bn-x5', 'bn-x30'], range: [colourOf.get('bn'), colourOf.get('bn-x5'), colourOf.get('bn-x30')] });
+  for (const panel of sweep.hconcat) {
+    for (const layer of panel.layer) assert.deepEqual(layer.encoding.x.scale.domain, [0, 6000]);
+    assert.ok(Math.max(...panel.layer[1].data.values.map((r: Json) => r.step)) <= 6000, "the paper's curve does not widen the axis");
+  }
+  const landscape = landscapeFigureSpec({ ics: [], landscape: BY_RATE.map((arm) => ({ arm, seed: 0, step: 1000, lossMin: 1, lossMax: 2, gradChangeMax: 1, betaSmoothness: 1 })) }, data) as Json;
+  assert.deepEqual(landscape.vconcat[0].hconcat[1].encoding.color.scale, networkColorsOf(BY_RATE, colourOf));
+  assert.deepEqual(landscape.vconcat[0].hconcat[1].encoding.x.scale.domain, [0, 6000]);
+  const column = sweepFigureSpec(data, 'column') as Json;
+  assert.equal(column.vconcat.length, 2, 'the column layout stacks the panels');
+  assert.ok(renderPng(await renderSvg(column)).length > 1000);
+});
+
+const networkColorsOf = (names: string[], colourOf: Map<string, string>) => ({ domain: names, range: names.map((n) => colourOf.get(n)) });
+
+test('plot --layout column writes figure1-column.* beside the wide strip; a layout it does not know is one usage error', () => {
+  const wide = runCli(['plot', twoSeeds, '--quiet']);
+  assert.equal(wide.code, 0, wide.stderr);
+  const before = readFileSync(join(twoSeeds, 'figure1.png'));
+  const column = runCli(['plot', twoSeeds, '--layout', 'column']);
+  assert.equal(column.code, 0, column.stderr);
+  assert.match(column.stderr, /wrote \S+figure1-column\.svg and \S+figure1-column\.png/);
+  assert.ok(readFileSync(join(twoSeeds, 'figure1.png')).equals(before), 'the wide figure is left as it was');
+  const svg = readFileSync(join(twoSeeds, 'figure1-column.svg'), 'utf8');
+  const width = Number(/width="(\d+)"/.exec(svg)![1]);
+  assert.ok(width <= 340, `a column figure is about 3.3 in (<= 340 CSS px) wide, got ${width}`);
+  assertOneError(runCli(['plot', twoSeeds, '--layout', 'paper']), 2, /^error: option '--layout <layout>' argument 'paper' is invalid\. Allowed choices are wide, column; see bn-repro plot --help\.$/);
 });

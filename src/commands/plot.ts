@@ -1,5 +1,7 @@
-/** The `plot` verb: figure1.svg and figure1.png in a run folder (see analysis/figure.ts). */
-import { Command } from 'commander';
+/** The `plot` verb: figure1.svg and figure1.png in a run folder (see analysis/figure.ts); --layout column: figure1-column.*. */
+import { Command, Option } from 'commander';
+import type { TopLevelSpec } from 'vega-lite';
+import { LAYOUT_NAMES, type Layout } from '../analysis/figure-style.js';
 import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
 import { landscapeFigureSpec } from '../analysis/landscape-figure.js';
@@ -18,8 +20,10 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
     .description("Draw the paper's Figure 1 (accuracy; sigmoid-input percentiles) from a run folder.")
     .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
     .option('--unit <n>', 'last-hidden-layer unit for panels (b) and (c) (default: the first recorded)')
+    .addOption(new Option('--layout <layout>', 'wide: panels side by side (figure1.png); column: stacked to fit a paper column, ~3.3 in (figure1-column.png)').choices(LAYOUT_NAMES).default('wide'))
     .option('--quiet', 'print warnings and errors only')
-    .action(async (dir: string, opts: { unit?: string; quiet?: boolean }) => {
+    .action(async (dir: string, opts: { unit?: string; quiet?: boolean; layout: Layout }) => {
+      const layout = opts.layout;
       const logger = makeLogger(Boolean(opts.quiet));
       // Plain decimal digits only: Number() would also take "0x2", " 2" or "1e0" for a unit.
       if (opts.unit !== undefined && !(INTEGER_TEXT.test(opts.unit) && !opts.unit.startsWith('-'))) throw new UsageError(`--unit must be a unit index, an integer >= 0 (got "${opts.unit}").`);
@@ -27,25 +31,20 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
       refuseFolderOfRunFolders(dir, 'plot');
       await withFolderLock(dir, async () => {
         const data = readEndedRun(dir, logger);
-        const svg = await renderSvg(figureSpec(data, unit ?? data.config.eval.units[0]));
-        const png = renderPng(svg);
-        writeFileAtomic(join(dir, 'figure1.svg'), svg);
-        writeFileAtomic(join(dir, 'figure1.png'), png);
-        logger.info(`wrote ${join(dir, 'figure1.svg')} and ${join(dir, 'figure1.png')}`);
+        // The wide strip keeps its names; a column figure is written beside it, never over it.
+        const suffix = layout === 'wide' ? '' : `-${layout}`;
+        const write = async (name: string, spec: TopLevelSpec) => {
+          const svg = await renderSvg(spec);
+          writeFileAtomic(join(dir, `${name}${suffix}.svg`), svg);
+          writeFileAtomic(join(dir, `${name}${suffix}.png`), renderPng(svg));
+          logger.info(`wrote ${join(dir, `${name}${suffix}.svg`)} and ${join(dir, `${name}${suffix}.png`)}`);
+        };
+        await write('figure1', figureSpec(data, unit ?? data.config.eval.units[0], layout));
         const measurements = readMeasurements(data);
-        if (measurements) {
-          const landscapeSvg = await renderSvg(landscapeFigureSpec(measurements, data.arms, data.config.model.hiddenUnits.length));
-          writeFileAtomic(join(dir, 'landscape.svg'), landscapeSvg);
-          writeFileAtomic(join(dir, 'landscape.png'), renderPng(landscapeSvg));
-          logger.info(`wrote ${join(dir, 'landscape.svg')} and ${join(dir, 'landscape.png')}`);
-        }
-        if (data.config.sweep.length > 0) {
-          // Sweeps also get one panel per family, a line per setting, the paper's curve drawn in.
-          const sweepSvg = await renderSvg(sweepFigureSpec(data));
-          writeFileAtomic(join(dir, 'sweep.svg'), sweepSvg);
-          writeFileAtomic(join(dir, 'sweep.png'), renderPng(sweepSvg));
-          logger.info(`wrote ${join(dir, 'sweep.svg')} and ${join(dir, 'sweep.png')}`);
-        }
+        // The landscape grid (3 x 3 panels) has no column form: it is drawn with the wide strip.
+        if (measurements && layout === 'wide') await write('landscape', landscapeFigureSpec(measurements, data));
+        // Sweeps also get one panel per family, a line per setting, the paper's curve drawn in.
+        if (data.config.sweep.length > 0) await write('sweep', sweepFigureSpec(data, layout));
       }, readerBusy);
     });
 }
