@@ -14,7 +14,7 @@ import { readPaperCurves } from '../src/analysis/paper.js';
 import { sweepFigureSpec } from '../src/analysis/sweep-figure.js';
 import { fairlyTunedTable } from '../src/analysis/sweep-table.js';
 import { paperDistanceSection } from '../src/analysis/paper-report.js';
-import type { AccuracyRow, RunData } from '../src/analysis/run-data.js';
+import { readEndedRun, type AccuracyRow, type RunData } from '../src/analysis/run-data.js';
 import { runCli, tempDir, testConfig, type CliResult } from './helpers.js';
 
 const work = tempDir('bn-repro-figures-');
@@ -146,7 +146,7 @@ test("figure1: the paper's curves dashed within the run's steps, one y range for
   assert.equal(baselinePaper.at(-1).step, 6000, 'cut at the run\'s last step');
   assert.equal(baselinePaper.length, curves.baseline.filter((q) => q.step <= 6000).length + 1, 'every paper point up to 6,000 and the interpolated end');
   assert.equal(paperLayer.data.values.filter((r: Json) => r.arm === 'bn')[0].step, 4024);
-  assert.match(a.title.subtitle, /dashed: the paper's/);
+  assert.equal(a.title.subtitle, "dashed: the paper's Fig. 1(a)");
   assert.deepEqual(b.encoding.y.scale.domain, [-1, 1.5]);
   assert.deepEqual(c.encoding.y.scale.domain, [-1, 1.5]);
   for (const enc of [...a.layer.map((l: Json) => l.encoding), b.encoding, c.encoding]) assert.deepEqual(enc.x.scale.domain, [0, 6000]);
@@ -192,5 +192,10 @@ test('plot --layout column writes figure1-column.* beside the wide strip; a layo
   const svg = readFileSync(join(twoSeeds, 'figure1-column.svg'), 'utf8');
   const width = Number(/width="(\d+)"/.exec(svg)![1]);
   assert.ok(width <= 340, `a column figure is about 3.3 in (<= 340 CSS px) wide, got ${width}`);
+  // 500 steps: the paper's curves start later, so none is drawn (resvg cannot draw a fully clipped line) and the subtitle says why.
+  const short = (figureSpec(readEndedRun(twoSeeds), 0) as Json).hconcat[0];
+  assert.equal(short.layer.length, 2, 'mean line and seed band, no paper layer');
+  assert.equal(short.title.subtitle, "the paper's curve starts at step 3,581");
+  assert.deepEqual(short.layer[0].encoding.x.scale.domain, [0, 500]);
   assertOneError(runCli(['plot', twoSeeds, '--layout', 'paper']), 2, /^error: option '--layout <layout>' argument 'paper' is invalid\. Allowed choices are wide, column; see bn-repro plot --help\.$/);
 });

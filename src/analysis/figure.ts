@@ -82,7 +82,7 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   });
   const paper = families.flatMap(({ bn, arm }) => paperWithin(bn ? curves.bn : curves.baseline, steps).map((p) => ({ arm, step: p.step, value: p.value })));
   const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
-  const paperNote = paper.length > 0 ? "dashed: the paper's" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
+  const paperNote = paper.length > 0 ? "dashed: the paper's Fig. 1(a)" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
   const accuracy = {
     title: { text: `(a) test accuracy${data.seeds.length > 1 ? `, mean, min-max of ${data.seeds.length} seeds` : ''}`, subtitle: paperNote },
     ...style.panel,
