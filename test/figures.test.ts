@@ -44,6 +44,24 @@ test('mnist --quiet prints exactly one line on stdout: the folder and the plot a
   assert.ok(readdirSync(twoSeeds).includes('run.json'));
 });
 
+test('--resume of an ended run, a shard and merge end with their own next-steps line on stdout', () => {
+  const resumed = runCli(['mnist', '--resume', twoSeeds, '--quiet']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(resumed.stdout, `results: ${twoSeeds}; next: bn-repro plot ${twoSeeds} && bn-repro report ${twoSeeds}\n`);
+  const config = join(work, 'shards.json');
+  writeFileSync(config, JSON.stringify({ name: 'shards', seeds: [0], sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 100 }, eval: { every: 50, probeSize: 100, units: [0] }, batchNorm: { populationBatches: 2 }, data: { source: 'embedded', trainSubset: 500, testSubset: 200 } }));
+  const shards = [1, 2].map((i) => join(work, `shard ${i}`)); // a space: the commands quote the folder
+  shards.forEach((out, i) => {
+    const r = runCli(['sweep', config, '--shard', `${i + 1}/2`, '--out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `results: ${out}; next: bn-repro merge '${out}' <the other shard folders> --out DIR, then bn-repro plot DIR && bn-repro report DIR\n`);
+  });
+  const merged = join(work, 'merged');
+  const m = runCli(['merge', ...shards, '--out', merged, '--quiet']);
+  assert.equal(m.code, 0, m.stderr);
+  assert.equal(m.stdout, `results: ${merged}; next: bn-repro plot ${merged} && bn-repro report ${merged}\n`);
+});
+
 test('plot and report given a folder of run folders list the run folders inside (at most 10, then a count)', () => {
   const results = join(work, 'results');
   const names = Array.from({ length: 12 }, (_, i) => `run-${String(i).padStart(2, '0')}`);

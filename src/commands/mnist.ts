@@ -8,9 +8,9 @@ import type { Logger } from '../logger.js';
 import type { ResolvedConfig } from '../config.js';
 import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
-import { defaultRunDir } from '../run/run-folder.js';
+import { defaultRunDir, readRunJson } from '../run/run-folder.js';
 import { catchSignals } from '../signals.js';
-import { nextStepsLine, printNext } from './next-steps.js';
+import { mergeNextLine, nextStepsLine, printNext } from './next-steps.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
 export interface CommandDeps {
@@ -21,8 +21,9 @@ export interface CommandDeps {
 
 /**
  * Runs (or resumes) an experiment, prints how each run ended and returns the result and its exit
- * code. Shared by the mnist and sweep verbs, which then print the next steps when the runs ended. Stop signals are the process's (src/signals.ts):
- * while runs train, the first checkpoints and stops them; any signal makes the exit code 130.
+ * code. Shared by the mnist and sweep verbs, which then print the next steps when the runs ended.
+ * Stop signals are the process's (src/signals.ts): while runs train, the first checkpoints and
+ * stops them; any signal makes the exit code 130.
  */
 export async function train(
   what: { config: ResolvedConfig; out: string; shard?: Shard } | { resume: string; jobs?: number },
@@ -47,9 +48,12 @@ export async function train(
   return { result, exitCode: result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok };
 }
 
-/** Sets the exit code; a run that was not stopped gets its folder and next commands (one stdout line). */
+/**
+ * Sets the exit code; a run that was not stopped gets its folder and next commands (one stdout
+ * line): plot and report, or merge for a shard (a Slurm task resumes its shard with --resume).
+ */
 function finish({ result, exitCode }: { result: ExperimentResult; exitCode: number }, setExit: (code: number) => void): void {
-  if (exitCode !== EXIT.interrupted) printNext(nextStepsLine(result.dir));
+  if (exitCode !== EXIT.interrupted) printNext(readRunJson(result.dir).runJson.shard !== undefined ? mergeNextLine(result.dir) : nextStepsLine(result.dir));
   setExit(exitCode);
 }
 
