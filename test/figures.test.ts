@@ -215,5 +215,6 @@ test('plot --layout column writes figure1-column.* beside the wide strip; a layo
   assert.equal(short.layer.length, 2, 'mean line and seed band, no paper layer');
   assert.equal(short.title.subtitle, "the paper's curve starts at step 3,581");
   assert.deepEqual(short.layer[0].encoding.x.scale.domain, [0, 500]);
-  assertOneError(runCli(['plot', twoSeeds, '--layout', 'paper']), 2, /^error: option '--layout <layout>' argument 'paper' is invalid\. Allowed choices are wide, column; see bn-repro plot --help\.$/);
+  assertOneError(runCli(['plot', twoSeeds, '--layout', 'paper']), 2, /^error: --layout must be wide or column \(got "paper"\)\.$/);
+  assertOneError(runCli(['plot', twoSeeds, '--layout', 'column', '--layout', 'wide']), 2, /^error: --layout is given twice \("column" and "wide"\); give it once\.$/);
 });

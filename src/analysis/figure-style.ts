@@ -41,6 +41,8 @@ export const LAYOUTS = {
 } as const;
 export type Layout = keyof typeof LAYOUTS;
 export const LAYOUT_NAMES = Object.keys(LAYOUTS) as Layout[];
+/** What `plot` draws unless --layout is given: the figure as the paper lays it out. */
+export const DEFAULT_LAYOUT: Layout = 'wide';
 
 /** The networks in legend order: by learning-rate multiplier, then init std, then name. */
 export function networkOrder(variants: Variant[], defaultStd: number): string[] {

@@ -1,7 +1,7 @@
 /** The `plot` verb: figure1.svg and figure1.png in a run folder (see analysis/figure.ts); --layout column: figure1-column.*. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
-import { LAYOUT_NAMES, type Layout } from '../analysis/figure-style.js';
+import { DEFAULT_LAYOUT, LAYOUT_NAMES, type Layout } from '../analysis/figure-style.js';
 import { join } from 'node:path';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
 import { landscapeFigureSpec } from '../analysis/landscape-figure.js';
@@ -20,10 +20,12 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
     .description("Draw the paper's Figure 1 (accuracy; sigmoid-input percentiles) from a run folder.")
     .argument('<run-dir>', 'a folder written by bn-repro mnist, sweep or merge')
     .option('--unit <n>', 'last-hidden-layer unit for panels (b) and (c) (default: the first recorded)')
-    .addOption(new Option('--layout <layout>', 'wide: panels side by side (figure1.png); column: stacked to fit a paper column, ~3.3 in (figure1-column.png)').choices(LAYOUT_NAMES).default('wide'))
+    // A plain option (not commander's choices, which bring their own parser): given twice, it is refused like every flag.
+    .option('--layout <layout>', `${LAYOUT_NAMES.join(' or ')}: panels side by side (figure1.png), or stacked to fit a paper column, ~3.3 in (figure1-column.png) (default: "${DEFAULT_LAYOUT}")`)
     .option('--quiet', 'print warnings and errors only')
-    .action(async (dir: string, opts: { unit?: string; quiet?: boolean; layout: Layout }) => {
-      const layout = opts.layout;
+    .action(async (dir: string, opts: { unit?: string; quiet?: boolean; layout?: string }) => {
+      const layout = (opts.layout ?? DEFAULT_LAYOUT) as Layout;
+      if (!LAYOUT_NAMES.includes(layout)) throw new UsageError(`--layout must be ${LAYOUT_NAMES.join(' or ')} (got "${opts.layout}").`);
       const logger = makeLogger(Boolean(opts.quiet));
       // Plain decimal digits only: Number() would also take "0x2", " 2" or "1e0" for a unit.
       if (opts.unit !== undefined && !(INTEGER_TEXT.test(opts.unit) && !opts.unit.startsWith('-'))) throw new UsageError(`--unit must be a unit index, an integer >= 0 (got "${opts.unit}").`);
@@ -32,7 +34,7 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
       await withFolderLock(dir, async () => {
         const data = readEndedRun(dir, logger);
         // The wide strip keeps its names; a column figure is written beside it, never over it.
-        const suffix = layout === 'wide' ? '' : `-${layout}`;
+        const suffix = layout === DEFAULT_LAYOUT ? '' : `-${layout}`;
         const write = async (name: string, spec: TopLevelSpec) => {
           const svg = await renderSvg(spec);
           writeFileAtomic(join(dir, `${name}${suffix}.svg`), svg);
