@@ -84,7 +84,7 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
   const paperNote = paper.length > 0 ? "dashed: the paper's Fig. 1(a)" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
   const accuracy = {
-    title: { text: `(a) test accuracy${data.seeds.length > 1 ? `, mean, min-max of ${data.seeds.length} seeds` : ''}`, subtitle: paperNote },
+    title: { text: `(a) test accuracy${data.seeds.length > 1 ? `, mean and min-max of ${data.seeds.length} seeds` : ''}`, subtitle: paperNote },
     ...style.panel,
     layer: [
       // The line comes first so that the legend draws line symbols rather than band swatches.
