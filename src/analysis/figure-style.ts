@@ -16,8 +16,8 @@ export const NETWORK_PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72
 export const FONT = 'DejaVu Sans';
 
 /**
- * wide: the panels side by side (the default); column: stacked, about 3.3 in wide at 72 pt per
- * inch (the unit LaTeX and PDF readers give an SVG's pixels), legends below the panels.
+ * wide: the panels side by side (the default); column: stacked, at most about 3.3 in wide (an
+ * SVG's size is in CSS pixels, 96 to the inch: under 320), legends below the panels.
  */
 export const LAYOUTS = {
   wide: {

@@ -54,6 +54,13 @@ export function accuracyFloor(meansPerNetwork: number[][]): number {
   return Math.max(0, Math.floor(lowest * 10) / 10);
 }
 
+/** Panel (a)'s title; in a column the seeds move to a subtitle line, so the title fits the width. */
+function accuracyTitle(seeds: number, paperNote: string, layout: Layout): { text: string; subtitle: string | string[] } {
+  const band = seeds > 1 ? `mean and min-max of ${seeds} seeds` : '';
+  if (layout === 'column' && band) return { text: '(a) test accuracy', subtitle: [band, paperNote] };
+  return { text: `(a) test accuracy${band ? `, ${band}` : ''}`, subtitle: paperNote };
+}
+
 /** "learning rate 0.5, init std 0.1": the setting a panel of one network shows. */
 function settingOf(data: RunData, arm: string): string {
   const v = variantsOf(data.config).find((x) => x.name === arm);
@@ -84,7 +91,7 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
   const paperNote = paper.length > 0 ? "dashed: the paper's Fig. 1(a)" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
   const accuracy = {
-    title: { text: `(a) test accuracy${data.seeds.length > 1 ? `, mean and min-max of ${data.seeds.length} seeds` : ''}`, subtitle: paperNote },
+    title: accuracyTitle(data.seeds.length, paperNote, layout),
     ...style.panel,
     layer: [
       // The line comes first so that the legend draws line symbols rather than band swatches.
