@@ -1,7 +1,8 @@
 /**
  * Figure 1 of the paper from a run folder: (a) test accuracy vs. steps for each network, mean over
- * seeds with a min-max band; (b, c) the 15th/50th/85th percentiles of one last-hidden-layer unit's
- * sigmoid input for the baseline and the BN net (mean over seeds). A Vega-Lite spec, rendered to
+ * seeds with a min-max band, the paper's curves dashed; (b, c) the 15th/50th/85th percentiles of
+ * one last-hidden-layer unit's sigmoid input for the network of each family (without BN, with BN)
+ * at the config's setting (mean over seeds), on one y range. Colours and axes: figure-style.ts. A Vega-Lite spec, rendered to
  * SVG by Vega in Node and to PNG by resvg with a bundled DejaVu Sans, so no browser is needed.
  */
 import { Resvg } from '@resvg/resvg-js';
@@ -9,12 +10,15 @@ import { createRequire } from 'node:module';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { UserError } from '../errors.js';
+import { variantsOf } from '../runs.js';
+import { FONT, LAYOUTS, networkColors, orderOf, paperWithin, sharedDomain, stepAxis, type Layout } from './figure-style.js';
+import { readPaperCurves } from './paper.js';
+import { familyArm } from './report.js';
 import type { RunData } from './run-data.js';
 import { band } from './stats.js';
 
-const FONT = 'DejaVu Sans';
-export const PANEL = { width: 300, height: 220 };
-export const FIGURE_CONFIG = { font: FONT, title: { fontSize: 14 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 } };
+/** The min-max band over seeds: 0.25 was lost under the mean line at display size. */
+export const SEED_BAND_OPACITY = 0.4;
 /** PNG pixels per SVG unit: sharp enough for a paper-sized figure. */
 export const PNG_SCALE = 2;
 
@@ -50,46 +54,80 @@ export function accuracyFloor(meansPerNetwork: number[][]): number {
   return Math.max(0, Math.floor(lowest * 10) / 10);
 }
 
-/** The networks panels (b) and (c) are drawn for, with their titles: the baseline and the BN net. */
-export function defaultTraces(data: RunData): { arm: string; title: string }[] {
-  return ['baseline', 'bn'].filter((a) => data.arms.includes(a)).map((arm) => ({ arm, title: arm === 'bn' ? 'with BN' : 'without BN' }));
+/** Panel (a)'s title; in a column the seeds move to a subtitle line, so the title fits the width. */
+function accuracyTitle(seeds: number, paperNote: string, layout: Layout): { text: string; subtitle: string | string[] } {
+  const band = seeds > 1 ? `mean and min-max of ${seeds} seeds` : '';
+  if (layout === 'column' && band) return { text: '(a) test accuracy', subtitle: [band, paperNote] };
+  return { text: `(a) test accuracy${band ? `, ${band}` : ''}`, subtitle: paperNote };
 }
 
-export function figureSpec(data: RunData, unit: number, traceArms = defaultTraces(data)): vl.TopLevelSpec {
+/** "learning rate 0.5, init std 0.1": the setting a panel of one network shows. */
+function settingOf(data: RunData, arm: string): string {
+  const v = variantsOf(data.config).find((x) => x.name === arm);
+  const lr = data.config.train.learningRate * (v?.lrMultiplier ?? 1);
+  return `learning rate ${Number(lr.toPrecision(6))}, init std ${v?.initStd ?? data.config.model.initStd}`;
+}
+
+/**
+ * Figure 1: (a) accuracy, the paper's curve of each family dashed in its network's colour; (b, c)
+ * the sigmoid-input percentiles of the family arms (familyArm), on one shared y range.
+ */
+/** A panel of (b, c): the network drawn and its title (comparisons across folders name their own). */
+export interface TracePanel {
+  arm: string;
+  title: string;
+  subtitle?: string;
+}
+
+export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide', curves = readPaperCurves(), panels?: TracePanel[]): vl.TopLevelSpec {
   const units = new Set(data.activations.map((r) => r.unit));
   if (!units.has(unit)) throw new UserError(`Unit ${unit} was not recorded in ${data.dir}; recorded units: ${[...units].join(', ')}.`);
-  const x = { field: 'step', type: 'quantitative', title: 'training steps', axis: { format: '~s', labelExpr: "datum.value === 0 ? '0' : datum.label" } } as const;
+  const style = LAYOUTS[layout];
+  const steps = data.config.train.steps;
+  const x = stepAxis(steps);
+  const order = orderOf(data);
   const rows = accuracyRows(data);
   const floor = accuracyFloor(data.arms.map((arm) => rows.filter((r) => r.arm === arm).map((r) => r.mean)));
   const y = { type: 'quantitative', scale: { domain: [floor, 1] } } as const;
+  const color = { field: 'arm', type: 'nominal', title: 'network', sort: order, scale: networkColors(order, data.arms), legend: { symbolType: 'stroke' } } as const;
+  const families = [false, true].flatMap((bn) => {
+    const arm = familyArm(data, bn);
+    return arm === undefined ? [] : [{ bn, arm }];
+  });
+  const paper = families.flatMap(({ bn, arm }) => paperWithin(bn ? curves.bn : curves.baseline, steps).map((p) => ({ arm, step: p.step, value: p.value })));
+  const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
+  const paperNote = paper.length > 0 ? "dashed: the paper's Fig. 1(a)" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
   const accuracy = {
-    title: `(a) test accuracy${data.seeds.length > 1 ? `, mean and min-max of ${data.seeds.length} seeds` : ''}`,
-    ...PANEL,
-    data: { values: rows },
+    title: accuracyTitle(data.seeds.length, paperNote, layout),
+    ...style.panel,
     layer: [
-      // Line: the mean over seeds; band: min to max over seeds (empty for one seed). The line comes
-      // first so that the legend draws line symbols rather than faint band swatches.
-      { mark: { type: 'line', clip: true }, encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color: { field: 'arm', type: 'nominal', title: 'network', legend: { symbolType: 'stroke' } } } },
-      { mark: { type: 'area', opacity: 0.25, clip: true }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: { field: 'arm', type: 'nominal' } } },
+      // The line comes first so that the legend draws line symbols rather than band swatches.
+      { data: { values: rows }, mark: { type: 'line', clip: true, strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color } },
+      // The seed band: opaque enough to show at display size under the mean line.
+      { data: { values: rows }, mark: { type: 'area', opacity: SEED_BAND_OPACITY, clip: true }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } },
+      ...(paper.length > 0 ? [{ data: { values: paper }, mark: { type: 'line', clip: true, strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'value' }, color } }] : []),
     ],
   };
-  const traces = traceArms.map(({ arm, title }, i) => ({
-    title: `(${String.fromCharCode(98 + i)}) ${title}: sigmoid input, unit ${unit}`,
-    ...PANEL,
-    data: { values: percentileRows(data, arm, unit) },
+  const traceArms = panels ?? families.map(({ bn, arm }) => ({ arm, title: bn ? 'with BN' : 'without BN', subtitle: `${arm}, ${settingOf(data, arm)}` }));
+  const traceRows = traceArms.map(({ arm }) => percentileRows(data, arm, unit));
+  const traceY = { field: 'value', type: 'quantitative', title: 'input to sigmoid', scale: { domain: sharedDomain(traceRows.flat().map((r) => r.value)) } } as const;
+  const traces = traceArms.map(({ title, subtitle }, i) => ({
+    title: { text: `(${String.fromCharCode(98 + i)}) ${title}: sigmoid input, unit ${unit}`, ...(subtitle ? { subtitle } : {}) },
+    ...style.panel,
+    data: { values: traceRows[i] },
     mark: 'line',
     encoding: {
       x,
-      y: { field: 'value', type: 'quantitative', title: 'input to sigmoid' },
+      y: traceY,
       color: { field: 'percentile', type: 'nominal', title: 'percentile', sort: 'descending', scale: { scheme: 'dark2' } },
     },
   }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    config: FIGURE_CONFIG,
-    hconcat: [accuracy, ...traces],
+    config: style.config,
+    [style.concat]: [accuracy, ...traces],
     resolve: { scale: { color: 'independent', y: 'independent' } },
-  } as vl.TopLevelSpec;
+  } as unknown as vl.TopLevelSpec; // literal mark types widen to string in this nested literal
 }
 
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {

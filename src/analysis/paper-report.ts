@@ -5,8 +5,8 @@
  * paper's.
  */
 import { variantsOf } from '../runs.js';
-import { PAPER_FIG1BC, readPaperCurves, rmseToPaper } from './paper.js';
-import { familyArm, meanAccuracyCurve } from './report.js';
+import { PAPER_FIG1BC, PAPER_LAST_STEP, readPaperCurves, rmseToPaper } from './paper.js';
+import { familyArm, listedNames, meanAccuracyCurve } from './report.js';
 import type { RunData } from './run-data.js';
 import { meanAndStd } from './stats.js';
 
@@ -34,25 +34,33 @@ function percentilesAt(data: RunData, arm: string, step: number): number[] | nul
 
 const triple = (v: readonly number[] | null) => (v ? v.map((x) => x.toFixed(2)).join(' / ') : '–');
 
-export function paperDistanceSection(data: RunData): string[] {
-  const distances = paperDistances(data);
+export function paperDistanceSection(data: RunData, curves = readPaperCurves()): string[] {
+  const distances = paperDistances(data, curves);
+  const [fromBaseline, fromBn] = [curves.baseline[0]?.step ?? NaN, curves.bn[0]?.step ?? NaN].map((x) => x.toLocaleString('en-US'));
+  const range = `from its first digitized step (${fromBaseline} without BN, ${fromBn} with BN) to ${PAPER_LAST_STEP.toLocaleString('en-US')}`;
   const lines = [
     '## Distance to the paper',
     '',
-    "RMSE between each network's across-seed mean test-accuracy curve and the paper's Fig. 1(a) curve of its family (BN or not), the paper's curve interpolated linearly at our evaluation steps from its first digitized step (3,581 without BN, 4,024 with BN) to 40,000.",
+    `RMSE between each network's across-seed mean test-accuracy curve and the paper's Fig. 1(a) curve of its family (BN or not), the paper's curve interpolated linearly at our evaluation steps ${range}.`,
     '',
-    '| network | BN | RMSE to the paper | evaluation steps compared |',
-    '| --- | :---: | ---: | ---: |',
-    ...distances.map((d) => `| ${d.network} | ${d.bn ? 'yes' : 'no'} | ${d.rmse.toFixed(4)} | ${d.points} |`),
   ];
-  if (distances.length === 0) lines.push('| (no evaluation in range) | | | |');
+  if (distances.length > 0) {
+    lines.push('| network | BN | RMSE to the paper | evaluation steps compared |', '| --- | :---: | ---: | ---: |');
+    lines.push(...distances.map((d) => `| ${d.network} | ${d.bn ? 'yes' : 'no'} | ${d.rmse.toFixed(4)} | ${d.points} |`));
+  }
+  const without = variantsOf(data.config).map((v) => v.name).filter((name) => !distances.some((d) => d.network === name));
+  const last = Math.max(...data.accuracy.map((r) => r.step));
+  // A short run has no evaluation in the paper's range: one sentence says so, not an empty row.
+  if (without.length > 0) {
+    const who = distances.length === 0 ? 'No network of this run has an' : `${listedNames(without)} ${without.length > 1 ? 'have' : 'has'} no`;
+    lines.push(...(distances.length > 0 ? [''] : []), `${who} evaluation with a finite accuracy in that range (this run's last evaluation is at step ${last.toLocaleString('en-US')}), so ${distances.length === 0 ? 'no distance is computed' : 'no distance is computed for ' + (without.length > 1 ? 'them' : 'it')}.`);
+  }
   if (data.config.sweep.length > 0) {
     for (const bn of [false, true]) {
       const family = distances.filter((d) => d.bn === bn).sort((a, b) => a.rmse - b.rmse);
       if (family.length > 0) lines.push('', `Closest to the paper ${bn ? 'with' : 'without'} BN: **${family[0].network}** (RMSE ${family[0].rmse.toFixed(4)}).`);
     }
   }
-  const last = Math.max(...data.accuracy.map((r) => r.step));
   lines.push('', 'Fig. 1(b, c): 15th / 50th / 85th percentiles of the last hidden layer\'s sigmoid input, ours at the first and last evaluation (mean over recorded units and seeds) beside the paper\'s first and last plotted points.', '');
   lines.push('| network | start, ours | start, paper | end, ours | end, paper |', '| --- | ---: | ---: | ---: | ---: |');
   for (const bn of [false, true]) {

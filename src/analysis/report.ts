@@ -60,23 +60,38 @@ export function familyArm(data: RunData, bn: boolean): string | undefined {
   return v && data.arms.includes(v.name) ? v.name : undefined;
 }
 
+/** "a, b and c" */
+export const listedNames = (names: string[]): string => (names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? ''));
+
+/** "10,000, 20,000 and 30,000" */
+export const listedSteps = (steps: number[]): string => listedNames(steps.map((x) => x.toLocaleString('en-US')));
+
+/**
+ * Ours beside the paper at the paper's steps the run reached; the steps it did not reach are
+ * named (a run shorter than 10,000 steps gets that sentence instead of an empty table).
+ */
 function paperTable(data: RunData): string[] {
   const families = [false, true].map((bn) => ({ key: bn ? 'bn' : 'baseline', arm: familyArm(data, bn) })).filter((f) => f.arm !== undefined);
   const arms = families.map((f) => f.arm as string);
-  const lines = [
-    `| step | ${families.map((f) => `${f.arm} (ours) | ${f.key} (paper)`).join(' | ')} |`,
-    `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`,
-  ];
-  // Only steps the runs reached: a shorter run has no value to set beside the paper's.
   const lastStep = Math.max(...data.accuracy.map((r) => r.step));
-  PAPER_FIG1A.steps.forEach((step, i) => {
-    if (step > lastStep) return;
-    const cells = families.map((f) => {
-      const ours = valueAt(meanAccuracyCurve(data, f.arm as string), step);
-      return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[f.key as 'baseline' | 'bn'][i].toFixed(3)}`;
-    });
-    lines.push(`| ${step.toLocaleString('en-US')} | ${cells.join(' | ')} |`);
-  });
+  const reached = PAPER_FIG1A.steps.filter((step) => step <= lastStep);
+  const missed = PAPER_FIG1A.steps.filter((step) => step > lastStep);
+  const lines: string[] = [];
+  if (reached.length > 0) {
+    lines.push(`| step | ${families.map((f) => `${f.arm} (ours) | ${f.key} (paper)`).join(' | ')} |`, `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`);
+    for (const step of reached) {
+      const i = PAPER_FIG1A.steps.indexOf(step as (typeof PAPER_FIG1A.steps)[number]);
+      const cells = families.map((f) => {
+        const ours = valueAt(meanAccuracyCurve(data, f.arm as string), step);
+        return `${ours === null ? '–' : ours.toFixed(4)} | ${PAPER_FIG1A[f.key as 'baseline' | 'bn'][i].toFixed(3)}`;
+      });
+      lines.push(`| ${step.toLocaleString('en-US')} | ${cells.join(' | ')} |`);
+    }
+  }
+  if (missed.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(`This run's last evaluation is at step ${lastStep.toLocaleString('en-US')}, so it did not reach the paper's step${missed.length > 1 ? 's' : ''} ${listedSteps(missed)}${reached.length === 0 ? ': there is nothing to set beside the paper yet (train with --steps 40000 or more)' : ''}.`);
+  }
   return lines;
 }
 

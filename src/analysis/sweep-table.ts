@@ -88,15 +88,30 @@ export function fairlyTunedTable(data: RunData): string[] {
     '| family | best by steps to 97% | steps to 97% | best by final accuracy | final accuracy |',
     '| --- | --- | ---: | --- | ---: |',
   ];
+  // A "best by steps" that reached nothing is no best: the cell says that no setting did.
   for (const { bn, best } of families) {
-    if (best) lines.push(`| ${bn ? 'BN' : 'baseline'} | ${best.bySpeed.variant.name} | ${steps(best.bySpeed)} | ${best.byAccuracy.variant.name} | ${best.byAccuracy.final.toFixed(4)} |`);
+    if (!best) continue;
+    const fastest = best.bySpeed.steps97 === null ? 'none reaches 97%' : best.bySpeed.variant.name;
+    lines.push(`| ${bn ? 'BN' : 'baseline'} | ${fastest} | ${steps(best.bySpeed)} | ${best.byAccuracy.variant.name} | ${best.byAccuracy.final.toFixed(4)} |`);
   }
   const [base, bn] = families.map((f) => f.best);
-  if (base && bn) {
-    const [s0, s1] = [base.bySpeed.steps97, bn.bySpeed.steps97];
-    const speed = s0 !== null && s1 !== null ? `reaches 97% ${(s0 - s1).toLocaleString('en-US')} steps sooner (${(s0 / s1).toFixed(1)}x)` : s1 !== null ? 'reaches 97%, the best baseline never does' : 'does not reach 97%';
-    const gain = bn.byAccuracy.final - base.byAccuracy.final;
-    lines.push('', `BN's lead at each family's best setting: it ${speed}, and ends ${gain >= 0 ? '+' : ''}${gain.toFixed(4)} in final accuracy.`);
-  }
+  if (base && bn) lines.push('', leadSentence(base, bn));
   return lines;
+}
+
+/** BN's lead over the baseline, each family at its best setting, naming every network it compares. */
+export function leadSentence(base: { bySpeed: TunedEntry; byAccuracy: TunedEntry }, bn: { bySpeed: TunedEntry; byAccuracy: TunedEntry }): string {
+  const [s0, s1] = [base.bySpeed.steps97, bn.bySpeed.steps97];
+  const [b0, b1] = [base.bySpeed.variant.name, bn.bySpeed.variant.name];
+  const at = (s: number) => `step ${s.toLocaleString('en-US')}`;
+  const speed =
+    s0 !== null && s1 !== null
+      ? `${b1} reaches 97% ${s0 === s1 ? `at the same step as ${b0}` : `${Math.abs(s0 - s1).toLocaleString('en-US')} steps ${s1 < s0 ? 'sooner' : 'later'} than ${b0} (${at(s1)} against ${at(s0)}, ${(s0 / s1).toFixed(1)}x)`}`
+      : s1 !== null
+        ? `${b1} reaches 97% (${at(s1)}); no baseline setting does`
+        : s0 !== null
+          ? `no BN setting reaches 97%; ${b0} does (${at(s0)})`
+          : 'no setting of either family reaches 97%';
+  const gain = bn.byAccuracy.final - base.byAccuracy.final;
+  return `BN against the baseline, each at its best setting: ${speed}; by final accuracy, ${bn.byAccuracy.variant.name} ends ${gain >= 0 ? '+' : ''}${gain.toFixed(4)} against ${base.byAccuracy.variant.name}.`;
 }

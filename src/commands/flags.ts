@@ -22,7 +22,7 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['evalEvery', '--eval-every <n>', 'eval.every', 'integer', 'evaluate every n steps (and at step 0 and the last step)'],
   ['landscapeEvery', '--landscape-every <n>', 'eval.landscape.every', 'integer', 'measure ICS and the loss landscape (Santurkar et al. 2018) at every n-th evaluation (0 = off)'],
   ['seed', '--seed <n>', 'seeds', 'seed', 'one training seed (initial weights, batch order)'],
-  ['seeds', '--seeds <list>', 'seeds', 'seeds', 'training seeds: a list "0,1,2" or a count "3" (= 0,1,2)'],
+  ['seeds', '--seeds <list>', 'seeds', 'seeds', 'training seeds: a list "0,1,2" or a count "3" (= 0,1,2; "1" is seed 0 alone, --seed 1 is seed 1)'],
   ['subset', '--subset <n>', 'data.trainSubset', 'integer', 'train on a seeded subset of n examples (0 = all)'],
   ['testSubset', '--test-subset <n>', 'data.testSubset', 'integer', 'evaluate on a seeded subset of n held-out examples (0 = all)'],
   ['data', '--data <source>', 'data.source', 'string', 'auto (full MNIST if it can be had, else embedded), full, embedded'],
@@ -44,8 +44,9 @@ export function addConfigFlags(cmd: Command, opts: { configFile: boolean } = { c
   if (opts.configFile) cmd.option('--config <file>', 'JSON file of config overrides (e.g. configs/paper.json)');
   for (const [, flag, path, how, help] of FLAG_KEYS) {
     const value = defaultOf(path);
-    const shown = how === 'seed' ? (value as number[])[0] : value;
-    cmd.addOption(new Option(flag, `${help} (default: ${JSON.stringify(shown)})`));
+    const shown = JSON.stringify(how === 'seed' ? (value as number[])[0] : value);
+    // A verb that takes its config file as an argument (sweep) takes every key from it unless a flag is given.
+    cmd.addOption(new Option(flag, `${help} (default: ${opts.configFile ? shown : `the config file's, else ${shown}`})`));
   }
   return cmd;
 }

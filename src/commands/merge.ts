@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergeRunFolders } from '../run/merge.js';
 import type { CommandDeps } from './mnist.js';
+import { mergeNextLine, nextStepsLine, printNext } from './next-steps.js';
 
 export function mergeCommand({ makeLogger }: CommandDeps): Command {
   return new Command('merge')
@@ -17,5 +18,6 @@ export function mergeCommand({ makeLogger }: CommandDeps): Command {
       const alongside = existsSync(join(opts.out, 'slurm', 'array.sbatch')) ? ['slurm'] : [];
       const merged = mergeRunFolders(dirs, opts.out, alongside);
       logger.info(`merged ${merged.runs} runs from ${dirs.length} folders into ${merged.dir} (${merged.status})`);
+      printNext(merged.status === 'incomplete' ? mergeNextLine(merged.dir) : nextStepsLine(merged.dir));
     });
 }

@@ -8,8 +8,9 @@ import type { Logger } from '../logger.js';
 import type { ResolvedConfig } from '../config.js';
 import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
-import { defaultRunDir } from '../run/run-folder.js';
+import { defaultRunDir, readRunJson } from '../run/run-folder.js';
 import { catchSignals } from '../signals.js';
+import { mergeNextLine, nextStepsLine, printNext } from './next-steps.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
 export interface CommandDeps {
@@ -20,8 +21,9 @@ export interface CommandDeps {
 
 /**
  * Runs (or resumes) an experiment, prints how each run ended and returns the result and its exit
- * code. Shared by the mnist and sweep verbs. Stop signals are the process's (src/signals.ts):
- * while runs train, the first checkpoints and stops them; any signal makes the exit code 130.
+ * code. Shared by the mnist and sweep verbs, which then print the next steps when the runs ended.
+ * Stop signals are the process's (src/signals.ts): while runs train, the first checkpoints and
+ * stops them; any signal makes the exit code 130.
  */
 export async function train(
   what: { config: ResolvedConfig; out: string; shard?: Shard } | { resume: string; jobs?: number },
@@ -35,7 +37,8 @@ export async function train(
     const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
     logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);
   }
-  logger.info(`results: ${result.dir}`);
+  // A run that ended gets its folder and the next commands on stdout from the verb (next-steps.ts).
+  if (result.interrupted || result.stopped) logger.info(`results: ${result.dir}`);
   if (result.interrupted) {
     logger.warn(`interrupted; ${resumeHint(result.dir)}`);
     return { result, exitCode: EXIT.interrupted };
@@ -43,6 +46,15 @@ export async function train(
   // A signal after the last step: every run has ended, but the program was still asked to stop.
   if (result.stopped) return { result, exitCode: EXIT.interrupted };
   return { result, exitCode: result.runs.some((r) => r.divergedAtStep !== undefined) ? EXIT.diverged : EXIT.ok };
+}
+
+/**
+ * Sets the exit code; a run that was not stopped gets its folder and next commands (one stdout
+ * line): plot and report, or merge for a shard (a Slurm task resumes its shard with --resume).
+ */
+function finish({ result, exitCode }: { result: ExperimentResult; exitCode: number }, setExit: (code: number) => void): void {
+  if (exitCode !== EXIT.interrupted) printNext(readRunJson(result.dir).runJson.shard !== undefined ? mergeNextLine(result.dir) : nextStepsLine(result.dir));
+  setExit(exitCode);
 }
 
 export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
@@ -57,12 +69,12 @@ export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
       const extra = settingFlagsGiven(opts, new Set(['resume', ...EXECUTION_FLAGS]));
       if (extra.length > 0) throw new UsageError(`--resume continues a run with its saved settings; drop ${extra.join(', ')}.`);
       const jobs = opts.jobs === undefined ? undefined : configFromFlags({ jobs: opts.jobs }).jobs;
-      setExit((await train({ resume: String(opts.resume), jobs }, Boolean(opts.quiet), logger)).exitCode);
+      finish(await train({ resume: String(opts.resume), jobs }, Boolean(opts.quiet), logger), setExit);
       return;
     }
     const config = configFromFlags(opts);
     const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
-    setExit((await train({ config, out }, Boolean(opts.quiet), logger)).exitCode);
+    finish(await train({ config, out }, Boolean(opts.quiet), logger), setExit);
   });
   return cmd;
 }

@@ -17,7 +17,7 @@ export async function plotFolders(dirs: string[], out: string | undefined, unit:
   const lacking = datas.find((d) => !d.activations.some((r) => r.unit === chosen));
   if (lacking) throw new UserError(`Unit ${chosen} was not recorded in ${lacking.dir}; choose a unit every folder recorded with --unit.`);
   const labels = folderLabels(datas);
-  const svg = await renderSvg(figureSpec(combineRuns(datas, labels), chosen, combinedTraces(datas, labels)));
+  const svg = await renderSvg(figureSpec(combineRuns(datas, labels), chosen, 'wide', undefined, combinedTraces(datas, labels)));
   makeDirs(out!);
   writeFileAtomic(paths[0], svg);
   writeFileAtomic(paths[1], renderPng(svg));

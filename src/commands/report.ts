@@ -13,6 +13,7 @@ import type { CommandDeps } from './mnist.js';
 import { reportFolders } from './report-compare.js';
 import { UsageError } from '../errors.js';
 import { hasEnded, partialName, unfinishedMark } from './partial.js';
+import { refuseFolderOfRunFolders } from './next-steps.js';
 
 export function reportCommand({ makeLogger }: CommandDeps): Command {
   return new Command('report')
@@ -29,6 +30,7 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
         return;
       }
       const [dir] = dirs;
+      refuseFolderOfRunFolders(dir, 'report');
       if (opts.partial && !hasEnded(dir)) {
         const data = readPartialRun(dir);
         const mark = `**${unfinishedMark(data, dir)}**`;

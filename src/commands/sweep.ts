@@ -7,13 +7,14 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { readRunData } from '../analysis/run-data.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import { defaultRunDir, writeFileAtomic } from '../run/run-folder.js';
 import { parseShard } from '../run/shard.js';
 import { runsOf } from '../runs.js';
 import { submitSweep } from '../slurm/submit.js';
 import { INTEGER_TEXT, addConfigFlags, configFromFlags } from './flags.js';
 import { train, type CommandDeps } from './mnist.js';
+import { mergeNextLine, nextStepsLine, printNext } from './next-steps.js';
 
 export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
   const cmd = new Command('sweep')
@@ -53,9 +54,9 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
       const table = buildSweepTable(readRunData(result.dir));
       writeFileAtomic(join(result.dir, 'sweep.md'), table);
       process.stdout.write(table);
-    } else if (shard) {
-      logger.info(`shard ${shard.index}/${shard.count} done; combine the shards with: bn-repro merge <shard folders...> --out DIR`);
     }
+    // A stopped sweep's way on is --resume (said on stderr by train); an ended one's is plot, or merge for a shard.
+    if (exitCode !== EXIT.interrupted) printNext(shard ? mergeNextLine(result.dir) : nextStepsLine(result.dir));
     setExit(exitCode);
   });
   return cmd;
