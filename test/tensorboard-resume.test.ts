@@ -16,7 +16,12 @@ const work = tempDir('bn-repro-tb-');
 const S = ['--bn', 'on', '--steps', '600', '--eval-every', '50', '--subset', '600', '--test-subset', '200', '--jobs', '1', '--data', 'embedded', '--quiet'];
 const config = join(work, 'ck.json');
 writeFileSync(config, JSON.stringify({ train: { checkpointEvery: 200 }, eval: { probeSize: 100 }, batchNorm: { populationBatches: 3 } }));
-const train = (out: string, ...extra: string[]) => ['mnist', '--config', config, ...S, '--out', out, ...extra];
+/** `extra` flags replace those of S (an option given twice is a usage error). */
+const train = (out: string, ...extra: string[]) => {
+  const given = new Set(extra.filter((a) => a.startsWith('--')));
+  const base = S.flatMap((a, i) => (a.startsWith('--') && !given.has(a) ? (S[i + 1]?.startsWith('--') || S[i + 1] === undefined ? [a] : [a, S[i + 1]]) : []));
+  return ['mnist', '--config', config, ...base, '--out', out, ...extra];
+};
 const bnEvents = (dir: string) => eventFiles(dir).get('bn-seed0')!;
 const stepsOf = (path: string) => decodeEvents(readFileSync(path)).filter((e) => e.summary).map((e) => e.step);
 const tbWarnings = (stderr: string) => stderr.split('\n').filter((l) => /tfevents|TensorBoard/.test(l));

@@ -52,7 +52,12 @@ export function networkOrder(variants: Variant[], defaultStd: number): string[] 
 }
 
 /** A run folder's networks in legend order. */
-export const orderOf = (data: RunData): string[] => networkOrder(variantsOf(data.config), data.config.model.initStd);
+export function orderOf(data: RunData): string[] {
+  const known = networkOrder(variantsOf(data.config), data.config.model.initStd);
+  // Folders drawn together (plot DIR1 DIR2) name their networks by folder: they keep their own order.
+  if (!known.some((name) => data.arms.includes(name))) return data.arms;
+  return [...known, ...data.arms.filter((name) => !known.includes(name))];
+}
 
 /**
  * The colour scale of the networks `shown` (in legend order), each with its colour from its place
