@@ -4,6 +4,7 @@
  * numbers), written atomically and validated when read back.
  */
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
 import { UsageError, UserError, systemReason } from '../errors.js';
@@ -51,6 +52,9 @@ export function regularFileText(path: string): string {
   const stat = lstatSync(path);
   if (stat.isSymbolicLink()) throw new UserError(`${path} is a symbolic link; a run folder's files must be its own, not links to others.`);
   if (!stat.isFile()) throw new UserError(`${path} is not a regular file.`);
+  // Node cannot hold a longer file as one string (it would be exit 70, "Cannot create a string").
+  const most = bufferConstants.MAX_STRING_LENGTH;
+  if (stat.size > most) throw new UserError(`${path} is ${stat.size.toLocaleString('en-US')} bytes, more than the ${most.toLocaleString('en-US')} bn-repro can read back; the run folder is damaged or too large to read.`);
   return readFileSync(path, 'utf8');
 }
 
