@@ -3,7 +3,8 @@
  * one sentence, the table's exit code, no hang (SIGKILL after 120 s) and the folder unchanged:
  * a `.lock` that is a FIFO (report used to wait on it forever), a folder or a link to /dev/zero;
  * a run-folder file longer than Node's longest string (report used to end with exit 70, "Cannot
- * create a string longer than ..."); report and plot of a file or a FIFO instead of a folder.
+ * create a string longer than ..."); report and plot of a file or a FIFO instead of a folder; a
+ * --seeds count past the bound.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -106,3 +107,12 @@ for (const [what, make, words] of [
     });
   }
 }
+
+/** A seed count past the list bound named the bound the wrong way round ("a list of at least 1 seeds"). */
+test('probe: --seeds 1001 says at most 1,000 seeds are allowed; nothing is created', () => {
+  const out = join(copyOf(reference), '..', 'seeds-out');
+  const r = runCli(['mnist', '--data', 'embedded', '--steps', '10', '--seeds', '1001', '--out', out], { timeoutMs: 120_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), ['error: --seeds 1001 asks for 1,001 seeds; at most 1,000 are allowed.']);
+  assert.equal(existsSync(out), false);
+});
