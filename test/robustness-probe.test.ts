@@ -4,7 +4,7 @@
  * a `.lock` that is a FIFO (report used to wait on it forever), a folder or a link to /dev/zero;
  * a run-folder file longer than Node's longest string (report used to end with exit 70, "Cannot
  * create a string longer than ..."); report and plot of a file or a FIFO instead of a folder; a
- * --seeds count past the bound.
+ * --seeds count past the bound; a config number that is Infinity (1e309) named as such.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -115,4 +115,15 @@ test('probe: --seeds 1001 says at most 1,000 seeds are allowed; nothing is creat
   assert.equal(r.code, 2, r.stderr);
   assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), ['error: --seeds 1001 asks for 1,001 seeds; at most 1,000 are allowed.']);
   assert.equal(existsSync(out), false);
+});
+
+/** A config's 1e309 is Infinity once parsed; the refusal showed it as JSON does, "(got null)". */
+test('probe: a config learning rate of 1e309 is refused naming Infinity, not null', () => {
+  const dir = join(copyOf(reference), '..');
+  const config = join(dir, 'huge-lr.json');
+  writeFileSync(config, '{"train":{"learningRate":1e309}}\n');
+  const r = runCli(['mnist', '--config', config, '--out', join(dir, 'lr-out')], { timeoutMs: 120_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), [`error: ${config}: config key "train.learningRate" must be a positive number (got Infinity).`]);
+  assert.equal(existsSync(join(dir, 'lr-out')), false);
 });
