@@ -4,7 +4,8 @@
  * a `.lock` that is a FIFO (report used to wait on it forever), a folder or a link to /dev/zero;
  * a run-folder file longer than Node's longest string (report used to end with exit 70, "Cannot
  * create a string longer than ..."); report and plot of a file or a FIFO instead of a folder; a
- * --seeds count past the bound; a config number that is Infinity (1e309) named as such.
+ * --seeds count past the bound; a config number that is Infinity (1e309) named as such; a failed
+ * copy (merge onto a full disk) naming its destination.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acc, copyOf, runJson, work } from './folder-fixtures.js';
+import { asUserError } from '../src/errors.js';
 import { runCli } from './helpers.js';
 
 /** A finished two-network run, small enough to train in a few seconds. */
@@ -126,4 +128,12 @@ test('probe: a config learning rate of 1e309 is refused naming Infinity, not nul
   assert.equal(r.code, 2, r.stderr);
   assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), [`error: ${config}: config key "train.learningRate" must be a positive number (got Infinity).`]);
   assert.equal(existsSync(join(dir, 'lr-out')), false);
+});
+
+/** merge copying a checkpoint onto a full disk named only the source, which is not the full one. */
+test('probe: a failed copy names its source and its destination', () => {
+  const err = Object.assign(new Error('ENOSPC: no space left on device, copyfile'), { code: 'ENOSPC', syscall: 'copyfile', path: '/in/checkpoints/bn-seed0.json', dest: '/out/checkpoints/bn-seed0.json' });
+  assert.equal(asUserError(err)?.message, 'Cannot copy /in/checkpoints/bn-seed0.json to /out/checkpoints/bn-seed0.json: no space left on the device (ENOSPC).');
+  const write = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', syscall: 'write', path: '/out/run.json' });
+  assert.equal(asUserError(write)?.message, 'Cannot write /out/run.json: no space left on the device (ENOSPC).');
 });
