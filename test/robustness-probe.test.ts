@@ -5,11 +5,11 @@
  * a run-folder file longer than Node's longest string (report used to end with exit 70, "Cannot
  * create a string longer than ..."); report and plot of a file or a FIFO instead of a folder; a
  * --seeds count past the bound; a config number that is Infinity (1e309) named as such; a failed
- * copy (merge onto a full disk) naming its destination.
+ * copy (merge onto a full disk) naming its destination; --out naming a dangling symbolic link.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acc, copyOf, runJson, work } from './folder-fixtures.js';
@@ -137,3 +137,18 @@ test('probe: a failed copy names its source and its destination', () => {
   const write = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', syscall: 'write', path: '/out/run.json' });
   assert.equal(asUserError(write)?.message, 'Cannot write /out/run.json: no space left on the device (ENOSPC).');
 });
+
+/** --out naming a dangling link was "a part of the path is a file, not a folder (ENOTDIR)". */
+for (const command of ['mnist', 'merge']) {
+  test(`probe: ${command} --out naming a dangling symbolic link says so; the link is left as it was`, () => {
+    const dir = join(copyOf(reference), '..');
+    const link = join(dir, 'out-link');
+    symlinkSync(join(dir, 'missing'), link);
+    const args = command === 'mnist' ? ['mnist', '--data', 'embedded', '--steps', '10', '--out', link] : ['merge', join(dir, 'run'), '--out', link];
+    const r = runCli(args, { timeoutMs: 120_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), [`error: ${link} is a symbolic link to ${join(dir, 'missing')}, which does not exist; create that folder or choose another --out.`]);
+    assert.equal(readlinkSync(link), join(dir, 'missing'));
+    assert.equal(existsSync(join(dir, 'missing')), false);
+  });
+}

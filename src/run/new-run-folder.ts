@@ -49,7 +49,11 @@ export function createRunFolder(outDir: string, files: FolderFile[]): { dir: str
     renameSync(temp, dir);
   } catch (err) {
     lock?.release();
-    rmSync(temp, { recursive: true, force: true });
+    try {
+      rmSync(temp, { recursive: true, force: true });
+    } catch {
+      // never made: a part of its path is a file (ENOTDIR); the error below says so
+    }
     // Another process created the folder meanwhile: the usual refusal, never a merge into it.
     if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') refuseUsedDir(dir);
     throw creationError(outDir, err);
