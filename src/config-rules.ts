@@ -81,7 +81,8 @@ const between =
 const listOf =
   (item: Rule, what: string, minLength = 1, maxLength = LIMITS.listLength, distinct = true): Rule =>
   (v) => {
-    if (!Array.isArray(v) || v.length < minLength) return `must be a list of at least ${minLength} ${what}`;
+    if (!Array.isArray(v)) return `must be a list of ${what}`;
+    if (v.length < minLength) return `must be a list of at least ${minLength} ${what}`;
     if (v.length > maxLength) return `must be a list of at most ${maxLength} ${what}`;
     if (!v.every((x) => item(x) === undefined)) return `must be a list of ${what}`;
     return distinct && new Set(v).size !== v.length ? `must not list the same value twice` : undefined;

@@ -157,7 +157,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A value as JSON for an error message, cut to one readable line (a 1,001-seed list is not). */
 function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON writes Infinity (a config's 1e309) and NaN as null; name them as they are.
+  const marked = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
+  const text = marked?.replace(/"\\u0000([^"]*)"/g, '$1') ?? String(value);
   return text.length > 80 ? `${text.slice(0, 76)} ...` : text;
 }
 

@@ -54,8 +54,10 @@ export function asUserError(err: unknown): UserError | undefined {
   if (err instanceof UserError) return err;
   const why = systemReason(err);
   if (!why) return undefined;
-  const e = err as NodeJS.ErrnoException;
-  return new UserError(`Cannot ${VERBS[e.syscall ?? ''] ?? 'use'} ${e.path ?? 'a file'}: ${why}.`);
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  // A copy's error names its source; a full disk or a read-only folder is the destination's.
+  const what = e.syscall === 'copyfile' && e.dest ? `${e.path} to ${e.dest}` : (e.path ?? 'a file');
+  return new UserError(`Cannot ${VERBS[e.syscall ?? ''] ?? 'use'} ${what}: ${why}.`);
 }
 
 /**

@@ -140,7 +140,7 @@ const cases: Case[] = [
   // Nonsense settings
   ['--out under /proc (Node mkdir would loop)', () => ({ args: ['mnist', ...embedded, '--out', '/proc/bn-repro-x/run'], absent: ['/proc/bn-repro-x'] }), 1, /^error: Cannot create the output folder \/proc\/bn-repro-x\/run: .*\(E[A-Z]+\)\.$/],
   ['--out empty', () => ({ args: ['mnist', ...embedded, '--out', ''] }), 2, /^error: --out must name a folder/],
-  ['a billion seeds', () => withOut(['mnist', ...embedded, '--seeds', '1000000000']), 2, /"seeds" must be a list of at least 1 seeds/],
+  ['a billion seeds', () => withOut(['mnist', ...embedded, '--seeds', '1000000000']), 2, /^error: --seeds 1000000000 asks for 1,000,000,000 seeds; at most 1,000 are allowed\.$/],
   ['1001 seeds', () => withOut(['mnist', ...embedded, '--seeds', Array.from({ length: 1001 }, (_, i) => i).join(',')]), 2, /"seeds" must be a list of at most 1000/],
   ['duplicate seeds', () => withOut(['mnist', ...embedded, '--seeds', '1,1']), 2, /"seeds" must not list the same value twice/],
   ['duplicate units', () => withOut(['mnist', ...embedded, '--config', cfg('units', { eval: { units: [3, 3] } })]), 2, /"eval.units" must not list the same value twice/],

@@ -67,8 +67,11 @@ function parse(raw: unknown, how: Parse): unknown {
   if (how === 'number') return NUMBER_TEXT.test(text) && Number.isFinite(Number(text)) ? Number(text) : text;
   if (how === 'seed') return [int(text)];
   if (how === 'seeds') {
-    // A count beyond the list limit stays a number, so the rule reports it instead of allocating it.
-    if (INTEGER_TEXT.test(text) && !text.startsWith('-')) return Number(text) <= LIMITS.listLength ? Array.from({ length: Number(text) }, (_, i) => i) : Number(text);
+    // A count beyond the list limit is refused here, before a list that long is allocated.
+    if (INTEGER_TEXT.test(text) && !text.startsWith('-')) {
+      if (Number(text) > LIMITS.listLength) throw new UsageError(`--seeds ${text} asks for ${Number(text).toLocaleString('en-US')} seeds; at most ${LIMITS.listLength.toLocaleString('en-US')} are allowed.`);
+      return Array.from({ length: Number(text) }, (_, i) => i);
+    }
     return text.split(',').map(int);
   }
   return raw;

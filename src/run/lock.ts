@@ -8,14 +8,17 @@
  * written whole is removed at once, and the lock is released on every exit, a signal's included
  * (see signals.ts), so no command leaves one behind unless it is killed outright.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError, namingFile } from '../errors.js';
+import { specialKind } from '../user-file.js';
 
 export const LOCK_FILE = '.lock';
 const HEARTBEAT_MS = 10_000;
 const STALE_MS = 60_000;
+/** A lock file holds one line of JSON; a bigger one is not bn-repro's and is not read whole. */
+const LOCK_MAX_BYTES = 64 * 1024;
 
 export interface LockHolder {
   pid: number;
@@ -40,11 +43,27 @@ function isAlive(pid: number): boolean {
 
 function readHolder(path: string): LockHolder | undefined {
   try {
+    if (statSync(path).size > LOCK_MAX_BYTES) return undefined;
     const h = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
     return typeof h.pid === 'number' && typeof h.host === 'string' ? h : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Refuses a `.lock` that is not a regular file: reading a FIFO there would wait forever, a link
+ * to /dev/zero would fill memory, and a folder cannot be taken over; bn-repro never made one.
+ */
+function refuseForeignLock(dir: string, path: string): void {
+  let kind: string | undefined;
+  try {
+    const stats = lstatSync(path);
+    kind = stats.isSymbolicLink() ? 'a symbolic link' : specialKind(stats);
+  } catch {
+    return; // gone meanwhile: the caller tries again
+  }
+  if (kind) throw new UserError(`${path} is ${kind}, not a lock file bn-repro wrote; remove it if no bn-repro command is using ${dir}.`);
 }
 
 /** Why the lock at `path` no longer protects anything, or undefined while its holder lives. */
@@ -76,6 +95,8 @@ export const readerBusy: BusyMessage = (dir, holder) => `${dir} is unfinished: i
 /** Takes the lock of `dir` for this command, or refuses naming the holder. */
 export function lockFolder(dir: string, busy: BusyMessage = writerBusy): FolderLock {
   if (!existsSync(dir)) throw new UserError(`${dir} does not exist.`);
+  const target = statSync(dir);
+  if (!target.isDirectory()) throw new UserError(`${dir} is ${target.isFile() ? 'a file' : specialKind(target)}, not a bn-repro run folder.`);
   const path = join(dir, LOCK_FILE);
   const command = thisCommand();
   const me: LockHolder = { pid: process.pid, host: hostname(), command, startedAt: new Date().toISOString() };
@@ -85,6 +106,7 @@ export function lockFolder(dir: string, busy: BusyMessage = writerBusy): FolderL
       fd = openSync(path, 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      refuseForeignLock(dir, path);
       const holder = readHolder(path);
       const why = staleness(path, holder, Date.now());
       if (why === undefined) throw new UserError(busy(dir, describe(holder)));
@@ -160,6 +182,7 @@ export function lockNewFolder(temp: string, dir: string): FolderLock {
 export function activeLock(dir: string): string | undefined {
   const path = join(dir, LOCK_FILE);
   if (!existsSync(path)) return undefined;
+  refuseForeignLock(dir, path);
   const holder = readHolder(path);
   return staleness(path, holder, Date.now()) === undefined ? describe(holder) : undefined;
 }

@@ -76,7 +76,7 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);
-      if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyFileSync(join(ck, f), join(temp, CHECKPOINT_DIR, f));
+      if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyNamingOut(join(ck, f), join(temp, CHECKPOINT_DIR, f), join(dir, CHECKPOINT_DIR, f));
       copyRunEvents(p.dir, temp, p.planned ?? []);
     }
     // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
@@ -96,4 +96,13 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
     throw err;
   }
   return { dir, runs: runs.length, status };
+}
+
+/** copyFileSync whose error names `shown` (the file's place in --out), not the temp folder it was going to. */
+function copyNamingOut(from: string, to: string, shown: string): void {
+  try {
+    copyFileSync(from, to);
+  } catch (err) {
+    throw Object.assign(err as Error, { dest: shown });
+  }
 }

@@ -3,7 +3,8 @@
  * that cannot loop, and run.json (resolved config, seeds, backend, versions, times, speed, final
  * numbers), written atomically and validated when read back.
  */
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
 import { UsageError, UserError, systemReason } from '../errors.js';
@@ -20,7 +21,11 @@ export function defaultRunDir(name: string, date: Date): string {
 /** A folder that already holds anything is refused, never reused (checked before slow work too). */
 export function refuseUsedDir(dir: string): void {
   if (dir.trim() === '') throw new UsageError('--out must name a folder (got an empty string).');
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    // A dangling link: the folder would be renamed over the link itself (ENOTDIR), so say what it is.
+    if (isLink(dir)) throw new UserError(`${dir} is a symbolic link to ${readlinkSync(dir)}, which does not exist; create that folder or choose another --out.`);
+    return;
+  }
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -28,6 +33,15 @@ export function refuseUsedDir(dir: string): void {
     throw new UserError(`${dir} exists and is not a folder that can be read.`);
   }
   if (entries.length > 0) throw new UserError(`${dir} already holds files; choose another --out so no results are overwritten.`);
+}
+
+/** True when `path` is a symbolic link; a path that cannot be looked at (ENOTDIR...) is not one. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -51,6 +65,9 @@ export function regularFileText(path: string): string {
   const stat = lstatSync(path);
   if (stat.isSymbolicLink()) throw new UserError(`${path} is a symbolic link; a run folder's files must be its own, not links to others.`);
   if (!stat.isFile()) throw new UserError(`${path} is not a regular file.`);
+  // Node cannot hold a longer file as one string (it would be exit 70, "Cannot create a string").
+  const most = bufferConstants.MAX_STRING_LENGTH;
+  if (stat.size > most) throw new UserError(`${path} is ${stat.size.toLocaleString('en-US')} bytes, more than the ${most.toLocaleString('en-US')} bn-repro can read back; the run folder is damaged or too large to read.`);
   return readFileSync(path, 'utf8');
 }
 
