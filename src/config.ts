@@ -9,6 +9,7 @@
 import { UsageError } from './errors.js';
 import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
 import { checkNetworkFits } from './network-bounds.js';
+import { firstDuplicateKey } from './duplicate-keys.js';
 import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
@@ -213,6 +214,8 @@ export function readConfigFile(path: string): Overrides {
     throw new UsageError(`Config file ${path} is not valid JSON: ${(err as Error).message}.`);
   }
   if (!isPlainObject(parsed)) throw new UsageError(`Config file ${path} must hold a JSON object of overrides.`);
+  const repeated = firstDuplicateKey(text);
+  if (repeated !== undefined) throw new UsageError(`Config file ${path} gives key "${repeated}" twice; give it once.`);
   return parsed;
 }
 
