@@ -1,6 +1,7 @@
 /** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
 import * as tf from '@tensorflow/tfjs-core';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,3 +175,36 @@ export function assertMatchesFiniteDifferences(v: tf.Variable, analytic: ArrayLi
   }
   return base.length;
 }
+
+/**
+ * A refused command, as every robustness table asserts it: not killed (it did not hang), exit
+ * `code`, exactly one `error:` line matching `message` and short enough to read, no stack trace.
+ * Returns that line.
+ */
+export function assertRefused(r: CliResult, code: number, message: RegExp): string {
+  assert.equal(r.signal, null, `killed by ${r.signal}: it hung`);
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  assert.equal(errors.length, 1, `one error line, got: ${r.stderr}`);
+  assert.match(errors[0], message);
+  assert.ok(errors[0].length < 400, `one readable sentence, not ${errors[0].length} characters`);
+  assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, 'no stack trace');
+  return errors[0];
+}
+
+/** Whether this process may mount a tmpfs (root): the full-disk cases need one. */
+export const canMountTmpfs = (() => {
+  let known: boolean | undefined;
+  return (): boolean => {
+    if (known !== undefined) return known;
+    try {
+      const m = tempDir();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', m], { stdio: 'ignore' });
+      execFileSync('umount', [m]);
+      known = true;
+    } catch {
+      known = false;
+    }
+    return known;
+  };
+})();

@@ -10,19 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli, tempDir, type CliResult } from './helpers.js';
+import { canMountTmpfs, runCli, tempDir, type CliResult } from './helpers.js';
 import { assertSameRows, assertWholeCsvs, leftovers, statusOf } from './signal-helpers.js';
 
-const canMount = (() => {
-  try {
-    const m = tempDir();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', m], { stdio: 'ignore' });
-    execFileSync('umount', [m]);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const canMount = canMountTmpfs();
 const skip = canMount ? false : 'mounting a tmpfs needs root';
 const mounts: string[] = [];
 after(() => mounts.reverse().forEach((m) => execFileSync('umount', ['-l', m])));
