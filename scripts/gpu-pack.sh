@@ -42,6 +42,13 @@ echo "gpu-pack: production node_modules (npm ci --omit=dev --omit=optional --ign
 # is skipped by .npmrc anyway (its CPU and WebGPU providers ship in the package).
 (cd "$PKG" && npm ci --omit=dev --omit=optional --ignore-scripts --offline --no-audit --no-fund --loglevel=error)
 NM=$PKG/node_modules
+# --omit=optional also drops resvg's native binding (an optional dependency per platform), which
+# plot and the CLI load: add the linux-x64 glibc one, at the version the lock pins.
+RESVG=@resvg/resvg-js-linux-x64-gnu
+RESVG_VERSION=$(node -p "require('./package-lock.json').packages['node_modules/$RESVG'].version")
+mkdir -p "$STAGE/resvg" "$NM/$RESVG"
+(cd "$STAGE/resvg" && npm pack "$RESVG@$RESVG_VERSION" --silent >/dev/null)
+tar -xzf "$STAGE"/resvg/*.tgz -C "$NM/$RESVG" --strip-components=1
 echo "gpu-pack: node_modules as installed: $(mib "$(size_of "$NM")")"
 ORT_BIN=$NM/onnxruntime-node/bin/napi-v6
 trim "onnxruntime-node: darwin, win32 and linux-arm64 binaries" "$ORT_BIN/darwin" "$ORT_BIN/win32" "$ORT_BIN/linux/arm64"
