@@ -81,7 +81,7 @@ if [ -z "$ENGINE" ]; then
   for e in ort-cuda ort-webgpu; do loads "$e" && { ENGINE=$e; note "protocol engine: $e, a GPU engine that loads (not timed by the bench)"; break; }; done
 fi
 [ -n "$ENGINE" ] || { ENGINE=ort-cpu; note "no GPU engine loads: the protocol falls back to ort-cpu"; }
-note "lockstep training is not built: the seeds run as one \`mnist --seeds\` command, runs side by side in worker threads"
+note "lockstep training is not built: the seeds run as one \`mnist --seeds\` command"
 # One worker thread on a GPU engine: ort-webgpu in two worker threads segfaults (exit 139, seen
 # on SwiftShader with --jobs 2), and the runs share one device anyway.
 JOBS=(); [ "$ENGINE" = ort-cpu ] || { JOBS=(--jobs 1); note "the protocol runs with --jobs 1 on $ENGINE (ort-webgpu segfaults in two worker threads)"; }
