@@ -166,6 +166,13 @@ export function nestingDepth(value: unknown, limit: number): number {
 }
 
 /** Rules that relate keys, applied to each merged config; single-key rules are RULES above. */
+/**
+ * ONNX Runtime's GPU providers train in the main thread only: with two worker threads each opening
+ * its own WebGPU session, ort-webgpu ended in a segmentation fault (exit 139, on SwiftShader) where
+ * one thread trained; the runs of a command then train one after another on the one device.
+ */
+export const GPU_ENGINES_IN_ONE_THREAD: readonly string[] = ['ort-webgpu', 'ort-cuda'];
+
 export function checkConsistency(c: ResolvedConfig, where: string): void {
   const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
   const bad = c.eval.units.find((u) => u >= width);
@@ -173,6 +180,9 @@ export function checkConsistency(c: ResolvedConfig, where: string): void {
     throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
   }
   if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
+  if (c.jobs > 1 && GPU_ENGINES_IN_ONE_THREAD.includes(c.backend)) {
+    throw new UsageError(`${where}: config key "jobs" is ${c.jobs}, but the ${c.backend} backend trains in one thread (several GPU sessions in worker threads crashed the process); drop --jobs or use 1.`);
+  }
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
   }

@@ -9,6 +9,7 @@ import { initBackend, versions, type BackendInfo } from './backend.js';
 import { checkpointRecorder } from './run/checkpoint-recorder.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
 import { type ResolvedConfig } from './config.js';
+import { GPU_ENGINES_IN_ONE_THREAD } from './config-rules.js';
 import { asUserError } from './errors.js';
 import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
@@ -55,8 +56,9 @@ export interface ExperimentResult {
 /** How to continue an interrupted folder, as printed. */
 export const resumeHint = (dir: string): string => `continue with: bn-repro mnist --resume ${dir}`;
 
-/** jobs = 0 means one worker per CPU core. */
+/** jobs = 0 means one worker per CPU core; the ORT GPU providers train in one thread (config-rules.ts). */
 export function jobsFor(config: ResolvedConfig): number {
+  if (GPU_ENGINES_IN_ONE_THREAD.includes(config.backend)) return 1;
   return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 

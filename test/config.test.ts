@@ -90,3 +90,13 @@ test('sweep variants take an absolute initStd; a bad one is refused naming it', 
   assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, initStd: -1 }] }), /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\? \} entries \(an entry initStd must be a positive number\)/);
   assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, std: 1 }] }), /has unknown key "std"/);
 });
+
+test('the ONNX Runtime GPU providers train in one thread: --jobs 2 with them is a usage error, jobs 0 means 1', async () => {
+  const { jobsFor } = await import('../src/experiment.js');
+  for (const backend of ['ort-webgpu', 'ort-cuda']) {
+    assert.throws(() => resolveConfig(undefined, { backend, jobs: 2 }), (e: Error) => e instanceof UsageError && e.message.includes(`the ${backend} backend trains in one thread`));
+    assert.equal(jobsFor(resolveConfig(undefined, { backend, jobs: 0 })), 1);
+    assert.equal(jobsFor(resolveConfig(undefined, { backend, jobs: 1 })), 1);
+  }
+  assert.equal(jobsFor(resolveConfig(undefined, { backend: 'ort-cpu', jobs: 2 })), 2);
+});
