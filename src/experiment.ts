@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { initBackend, versions, type BackendInfo } from './backend.js';
 import { checkpointRecorder } from './run/checkpoint-recorder.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
-import { type ResolvedConfig } from './config.js';
+import type { ResolvedConfig } from './config.js';
 import { GPU_ENGINES_IN_ONE_THREAD } from './config-rules.js';
 import { asUserError } from './errors.js';
 import { runsOf, variantsOf } from './runs.js';

@@ -64,15 +64,23 @@ test('two runs stacked in one graph (baseline at lr 0.5, BN at lr 0.1) step bit 
   const states = specs.map((spec) => {
     const st: Record<string, ort.Tensor> = { [LOSS_SUM]: f32([], () => 0) };
     for (const s of paramSlots(spec)) st[s.name] = f32(s.dims, () => 0.3 * rng.normal());
-    if (spec.momentum !== undefined) spec.hiddenUnits.forEach((u, i) => ((st[`moving.mean${i}`] = f32([u], () => 0)), (st[`moving.variance${i}`] = f32([u], () => 1))));
+    if (spec.momentum !== undefined) {
+      spec.hiddenUnits.forEach((u, i) => {
+        st[`moving.mean${i}`] = f32([u], () => 0);
+        st[`moving.variance${i}`] = f32([u], () => 1);
+      });
+    }
     return st;
   });
   let stackedState = Object.fromEntries(states.flatMap((st, r) => Object.entries(st).map(([k, v]) => [stackPrefix(r) + k, v])));
   for (let step = 0; step < 5; step++) {
     const batches = specs.map(() => ({ x: f32([7, 6], () => rng.uniform()), y: f32([7, 3], () => 0) }));
-    batches.forEach((b) => [0, 1, 2, 3, 4, 5, 6].forEach((i) => ((b.y.data as Float32Array)[i * 3 + ((i + step) % 3)] = 1)));
+    for (const b of batches) for (let i = 0; i < 7; i++) (b.y.data as Float32Array)[i * 3 + ((i + step) % 3)] = 1;
     const feeds: Record<string, ort.Tensor> = { ...stackedState };
-    batches.forEach((b, r) => ((feeds[`${stackPrefix(r)}x`] = b.x), (feeds[`${stackPrefix(r)}y`] = b.y)));
+    batches.forEach((b, r) => {
+      feeds[`${stackPrefix(r)}x`] = b.x;
+      feeds[`${stackPrefix(r)}y`] = b.y;
+    });
     const out = await stacked.run(feeds);
     stackedState = Object.fromEntries(Object.keys(stackedState).map((k) => [k, out[k.replace('/', `/${NEXT}`)]]));
     for (let r = 0; r < specs.length; r++) {

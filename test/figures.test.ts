@@ -132,7 +132,7 @@ test('sweep --help says that seeds and steps come from the config file unless gi
   assert.match(mnist, /--steps <n> training steps per run \(default: 50000\)/);
 });
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the tests walk the vega-lite spec as plain JSON */
+// biome-ignore lint/suspicious/noExplicitAny: the tests walk the vega-lite spec as plain JSON
 type Json = any;
 
 /**

@@ -54,14 +54,16 @@ export function copyOf(template: string): string {
   cpSync(template, dir, { recursive: true });
   return dir;
 }
+// biome-ignore lint/suspicious/noExplicitAny: run.json and checkpoints are edited as plain JSON
+type JsonObject = Record<string, any>;
 export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-export const editJson = (path: string, edit: (v: Record<string, any>) => void) => {
+export const editJson = (path: string, edit: (v: JsonObject) => void) => {
   const v = readJson(path);
   edit(v);
   writeFileSync(path, JSON.stringify(v, null, 2));
 };
 /** Edits a checkpoint and recomputes its checksum, as a tool that knows the format would. */
-export const editCheckpoint = (path: string, edit: (v: Record<string, any>) => void) =>
+export const editCheckpoint = (path: string, edit: (v: JsonObject) => void) =>
   editJson(path, (v) => {
     delete v.sha256;
     edit(v);
@@ -95,7 +97,7 @@ export interface Scene {
 export type Case = [name: string, scene: () => Scene, code: number, message: RegExp];
 
 /** The experiment digest recomputed the way bn-repro computes it (sorted keys; jobs and seeds left out). */
-export function forgedDigest(run: Record<string, any>): string {
+export function forgedDigest(run: JsonObject): string {
   const canonical = (v: unknown): string =>
     Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : typeof v === 'object' && v !== null ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
   const { jobs: _j, tensorboard: _t, seeds: _s, ...config } = run.config;

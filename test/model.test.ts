@@ -135,7 +135,12 @@ test('Algorithm 2 population statistics equal a direct computation over the mini
     const m1 = moments(z1);
     const a1 = z1.map((row) => row.map((v, j) => 1 / (1 + Math.exp(-(v - m1.mean[j]) / Math.sqrt(m1.variance[j] + eps)))));
     const m2 = moments(matmul(a1, W2));
-    [m1, m2].forEach((mo, l) => mo.mean.forEach((_, j) => ((sums[l].mean[j] += mo.mean[j]), (sums[l].variance[j] += mo.variance[j]))));
+    [m1, m2].forEach((mo, l) =>
+      mo.mean.forEach((_, j) => {
+        sums[l].mean[j] += mo.mean[j];
+        sums[l].variance[j] += mo.variance[j];
+      }),
+    );
   }
   const stats = populationStats(net, K, (k) => tf.tensor2d(batches[k]));
   for (let l = 0; l < 2; l++) {

@@ -159,7 +159,10 @@ function readTable(path: string): Map<string, Array<[number, number]>> {
   let points: Array<[number, number]> = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const title = /^# Curve title: "(.*)"$/.exec(line);
-    if (title) curves.set(title[1], (points = []));
+    if (title) {
+      points = [];
+      curves.set(title[1], points);
+    }
     else if (/^\s*-?\d/.test(line)) points.push(line.trim().split(/\s+/).slice(0, 2).map(Number) as [number, number]);
   }
   return curves;
@@ -203,7 +206,7 @@ test('the gnuplot recipe picks a sweep\'s networks by name', { skip: skipGnuplot
 test('the README shows the gnuplot recipe verbatim and runs the Python recipe by its path', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const gp = readFileSync(GNUPLOT_RECIPE, 'utf8');
-  assert.ok(readme.includes('```gnuplot\n' + gp + '```'), 'README.md does not show docs/recipes/figure1a.gp verbatim');
+  assert.ok(readme.includes(`\`\`\`gnuplot\n${gp}\`\`\``), 'README.md does not show docs/recipes/figure1a.gp verbatim');
   assert.match(readme, /python3 docs\/recipes\/figure1\.py results\/\S+/);
   assert.match(readme, /python3 docs\/recipes\/figure1\.py results\/\S+ --nets /);
 });

@@ -25,7 +25,7 @@ const read = (verb: 'report' | 'plot' | 'merge', damage: (dir: string) => void) 
   const out = join(tempDir(), 'merged');
   return verb === 'merge' ? { args: ['merge', dir, '--out', out], unchanged: [dir], absent: [out] } : { args: [verb, dir], unchanged: [dir] };
 };
-const duplicateRow = (d: string) => editText(acc(d), (t) => t + lines(acc(d)).find((l) => l.startsWith('bn,0,1500,'))! + '\n');
+const duplicateRow = (d: string) => editText(acc(d), (t) => `${t + lines(acc(d)).find((l) => l.startsWith('bn,0,1500,'))!}\n`);
 const withInfinity = (d: string) => setCell(acc(d), 'bn,0,1500,', 'test_loss', 'Infinity');
 
 const cases: Case[] = [

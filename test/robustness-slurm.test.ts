@@ -113,7 +113,7 @@ for (const [what, name] of [...Object.entries(HOSTILE), ['all of them at once', 
       ['bn-repro', bin, 'report', l.dir, '--quiet'],
     ]);
     for (const r of [task1, task2, merge]) assert.equal(r.stderr, '');
-    assert.match(task1.stdout, new RegExp(`^\\S+ task 1 on \\S+: .* --out .*shard-1\\n$`));
+    assert.match(task1.stdout, /^\S+ task 1 on \S+: .* --out .*shard-1\n$/);
     assert.equal(merge.stdout, `merged sweep: ${l.dir}\n`);
     assert.deepEqual(pwned(root), []);
     // What sbatch reads: the --output line is one argument, % doubled (Slurm expands %j), # escaped.

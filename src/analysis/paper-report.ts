@@ -53,7 +53,7 @@ export function paperDistanceSection(data: RunData, curves = readPaperCurves()):
   // A short run has no evaluation in the paper's range: one sentence says so, not an empty row.
   if (without.length > 0) {
     const who = distances.length === 0 ? 'No network of this run has an' : `${listedNames(without)} ${without.length > 1 ? 'have' : 'has'} no`;
-    lines.push(...(distances.length > 0 ? [''] : []), `${who} evaluation with a finite accuracy in that range (this run's last evaluation is at step ${last.toLocaleString('en-US')}), so ${distances.length === 0 ? 'no distance is computed' : 'no distance is computed for ' + (without.length > 1 ? 'them' : 'it')}.`);
+    lines.push(...(distances.length > 0 ? [''] : []), `${who} evaluation with a finite accuracy in that range (this run's last evaluation is at step ${last.toLocaleString('en-US')}), so ${distances.length === 0 ? 'no distance is computed' : `no distance is computed for ${without.length > 1 ? 'them' : 'it'}`}.`);
   }
   if (data.config.sweep.length > 0) {
     for (const bn of [false, true]) {

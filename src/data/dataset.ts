@@ -2,7 +2,7 @@
  * In-memory data set types and the deterministic transforms applied after loading:
  * seeded subsets and the input encoding (grayscale in [0,1], or binary as the paper says).
  */
-import { Rng } from '../random.js';
+import type { Rng } from '../random.js';
 import type { FullOrigin } from './sources.js';
 
 export const IMAGE_PIXELS = 784;

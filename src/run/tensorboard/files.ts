@@ -8,7 +8,7 @@ import { closeSync, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, o
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunId } from '../records.js';
-import { EventCodec } from './event.js';
+import type { EventCodec } from './event.js';
 import { frameRecord, readRecords } from './tfrecord.js';
 
 export const TENSORBOARD_DIR = 'tensorboard';
