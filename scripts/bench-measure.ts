@@ -69,7 +69,11 @@ export function naiveMsPerStep(config: ResolvedConfig, data: Dataset, arm: Arm, 
   const net = newNet(config, arm);
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(0, 'shuffle'));
   const trainer = new ReferenceTrainer(net, data.train, config.train.learningRate);
-  const ms = timeChunks(budget, () => void trainer.step(sampler.nextIndices()), () => {});
+  const ms = timeChunks(
+    budget,
+    () => void trainer.step(sampler.nextIndices()),
+    () => {},
+  );
   trainer.dispose();
   disposeNet(net);
   return ms;

@@ -23,14 +23,22 @@ import { stackedMsPerCall } from './bench-stacked.js';
 import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
 import { evaluationMs, measurementMs, naiveMsPerStep, oursMsPerStep, type Budget } from './bench-measure.js';
 
-const { values: args } = parseArgs({ options: { full: { type: 'boolean', default: false }, backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' }, stacked: { type: 'string', default: '1,2,6,30' } } });
+const { values: args } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' },
+    stacked: { type: 'string', default: '1,2,6,30' },
+  },
+});
 const logger = consoleLogger({ quiet: false });
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
 const env = { ...process.env, BN_REPRO_DATA: process.env.BN_REPRO_DATA ?? (existsSync(shared) ? shared : undefined) };
 // No download here: full MNIST if a folder has it, else the embedded digits.
 const data = await loadDataset({ ...config, data: { ...config.data, mirrors: [] } }, { logger: silentLogger, env });
-logger.info(`data: ${data.source} (${data.train.count} train, ${data.test.count} test); protocol: ${config.train.steps} steps, eval every ${config.eval.every}`);
+logger.info(
+  `data: ${data.source} (${data.train.count} train, ${data.test.count} test); protocol: ${config.train.steps} steps, eval every ${config.eval.every}`,
+);
 
 /** Steps timed per backend: the slow paths get fewer. */
 const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
@@ -89,8 +97,21 @@ for (const name of args.backends.split(',')) {
     const measureMs = measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
     const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
     const landscapeFactor = (projectedArmS + (measurements * measureMs) / 1000) / projectedArmS;
-    rows.push({ backend: name, arm, oursMsPerStep: ours, runStepsPerSecond: 1000 / ours, naiveMsPerStep: naive, naiveOverOurs: naive === null ? null : naive / ours, evaluationMs: evalMs, measurementMs: measureMs, projectedArmS, landscapeFactor });
-    logger.info(`${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive?.toFixed(1) ?? '-'}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`);
+    rows.push({
+      backend: name,
+      arm,
+      oursMsPerStep: ours,
+      runStepsPerSecond: 1000 / ours,
+      naiveMsPerStep: naive,
+      naiveOverOurs: naive === null ? null : naive / ours,
+      evaluationMs: evalMs,
+      measurementMs: measureMs,
+      projectedArmS,
+      landscapeFactor,
+    });
+    logger.info(
+      `${name} ${arm}: ${ours.toFixed(3)} ms/step (naive ${naive?.toFixed(1) ?? '-'}), evaluation ${evalMs.toFixed(0)} ms, measurement ${measureMs.toFixed(0)} ms`,
+    );
   }
   if (!onnx) continue;
   for (const k of args.stacked.split(',').filter(Boolean).map(Number)) {
@@ -117,29 +138,54 @@ if (args.full) {
   const child = spawnSync(process.execPath, ['bin/bn-repro', 'mnist', '--config', 'configs/paper.json', '--out', out, '--quiet'], { env, stdio: 'inherit' });
   const wallS = (performance.now() - t0) / 1000;
   if (child.status !== 0) throw new Error(`the full protocol run failed with exit code ${child.status}`);
-  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { backend: { name: string }; peakRssMiB: number; runs: { arm: string; finalTestAccuracy: number }[] };
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as {
+    backend: { name: string };
+    peakRssMiB: number;
+    runs: { arm: string; finalTestAccuracy: number }[];
+  };
   full = { wallS, backend: run.backend.name, peakRssMiB: run.peakRssMiB, finalAccuracy: Object.fromEntries(run.runs.map((r) => [r.arm, r.finalTestAccuracy])) };
   rmSync(dirname(out), { recursive: true, force: true });
 }
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('steps/s', 9)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`);
+console.log(
+  `\n${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('ours ms/step', 13)}${pad('steps/s', 9)}${pad('naive ms/step', 14)}${pad('naive/ours', 11)}${pad('eval ms', 9)}${pad('measure ms', 11)}${pad('arm s (proj.)', 14)}${pad('x landscape', 12)}`,
+);
 for (const r of rows) {
   console.log(
     `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.oursMsPerStep.toFixed(3), 13)}${pad(r.runStepsPerSecond.toFixed(0), 9)}${pad(r.naiveMsPerStep?.toFixed(1) ?? '-', 14)}${pad(r.naiveOverOurs === null ? '-' : `${r.naiveOverOurs.toFixed(1)}x`, 11)}${pad(r.evaluationMs.toFixed(0), 9)}${pad(r.measurementMs.toFixed(0), 11)}${pad(r.projectedArmS.toFixed(0), 14)}${pad(`${r.landscapeFactor.toFixed(2)}x`, 12)}`,
   );
 }
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
-if (stacked.length > 0) console.log(`\nstacked ORT step (K runs, one graph call; bench only, not the train loop):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`);
+if (stacked.length > 0)
+  console.log(
+    `\nstacked ORT step (K runs, one graph call; bench only, not the train loop):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`,
+  );
 for (const r of stacked) console.log(`${r.backend.padEnd(11)}${pad(r.k, 4)}${pad(r.msPerCall.toFixed(2), 10)}${pad(r.runStepsPerSecond.toFixed(0), 13)}`);
-console.log(`x landscape: an arm's projected time with configs/landscape.json (${measurements} measurements, every ${landscapeConfig.eval.landscape.every} evaluation(s)) over its time without (target: at most 1.5x)`);
+console.log(
+  `x landscape: an arm's projected time with configs/landscape.json (${measurements} measurements, every ${landscapeConfig.eval.landscape.every} evaluation(s)) over its time without (target: at most 1.5x)`,
+);
 if (full) {
-  console.log(`full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall, peak memory ${full.peakRssMiB.toFixed(0)} MiB; final accuracy ${JSON.stringify(full.finalAccuracy)}`);
+  console.log(
+    `full protocol measured (${full.backend}, ${jobs} jobs): ${full.wallS.toFixed(1)} s wall, peak memory ${full.peakRssMiB.toFixed(0)} MiB; final accuracy ${JSON.stringify(full.finalAccuracy)}`,
+  );
 }
 console.log(`peak memory of this benchmark process (all backends, naive loops included): ${peakRssMiB.toFixed(0)} MiB`);
 
 mkdirSync('results', { recursive: true });
 const file = `${defaultRunDir('bench', new Date())}.json`;
-writeJsonAtomic(file, { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, jobs, data: data.source, versions: versions(), rows, stacked, projectedFullProtocolS: projected, full, peakRssMiB });
+writeJsonAtomic(file, {
+  date: new Date().toISOString(),
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  jobs,
+  data: data.source,
+  versions: versions(),
+  rows,
+  stacked,
+  projectedFullProtocolS: projected,
+  full,
+  peakRssMiB,
+});
 console.log(`written: ${file}`);

@@ -21,7 +21,14 @@ import { consoleLogger } from './logger.js';
  */
 function oneLineError(commandName: string) {
   return (str: string, write: (s: string) => void): void => {
-    const text = printable(str.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' '));
+    const text = printable(
+      str
+        .trim()
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .join(' '),
+    );
     write(`${text.replace(/\.$/, '')}; see ${commandName} --help.\n`);
   };
 }

@@ -60,8 +60,7 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 const positiveInt: Rule = (v) => (isInt(v) && v > 0 ? undefined : 'must be a positive integer');
-const nonNegativeInt: Rule = (v) =>
-  isInt(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)';
+const nonNegativeInt: Rule = (v) => (isInt(v) && v >= 0 ? undefined : 'must be a non-negative integer (0 = all)');
 const positiveNumber: Rule = (v) => (isNum(v) && v > 0 ? undefined : 'must be a positive number');
 const integer: Rule = (v) => (isInt(v) ? undefined : 'must be an integer');
 const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
@@ -101,7 +100,12 @@ const variant: Rule = (v) => {
   const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd'].includes(k));
   if (extra.length > 0) return `has unknown key "${extra[0]}"`;
   const initStd = o.initStd === undefined ? undefined : positiveNumber(o.initStd);
-  return nonEmptyName(o.name) ?? (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ?? positiveNumber(o.lrMultiplier) ?? (initStd && `initStd ${initStd}`);
+  return (
+    nonEmptyName(o.name) ??
+    (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ??
+    positiveNumber(o.lrMultiplier) ??
+    (initStd && `initStd ${initStd}`)
+  );
 };
 
 export const RULES: Record<string, Rule> = {
@@ -181,7 +185,9 @@ export function checkConsistency(c: ResolvedConfig, where: string): void {
   }
   if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
   if (c.jobs > 1 && GPU_ENGINES_IN_ONE_THREAD.includes(c.backend)) {
-    throw new UsageError(`${where}: config key "jobs" is ${c.jobs}, but the ${c.backend} backend trains in one thread (several GPU sessions in worker threads crashed the process); drop --jobs or use 1.`);
+    throw new UsageError(
+      `${where}: config key "jobs" is ${c.jobs}, but the ${c.backend} backend trains in one thread (several GPU sessions in worker threads crashed the process); drop --jobs or use 1.`,
+    );
   }
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);

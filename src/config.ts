@@ -138,10 +138,7 @@ const defaults: Config = {
     embeddedTrain: 8000,
     embeddedTest: 2000,
     verifyChecksums: true,
-    mirrors: [
-      'https://storage.googleapis.com/cvdf-datasets/mnist/',
-      'https://ossci-datasets.s3.amazonaws.com/mnist/',
-    ],
+    mirrors: ['https://storage.googleapis.com/cvdf-datasets/mnist/', 'https://ossci-datasets.s3.amazonaws.com/mnist/'],
     downloadRetries: 3,
   },
 };
@@ -228,7 +225,9 @@ export function resolveConfig(configPath: string | undefined, flagOverrides: Ove
     // Not in checkConsistency: a run.json's resolved config always holds both keys. "both", the
     // default, restricts nothing: `sweep --slurm` writes it into the resolved config its tasks read.
     if (Object.hasOwn(file, 'bn') && file.bn !== DEFAULTS.bn && config.sweep.length > 0) {
-      throw new UsageError(`${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`);
+      throw new UsageError(
+        `${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`,
+      );
     }
   }
   return applyOverrides(config, flagOverrides, configPath && Object.keys(flagOverrides).length === 0 ? configPath : 'command line', partial);

@@ -22,9 +22,15 @@ export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ che
   const native = await loadNative(deps.importer);
   if (native.pkg && (await deps.activate('tensorflow'))) {
     const d = nativeDevice(native.pkg);
-    checks.push({ name: 'tensorflow', available: true, detail: `${native.pkg} ${versionOf(native.pkg)}; ${d.gpu ? `GPU: ${d.name ?? 'yes'}` : (d.note ?? 'CPU only')}` });
+    checks.push({
+      name: 'tensorflow',
+      available: true,
+      detail: `${native.pkg} ${versionOf(native.pkg)}; ${d.gpu ? `GPU: ${d.name ?? 'yes'}` : (d.note ?? 'CPU only')}`,
+    });
   } else {
-    const why = native.pkg ? `${native.pkg} loaded but did not initialise` : `${native.reasons.join('; ')} (tfjs-node-gpu's install downloads libtensorflow and needs internet access)`;
+    const why = native.pkg
+      ? `${native.pkg} loaded but did not initialise`
+      : `${native.reasons.join('; ')} (tfjs-node-gpu's install downloads libtensorflow and needs internet access)`;
     checks.push({ name: 'tensorflow', available: false, detail: why });
   }
   // The real probe runs in a child process so that Dawn's native warnings stay off the terminal.
@@ -38,10 +44,18 @@ export async function checkBackends(deps: BackendDeps = realDeps): Promise<{ che
   // ONNX Runtime: the GPU providers are tried in a child process (a failing one prints native warnings).
   for (const name of Object.keys(ORT_BACKENDS) as OrtBackendName[]) {
     const probe = deps.probeOrt ? await deps.probeOrt(name) : { ok: false as const, reason: 'onnxruntime-node is not part of this world' };
-    checks.push({ name, available: probe.ok, detail: probe.ok ? `onnxruntime-node ${ortVersion()}, ${ORT_BACKENDS[name]} execution provider (${probe.detail})` : providerDetail(name, probe) });
+    checks.push({
+      name,
+      available: probe.ok,
+      detail: probe.ok ? `onnxruntime-node ${ortVersion()}, ${ORT_BACKENDS[name]} execution provider (${probe.detail})` : providerDetail(name, probe),
+    });
   }
   const wasm = await deps.activate('wasm');
-  checks.push({ name: 'wasm', available: wasm, detail: wasm ? `@tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')} (XNNPACK, SIMD)` : 'failed to initialise' });
+  checks.push({
+    name: 'wasm',
+    available: wasm,
+    detail: wasm ? `@tensorflow/tfjs-backend-wasm ${versionOf('@tensorflow/tfjs-backend-wasm')} (XNNPACK, SIMD)` : 'failed to initialise',
+  });
   const cpu = await deps.activate('cpu');
   checks.push({ name: 'cpu', available: cpu, detail: cpu ? 'plain JavaScript: the slow fallback' : 'failed to initialise' });
   const autoPick = ['tensorflow', 'ort-cpu', 'wasm', 'cpu'].find((n) => checks.find((c) => c.name === n)?.available) ?? 'none';

@@ -14,7 +14,10 @@ export const EXIT = {
 
 /** A problem with the user's input or environment that the user can fix. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.runtime) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.runtime,
+  ) {
     super(message);
     this.name = 'UserError';
   }
@@ -44,7 +47,19 @@ const SYSTEM_REASONS: Record<string, string> = {
   EBUSY: 'it is busy',
 };
 
-const VERBS: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'write', scandir: 'read', unlink: 'remove', rmdir: 'remove', copyfile: 'copy', fsync: 'write', ftruncate: 'write' };
+const VERBS: Record<string, string> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  mkdir: 'create',
+  rename: 'write',
+  scandir: 'read',
+  unlink: 'remove',
+  rmdir: 'remove',
+  copyfile: 'copy',
+  fsync: 'write',
+  ftruncate: 'write',
+};
 
 /**
  * The UserError a thrown value stands for, or undefined for a real bug. A system error with one of

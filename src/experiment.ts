@@ -86,7 +86,14 @@ async function execute(
   const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, true)] : [];
   const ended: RunSummary[] = [];
   const endedRecorder: Recorder = { evaluation: () => {}, runFinished: (s) => void (s.interrupted ? undefined : ended.push(s)), close: async () => {} };
-  const recorders = [csvRecorder(dir, config.eval.percentiles, true), ...measurements, checkpointRecorder(dir, config, digest), tensorboardRecorder(dir, config, opts.logger, opts.keepUpTo), endedRecorder, progressRecorder(opts.logger, opts)];
+  const recorders = [
+    csvRecorder(dir, config.eval.percentiles, true),
+    ...measurements,
+    checkpointRecorder(dir, config, digest),
+    tensorboardRecorder(dir, config, opts.logger, opts.keepUpTo),
+    endedRecorder,
+    progressRecorder(opts.logger, opts),
+  ];
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(...recorders);
   const runs = [...earlier];
@@ -107,7 +114,9 @@ async function execute(
     writeEndState(path, endState([...earlier, ...ended]));
   };
   process.prependListener('exit', onForcedExit);
-  const stopping = opts.signals?.deferExit((name) => opts.logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`));
+  const stopping = opts.signals?.deferExit((name) =>
+    opts.logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`),
+  );
   const unnote = opts.signals?.noteOnExit(resumeHint(dir));
   try {
     const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: stopping?.stop };

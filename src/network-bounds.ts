@@ -33,14 +33,19 @@ export function checkNetworkFits(c: ResolvedConfig, where: string): void {
   const heap = "the wasm backend's 4 GiB heap";
   const params = parameterCount(c.model.hiddenUnits);
   if (params > LIMITS.parameters) {
-    throw new UsageError(`${where}: config key "model.hiddenUnits" holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`);
+    throw new UsageError(
+      `${where}: config key "model.hiddenUnits" holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`,
+    );
   }
   const units = c.model.hiddenUnits.reduce((a, b) => a + b, 0);
   const batch = c.train.batchSize * units;
   if (batch > LIMITS.batchValues) {
-    throw new UsageError(`${where}: config key "train.batchSize" ${c.train.batchSize} x ${fmt(units)} hidden units is ${fmt(batch)} values per layer pass, more than the ${fmt(LIMITS.batchValues)} that fit ${heap}.`);
+    throw new UsageError(
+      `${where}: config key "train.batchSize" ${c.train.batchSize} x ${fmt(units)} hidden units is ${fmt(batch)} values per layer pass, more than the ${fmt(LIMITS.batchValues)} that fit ${heap}.`,
+    );
   }
-  const heldOut = c.data.testSubset > 0 ? c.data.testSubset : c.data.source === 'embedded' ? Math.min(c.data.embeddedTest, LIMITS.heldOutExamples) : LIMITS.heldOutExamples;
+  const heldOut =
+    c.data.testSubset > 0 ? c.data.testSubset : c.data.source === 'embedded' ? Math.min(c.data.embeddedTest, LIMITS.heldOutExamples) : LIMITS.heldOutExamples;
   const probe = c.eval.probeSize > 0 ? Math.min(c.eval.probeSize, heldOut) : heldOut;
   const evaluation = (heldOut + probe) * units;
   if (evaluation > LIMITS.evalValues) {

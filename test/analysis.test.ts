@@ -16,7 +16,13 @@ test('band: mean, sample std, min and max over seeds at each step', () => {
     { seed: 1, step: 500, value: 0.94 },
   ];
   const b = band(points);
-  assert.deepEqual(b.map((p) => [p.step, p.n]), [[0, 3], [500, 2]]);
+  assert.deepEqual(
+    b.map((p) => [p.step, p.n]),
+    [
+      [0, 3],
+      [500, 2],
+    ],
+  );
   assertClose(b[0].mean, 0.2, 1e-12, 'mean at 0');
   assertClose(b[0].std, 0.1, 1e-12, 'sample std at 0'); // sqrt(((-.1)^2 + .1^2 + 0) / 2)
   assert.deepEqual([b[0].min, b[0].max], [0.1, 0.3]);
@@ -54,7 +60,11 @@ test('stability: spread change and median drift after 10% of training', () => {
 });
 
 test('shards: every run in exactly one shard, whatever the shard count', () => {
-  const config = { ...structuredClone(DEFAULTS), seeds: [0, 1, 2], sweep: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, bn: true, lrMultiplier: 1 })) } as ResolvedConfig;
+  const config = {
+    ...structuredClone(DEFAULTS),
+    seeds: [0, 1, 2],
+    sweep: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, bn: true, lrMultiplier: 1 })),
+  } as ResolvedConfig;
   const all = runsOf(config).map((r) => `${r.variant.name}/${r.seed}`);
   assert.equal(all.length, 15);
   for (const n of [1, 2, 4, 7, 15, 20]) {

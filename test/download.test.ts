@@ -53,8 +53,16 @@ test('a corrupted file is discarded with a warning naming file and mirror; the n
   const dir = tempDir();
   const logger = memoryLogger();
   await downloadMnist(dir, { mirrors: [`${base}/corrupt/`, `${base}/good/`], retries: 1, backoffMs: 5, logger });
-  assert.ok(logger.lines.some((l) => l.includes(`train-labels-idx1-ubyte from ${base}/corrupt/ failed its checksum`)), logger.lines.join('\n'));
-  assert.deepEqual(readdirSync(dir).sort(), ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+  assert.ok(
+    logger.lines.some((l) => l.includes(`train-labels-idx1-ubyte from ${base}/corrupt/ failed its checksum`)),
+    logger.lines.join('\n'),
+  );
+  assert.deepEqual(readdirSync(dir).sort(), [
+    't10k-images-idx3-ubyte.gz',
+    't10k-labels-idx1-ubyte.gz',
+    'train-images-idx3-ubyte.gz',
+    'train-labels-idx1-ubyte.gz',
+  ]);
   const data = loadMnistDir(dir); // verifies every sha256
   assert.equal(data.train.count, 60000);
   assert.equal(data.test.count, 10000);
@@ -74,7 +82,11 @@ test('when every mirror fails: one error naming the file and each mirror, nothin
   const dead = 'http://127.0.0.1:9/'; // the discard port: connection refused
   await assert.rejects(
     downloadMnist(dir, { mirrors: [`${base}/down/`, dead], retries: 1, backoffMs: 5, logger: memoryLogger() }),
-    (e: Error) => e instanceof UserError && /Could not download train-images-idx3-ubyte from any mirror/.test(e.message) && e.message.includes(`${base}/down/: HTTP 404`) && e.message.includes(dead),
+    (e: Error) =>
+      e instanceof UserError &&
+      /Could not download train-images-idx3-ubyte from any mirror/.test(e.message) &&
+      e.message.includes(`${base}/down/: HTTP 404`) &&
+      e.message.includes(dead),
   );
   assert.deepEqual(readdirSync(dir), []);
 });

@@ -41,11 +41,17 @@ test('the graph backward equals central finite differences of the graph loss (fl
         const down = await lossAt();
         values[k] = v;
         const numeric = (up - down) / (2 * h);
-        assert.ok(Math.abs(numeric - analytic[k]) <= 1e-7 + 1e-5 * Math.abs(numeric), `${bn ? 'bn' : 'baseline'} ${s.name}[${k}]: graph ${analytic[k]} vs finite difference ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - analytic[k]) <= 1e-7 + 1e-5 * Math.abs(numeric),
+          `${bn ? 'bn' : 'baseline'} ${s.name}[${k}]: graph ${analytic[k]} vs finite difference ${numeric}`,
+        );
         checked++;
       }
     }
-    assert.equal(checked, paramSlots(spec).reduce((n, s) => n + size(s.dims), 0));
+    assert.equal(
+      checked,
+      paramSlots(spec).reduce((n, s) => n + size(s.dims), 0),
+    );
     await session.release();
   }
 });

@@ -70,7 +70,10 @@ test(`${ENGINE} gives the rows of tfjs wasm over ${STEPS} steps, both arms (accu
   const wasm = await train('wasm');
   const onnx = await train(ENGINE);
   assert.equal(onnx.evals.length, 2 * 11, 'step 0 and ten more evaluations for each arm');
-  assert.deepEqual(onnx.evals.map((e) => [e.arm, e.step]), wasm.evals.map((e) => [e.arm, e.step]));
+  assert.deepEqual(
+    onnx.evals.map((e) => [e.arm, e.step]),
+    wasm.evals.map((e) => [e.arm, e.step]),
+  );
   onnx.evals.forEach((e, i) => {
     const w = wasm.evals[i];
     const where = `${e.arm} step ${e.step}`;
@@ -130,7 +133,13 @@ test('no leak across ORT steps: tfjs tensors unchanged and resident memory flat 
 test('bn-repro mnist --backend ort-cpu writes the usual files, and run.json names the backend and the onnxruntime version', cpuOnly, () => {
   const dir = tempDir();
   const cfg = join(dir, 'tiny.json');
-  const settings = { name: 'tiny', train: { steps: 300 }, eval: { every: 100, probeSize: 200 }, batchNorm: { populationBatches: 5 }, data: { source: 'embedded', trainSubset: 1000, testSubset: 300 } };
+  const settings = {
+    name: 'tiny',
+    train: { steps: 300 },
+    eval: { every: 100, probeSize: 200 },
+    batchNorm: { populationBatches: 5 },
+    data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
+  };
   writeFileSync(cfg, JSON.stringify(settings));
   const outs: Record<string, string> = {};
   for (const backend of ['ort-cpu', 'wasm']) {
@@ -161,7 +170,10 @@ test('ort-cuda without its provider: one sentence, exit 1, no stack trace, no fo
   assert.equal(r.code, 1);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0], /^error: The ort-cuda backend is not available: .+ \(the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci\); use --backend ort-cpu or wasm\.$/);
+  assert.match(
+    errors[0],
+    /^error: The ort-cuda backend is not available: .+ \(the CUDA provider is not installed by default: npm_config_onnxruntime_node_install=cuda12 npm ci\); use --backend ort-cpu or wasm\.$/,
+  );
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(existsSync(out), false);
 });

@@ -99,9 +99,18 @@ export type Case = [name: string, scene: () => Scene, code: number, message: Reg
 /** The experiment digest recomputed the way bn-repro computes it (sorted keys; jobs and seeds left out). */
 export function forgedDigest(run: JsonObject): string {
   const canonical = (v: unknown): string =>
-    Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : typeof v === 'object' && v !== null ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+    Array.isArray(v)
+      ? `[${v.map(canonical).join(',')}]`
+      : typeof v === 'object' && v !== null
+        ? `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+            .join(',')}}`
+        : JSON.stringify(v);
   const { jobs: _j, tensorboard: _t, seeds: _s, ...config } = run.config;
-  return createHash('sha256').update(canonical({ config, data: { source: run.data.source, train: run.data.train, test: run.data.test } })).digest('hex');
+  return createHash('sha256')
+    .update(canonical({ config, data: { source: run.data.source, train: run.data.train, test: run.data.test } }))
+    .digest('hex');
 }
 
 /** Makes a folder look written before digests: none in run.json or the checkpoints. */

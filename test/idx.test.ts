@@ -4,7 +4,11 @@ import { encodeIdx, parseIdx } from '../src/data/idx.js';
 import { splitFromIdx } from '../src/data/mnist-files.js';
 import { UserError } from '../src/errors.js';
 
-const twoImages = () => encodeIdx([2, 28, 28], Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256));
+const twoImages = () =>
+  encodeIdx(
+    [2, 28, 28],
+    Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256),
+  );
 const twoLabels = () => encodeIdx([2], Uint8Array.from([3, 7]));
 
 test('parses a good IDX file: dimensions and payload', () => {
@@ -25,7 +29,10 @@ test('builds a split scaled to [0,1] with its labels', () => {
 test('rejects a wrong magic number, naming the file', () => {
   const bytes = twoImages();
   bytes[2] = 0x0d; // float type instead of unsigned byte
-  assert.throws(() => parseIdx(bytes, 3, 'train images'), (e: Error) => e instanceof UserError && /train images has magic number 0x00000d03/.test(e.message));
+  assert.throws(
+    () => parseIdx(bytes, 3, 'train images'),
+    (e: Error) => e instanceof UserError && /train images has magic number 0x00000d03/.test(e.message),
+  );
   assert.throws(() => parseIdx(twoLabels(), 3, 'labels'), /magic number 0x00000801, expected 0x00000803/);
 });
 

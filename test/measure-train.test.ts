@@ -39,8 +39,14 @@ for (const bn of [false, true]) {
     assert.deepEqual(strip(on), strip(off));
     assert.equal(off.ics.length + off.landscape.length, 0);
     // Evaluations at 0, 20, 40, 60, 70; every 2nd: 0, 40, and the last step 70.
-    assert.deepEqual(on.landscape.map((r) => r.step), [0, 40, 70]);
-    assert.deepEqual(on.ics.map((r) => `${r.step}/${r.layer}`), [0, 40, 70].flatMap((s) => [0, 1, 2, 3].map((l) => `${s}/${l}`)));
+    assert.deepEqual(
+      on.landscape.map((r) => r.step),
+      [0, 40, 70],
+    );
+    assert.deepEqual(
+      on.ics.map((r) => `${r.step}/${r.layer}`),
+      [0, 40, 70].flatMap((s) => [0, 1, 2, 3].map((l) => `${s}/${l}`)),
+    );
     for (const r of on.ics.filter((x) => x.layer === 0)) assert.deepEqual([r.l2, r.cosine], [0, 1]);
     for (const r of on.ics.filter((x) => x.layer > 0)) assert.ok(r.l2 > 0 && r.cosine > 0 && r.cosine <= 1, JSON.stringify(r));
     for (const r of on.landscape) assert.ok(r.lossMin > 0 && r.lossMin < r.lossMax && r.gradChangeMax > 0 && r.betaSmoothness > 0, JSON.stringify(r));
@@ -59,7 +65,10 @@ test('the same seed writes identical accuracy.csv and activations.csv with measu
     });
     const dir = join(tempDir(), 'run');
     await runExperiment(config, dir, { logger: silentLogger, tty: false, quiet: true });
-    const read = (name: string) => readCsv(join(dir, name)).rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r)).sort();
+    const read = (name: string) =>
+      readCsv(join(dir, name))
+        .rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r))
+        .sort();
     return { accuracy: read('accuracy.csv'), activations: read('activations.csv'), files: readdirSync(dir).sort() };
   };
   const off = await csvs({ every: 0 });
@@ -67,7 +76,10 @@ test('the same seed writes identical accuracy.csv and activations.csv with measu
   assert.equal(off.accuracy.length, 2 * 4);
   assert.deepEqual(on.accuracy, off.accuracy);
   assert.deepEqual(on.activations, off.activations);
-  assert.deepEqual(on.files.filter((f) => !off.files.includes(f)), ['ics.csv', 'landscape.csv']);
+  assert.deepEqual(
+    on.files.filter((f) => !off.files.includes(f)),
+    ['ics.csv', 'landscape.csv'],
+  );
 });
 
 test('a run with measurements releases every tensor it made', async () => {
@@ -78,12 +90,21 @@ test('a run with measurements releases every tensor it made', async () => {
 
 test('measuresAt: step 0, multiples of every x eval.every, the last step; never when off', () => {
   const config = tiny({ every: 3 });
-  assert.deepEqual([0, 20, 40, 60, 70].filter((s) => measuresAt(config, s)), [0, 60, 70]);
-  assert.deepEqual([0, 20, 70].filter((s) => measuresAt(tiny({ every: 0 }), s)), []);
+  assert.deepEqual(
+    [0, 20, 40, 60, 70].filter((s) => measuresAt(config, s)),
+    [0, 60, 70],
+  );
+  assert.deepEqual(
+    [0, 20, 70].filter((s) => measuresAt(tiny({ every: 0 }), s)),
+    [],
+  );
 });
 
 test('eval.landscape keys: a wrong value is an error naming the key', () => {
-  assert.throws(() => tiny({ every: -1 }), (e: Error) => e instanceof UsageError && /"eval\.landscape\.every" must be a non-negative integer \(0 = off\)/.test(e.message));
+  assert.throws(
+    () => tiny({ every: -1 }),
+    (e: Error) => e instanceof UsageError && /"eval\.landscape\.every" must be a non-negative integer \(0 = off\)/.test(e.message),
+  );
   assert.throws(() => tiny({ stepMultiples: [] }), /"eval\.landscape\.stepMultiples" must be a list of at least 1 positive numbers/);
   assert.throws(() => tiny({ stepMultiples: [1, -2] }), /"eval\.landscape\.stepMultiples" must be a list of positive numbers/);
   assert.throws(() => tiny({ often: 1 }), /unknown config key "eval\.landscape\.often"/);

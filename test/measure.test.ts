@@ -32,8 +32,20 @@ function smallProblem(bn: boolean) {
   const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(21, 'init'));
   const r = Rng.stream(22, 'data');
   const m = 8;
-  const x = tf.tensor2d(Array.from({ length: m * 6 }, () => r.normal()), [m, 6]);
-  const y = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: m }, () => r.int(3)), 'int32'), 3), 'float32') as tf.Tensor2D;
+  const x = tf.tensor2d(
+    Array.from({ length: m * 6 }, () => r.normal()),
+    [m, 6],
+  );
+  const y = tf.cast(
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: m }, () => r.int(3)),
+        'int32',
+      ),
+      3,
+    ),
+    'float32',
+  ) as tf.Tensor2D;
   return { net, x, y };
 }
 
@@ -74,7 +86,11 @@ for (const bn of [false, true]) {
     const { net, x, y } = smallProblem(bn);
     let checked = 0;
     // Layers 1 and 2 (the output) after the layers before them moved; then every layer moved.
-    for (const [layer, moves] of [[1, (j: number) => j < 1], [2, (j: number) => j < 2], [0, () => true]] as const) {
+    for (const [layer, moves] of [
+      [1, (j: number) => j < 1],
+      [2, (j: number) => j < 2],
+      [0, () => true],
+    ] as const) {
       let analytic: number[] = [];
       let copy = net;
       tf.tidy(() => {
@@ -94,7 +110,10 @@ for (const bn of [false, true]) {
   test(`${name}: ICS of the first layer is exactly 0 and cosine 1; later layers move`, () => {
     const { net, x, y } = smallProblem(bn);
     const ics = measureIcs(net, x, y, 0.5);
-    assert.deepEqual(ics.map((l) => l.layer), [0, 1, 2]);
+    assert.deepEqual(
+      ics.map((l) => l.layer),
+      [0, 1, 2],
+    );
     assert.equal(ics[0].l2, 0);
     assert.equal(ics[0].cosine, 1);
     for (const l of ics.slice(1)) assert.ok(l.l2 > 0 && l.cosine < 1 && l.cosine > 0, `layer ${l.layer}: ${JSON.stringify(l)}`);
@@ -109,10 +128,13 @@ for (const bn of [false, true]) {
     // Independent path: move the variables of layer 0 by assign, read dL/dW_1 with tfjs autodiff.
     registerReferenceGradients();
     const vars = netVariables(net);
-    const gradOf = (v: tf.Variable) => tf.tidy(() => valuesOf(tf.variableGrads(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss, [v]).grads[v.name]));
+    const gradOf = (v: tf.Variable) =>
+      tf.tidy(() => valuesOf(tf.variableGrads(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss, [v]).grads[v.name]));
     const g = gradOf(net.hidden[1].w);
     const layer0 = vars.slice(0, bn ? 3 : 2);
-    const steps = layer0.map((v) => tf.tidy(() => tf.mul(tf.variableGrads(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss, [v]).grads[v.name], lr)));
+    const steps = layer0.map((v) =>
+      tf.tidy(() => tf.mul(tf.variableGrads(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss, [v]).grads[v.name], lr)),
+    );
     layer0.forEach((v, i) => v.assign(tf.sub(v, steps[i])));
     const gPrime = gradOf(net.hidden[1].w);
     const toParts = (a: number[]) => [Float32Array.from(a)];
@@ -137,7 +159,12 @@ for (const bn of [false, true]) {
       vars.forEach((v, i) => v.assign(tf.tidy(() => tf.sub(theta[i], tf.mul(g[i], eta)))));
       losses.push(lossAt(net, x, y));
       const moved = tf.tidy(() => gradTensors(lossAndGrads(net, x, y).grads).map((t) => tf.keep(t)));
-      changes.push(distance(gHost, moved.map((t) => Float32Array.from(t.dataSync()))));
+      changes.push(
+        distance(
+          gHost,
+          moved.map((t) => Float32Array.from(t.dataSync())),
+        ),
+      );
       tf.dispose(moved);
     }
     assertClose(point.lossMin, Math.min(...losses), 1e-6, 'loss_min');

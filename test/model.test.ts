@@ -33,14 +33,14 @@ test('BN forward matches hand-computed Algorithm 1 values', () => {
     // Inference with fixed statistics (mean 2, variance 1.25) is the same affine map per example.
     const logitsStats = { mean: [tf.tensor1d([2])], variance: [tf.tensor1d([1.25])] };
     const inf = forwardInference(net, tf.tensor2d([[3]]), logitsStats);
-    const h = 1 / (1 + Math.exp(-(2 * (3 - 2) / Math.sqrt(2) + 0.5)));
+    const h = 1 / (1 + Math.exp(-((2 * (3 - 2)) / Math.sqrt(2) + 0.5)));
     const w = valuesOf(net.out.w);
     assertClose(valuesOf(inf)[0], h * w[0], 1e-5, 'inference logit 0');
   });
   disposeNet(net);
 });
 
-test('the transposed first-layer product (the SGD step\'s path) equals the plain one', () => {
+test("the transposed first-layer product (the SGD step's path) equals the plain one", () => {
   for (const bn of [false, true]) {
     const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(4, 'init'));
     tf.tidy(() => {
@@ -61,8 +61,20 @@ function smallProblem(bn: boolean) {
   const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(11, 'init'));
   const r = Rng.stream(12, 'data');
   const m = 8;
-  const x = tf.tensor2d(Array.from({ length: m * 6 }, () => r.normal()), [m, 6]);
-  const y = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: m }, () => r.int(3)), 'int32'), 3), 'float32') as tf.Tensor2D;
+  const x = tf.tensor2d(
+    Array.from({ length: m * 6 }, () => r.normal()),
+    [m, 6],
+  );
+  const y = tf.cast(
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: m }, () => r.int(3)),
+        'int32',
+      ),
+      3,
+    ),
+    'float32',
+  ) as tf.Tensor2D;
   // Give gamma and beta non-trivial values so their gradients are exercised away from 1 and 0.
   for (const layer of net.hidden) {
     layer.gamma?.assign(tf.add(1, tf.mul(0.3, tf.randomNormal(layer.gamma.shape, 0, 1, 'float32', 5))));

@@ -22,7 +22,11 @@ test('the shipped Fig. 1(a) points: both curves, sorted, from 3,581 and 4,024 st
 });
 
 test('interpolation is linear between points and undefined outside them', () => {
-  const curve = [{ step: 100, value: 0.5 }, { step: 200, value: 0.7 }, { step: 300, value: 0.9 }];
+  const curve = [
+    { step: 100, value: 0.5 },
+    { step: 200, value: 0.7 },
+    { step: 300, value: 0.9 },
+  ];
   assert.equal(interpolate(curve, 100), 0.5);
   assert.ok(Math.abs(interpolate(curve, 150)! - 0.6) < 1e-12);
   assert.ok(Math.abs(interpolate(curve, 275)! - 0.85) < 1e-12);
@@ -31,8 +35,18 @@ test('interpolation is linear between points and undefined outside them', () => 
 });
 
 test("RMSE by hand: steps before the paper's first point and after 40,000 are left out", () => {
-  const paper = [{ step: 100, value: 0.5 }, { step: 200, value: 0.7 }, { step: 300, value: 0.9 }];
-  const ours = [{ step: 0, value: 0.1 }, { step: 100, value: 0.6 }, { step: 150, value: 0.6 }, { step: 250, value: 0.8 }, { step: 50000, value: 0.99 }];
+  const paper = [
+    { step: 100, value: 0.5 },
+    { step: 200, value: 0.7 },
+    { step: 300, value: 0.9 },
+  ];
+  const ours = [
+    { step: 0, value: 0.1 },
+    { step: 100, value: 0.6 },
+    { step: 150, value: 0.6 },
+    { step: 250, value: 0.8 },
+    { step: 50000, value: 0.99 },
+  ];
   // Compared: 100 (0.6 vs 0.5), 150 (0.6 vs 0.6), 250 (0.8 vs 0.8): sqrt(0.01 / 3).
   const d = rmseToPaper(ours, paper)!;
   assert.equal(d.points, 3);
@@ -43,7 +57,9 @@ test("RMSE by hand: steps before the paper's first point and after 40,000 are le
 /** A sweep folder's data with made-up curves: steps 0..4 x 1000, one seed. */
 function sweepData(curves: Record<string, number[]>, bn: Record<string, boolean>): RunData {
   const sweep = Object.keys(curves).map((name) => ({ name, bn: bn[name], lrMultiplier: 1 }));
-  const accuracy = Object.entries(curves).flatMap(([arm, values]) => values.map((v, i) => ({ arm, seed: 0, step: i * 1000, trainLoss: null, testLoss: 0, testAccuracy: v })));
+  const accuracy = Object.entries(curves).flatMap(([arm, values]) =>
+    values.map((v, i) => ({ arm, seed: 0, step: i * 1000, trainLoss: null, testLoss: 0, testAccuracy: v })),
+  );
   return { dir: 'x', runJson: {}, config: testConfig({ sweep }), arms: Object.keys(curves), seeds: [0], accuracy, activations: [] };
 }
 
@@ -65,7 +81,10 @@ test("fairly tuned: each family's best by steps to 97% and by final accuracy, an
   assert.match(table, /\| baseline \| fastBase \| 2,000 \| slowBase \| 0\.9750 \|/);
   assert.match(table, /\| BN \| bnA \| 1,000 \| bnB \| 0\.9860 \|/);
   // 2,000 - 1,000 steps (2.0x); 0.986 - 0.975 = +0.0110.
-  assert.match(table, /: bnA reaches 97% 1,000 steps sooner than fastBase \(step 1,000 against step 2,000, 2\.0x\); by final accuracy, bnB ends \+0\.0110 against slowBase\.$/);
+  assert.match(
+    table,
+    /: bnA reaches 97% 1,000 steps sooner than fastBase \(step 1,000 against step 2,000, 2\.0x\); by final accuracy, bnB ends \+0\.0110 against slowBase\.$/,
+  );
 });
 
 test('the sweep heading names what varies', () => {

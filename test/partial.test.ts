@@ -52,7 +52,10 @@ test('on a folder being trained: plot and report refuse; with --partial they wri
   assert.equal(MARK.exec(report.stdout)?.[2], undefined, 'nobody writes it now');
   const now = snapshot(dir);
   for (const [name, bytes] of kept) if (!name.includes('.partial.')) assert.equal(now.get(name), bytes, name);
-  assert.deepEqual([...now.keys()].filter((n) => !kept.has(n)), []);
+  assert.deepEqual(
+    [...now.keys()].filter((n) => !kept.has(n)),
+    [],
+  );
 });
 
 test('--partial on an ended folder writes the final outputs, as without it', () => {
@@ -63,6 +66,9 @@ test('--partial on an ended folder writes the final outputs, as without it', () 
   assert.doesNotMatch(r.stdout, /UNFINISHED/);
   assert.equal(readFileSync(join(dir, 'report.md'), 'utf8').length > 0, true);
   assert.equal(runCli(['plot', dir, '--partial']).code, 0);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('partial')),
+    [],
+  );
   assert.equal(existsSync(join(dir, 'figure1.svg')), true);
 });

@@ -60,7 +60,9 @@ test('report of two folders: a row per network of each, its final accuracy that 
   assert.match(r.stdout, /^\| lr 0\.1 \| `.*lr0\.1` \| baseline, bn \| 0 \| 100 \| 0\.1 \|$/m);
   for (const [i, lr] of ['0.1', '0.5'].entries()) {
     for (const arm of ['baseline', 'bn']) {
-      const last = readCsv(join(folders[i], 'accuracy.csv')).rows.filter((row) => row.arm === arm).at(-1)!;
+      const last = readCsv(join(folders[i], 'accuracy.csv'))
+        .rows.filter((row) => row.arm === arm)
+        .at(-1)!;
       const row = r.stdout.split('\n').find((l) => l.startsWith(`| lr ${lr}: ${arm} | `));
       assert.equal(row?.split(' | ')[1], Number(last.test_accuracy).toFixed(4), `lr ${lr} ${arm}`);
     }

@@ -26,7 +26,10 @@ test('state can be saved and restored mid-stream', () => {
 test('permutation holds every index once; normal samples have mean 0 and variance 1', () => {
   const r = Rng.stream(7, 'p');
   const p = r.permutation(1000);
-  assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(p).sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   let sum = 0;
   let sq = 0;
   const n = 20000;

@@ -43,7 +43,15 @@ const sweep = join(work, 'sweep');
 before(() => {
   if (skipPython && skipGnuplot) return;
   const tiny = join(work, 'tiny.json');
-  writeFileSync(tiny, JSON.stringify({ train: { steps: 300 }, eval: { every: 100, probeSize: 200, units: [0, 1] }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 1000, testSubset: 300 } }));
+  writeFileSync(
+    tiny,
+    JSON.stringify({
+      train: { steps: 300 },
+      eval: { every: 100, probeSize: 200, units: [0, 1] },
+      batchNorm: { populationBatches: 3 },
+      data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
+    }),
+  );
   const run = runCli(['mnist', '--config', tiny, '--seeds', '2', '--out', twoSeeds, '--quiet']);
   assert.equal(run.code, 0, run.stderr);
   const sweepConfig = tinySweepConfig(work, 'sweep', {
@@ -70,7 +78,10 @@ function snapshot(dir: string): Map<string, string> {
 /** Asserts that `dir` holds what `before` held, byte for byte, plus exactly the file `added`. */
 function assertOnlyAdded(dir: string, before: Map<string, string>, added: string): void {
   const now = snapshot(dir);
-  assert.deepEqual([...now.keys()].filter((k) => !before.has(k)), [added]);
+  assert.deepEqual(
+    [...now.keys()].filter((k) => !before.has(k)),
+    [added],
+  );
   for (const [name, bytes] of before) assert.equal(now.get(name), bytes, `${name} changed`);
 }
 
@@ -126,11 +137,13 @@ test('the Python recipe draws the seed mean of baseline and bn of a 2-seed run i
   checkPython(twoSeeds, undefined);
 });
 
-test('the Python recipe picks a sweep\'s networks by name', { skip: skipPython }, () => {
+test("the Python recipe picks a sweep's networks by name", { skip: skipPython }, () => {
   checkPython(sweep, ['baseline-x5', 'bn-x5', 'bn']);
 });
 
-test('the Python recipe names the networks or units a folder has when asked for one it lacks, and refuses a folder that is no run', { skip: skipPython }, () => {
+test('the Python recipe names the networks or units a folder has when asked for one it lacks, and refuses a folder that is no run', {
+  skip: skipPython,
+}, () => {
   const before = snapshot(sweep);
   const r = tool(py(), [PYTHON_RECIPE, sweep, '--nets', 'bn-x30']);
   assert.equal(r.code, 1);
@@ -162,8 +175,7 @@ function readTable(path: string): Map<string, Array<[number, number]>> {
     if (title) {
       points = [];
       curves.set(title[1], points);
-    }
-    else if (/^\s*-?\d/.test(line)) points.push(line.trim().split(/\s+/).slice(0, 2).map(Number) as [number, number]);
+    } else if (/^\s*-?\d/.test(line)) points.push(line.trim().split(/\s+/).slice(0, 2).map(Number) as [number, number]);
   }
   return curves;
 }
@@ -190,16 +202,20 @@ function checkGnuplot(folderName: string, nets: string | undefined): void {
       return [step, (at[0] + at[1]) / 2];
     });
     const got = curves.get(net)!;
-    assert.deepEqual(got.map((p) => p[0]), steps, net);
+    assert.deepEqual(
+      got.map((p) => p[0]),
+      steps,
+      net,
+    );
     got.forEach(([, y], i) => assert.ok(Math.abs(y - want[i][1]) <= 1e-5, `${net} at step ${steps[i]}: gnuplot drew ${y}, the seed mean is ${want[i][1]}`));
   }
 }
 
-test('the gnuplot recipe draws a 2-seed run\'s seed means into its folder, from another working folder', { skip: skipGnuplot }, () => {
+test("the gnuplot recipe draws a 2-seed run's seed means into its folder, from another working folder", { skip: skipGnuplot }, () => {
   checkGnuplot('two-seeds', undefined);
 });
 
-test('the gnuplot recipe picks a sweep\'s networks by name', { skip: skipGnuplot }, () => {
+test("the gnuplot recipe picks a sweep's networks by name", { skip: skipGnuplot }, () => {
   checkGnuplot('sweep', 'baseline-x5 bn-x5');
 });
 

@@ -36,7 +36,10 @@ function assertSameResults(dir: string, reference: string): void {
   }
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
-  assert.deepEqual(run.runs.map((r: { arm: string; steps: number }) => [r.arm, r.steps]).sort(), [['baseline', 2400], ['bn', 2400]]);
+  assert.deepEqual(run.runs.map((r: { arm: string; steps: number }) => [r.arm, r.steps]).sort(), [
+    ['baseline', 2400],
+    ['bn', 2400],
+  ]);
 }
 
 const reference = join(tempDir(), 'reference');

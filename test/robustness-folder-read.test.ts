@@ -9,7 +9,27 @@ import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runCli, tempDir } from './helpers.js';
-import { acc, act, ckpt, copyOf, editJson, editText, finishedRun, forgedDigest, interruptedRun, lines, readJson, runCases, runJson, setCell, snapshot, stripDigests, work, type Case, type Scene } from './folder-fixtures.js';
+import {
+  acc,
+  act,
+  ckpt,
+  copyOf,
+  editJson,
+  editText,
+  finishedRun,
+  forgedDigest,
+  interruptedRun,
+  lines,
+  readJson,
+  runCases,
+  runJson,
+  setCell,
+  snapshot,
+  stripDigests,
+  work,
+  type Case,
+  type Scene,
+} from './folder-fixtures.js';
 
 let reference = '';
 let killed = '';
@@ -31,54 +51,175 @@ const withInfinity = (d: string) => setCell(acc(d), 'bn,0,1500,', 'test_loss', '
 const cases: Case[] = [
   ['report: a duplicated row', read('report', duplicateRow), 1, /accuracy\.csv holds 2 rows for bn seed 0 at step 1500: lines \d+ and \d+/],
   ['report: Infinity', read('report', withInfinity), 1, /accuracy\.csv is damaged: line \d+, column test_loss holds "Infinity", not a number/],
-  ['report: inf where no divergence is recorded', read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_loss', 'inf')), 1, /column test_loss holds "inf", but nan and inf are written only where a divergence is recorded/],
-  ['report: an accuracy of 1.5', read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_accuracy', '1.5')), 1, /column test_accuracy holds "1\.5", outside \[0, 1\]/],
+  [
+    'report: inf where no divergence is recorded',
+    read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_loss', 'inf')),
+    1,
+    /column test_loss holds "inf", but nan and inf are written only where a divergence is recorded/,
+  ],
+  [
+    'report: an accuracy of 1.5',
+    read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_accuracy', '1.5')),
+    1,
+    /column test_accuracy holds "1\.5", outside \[0, 1\]/,
+  ],
   ['report: a negative loss', read('report', (d) => setCell(acc(d), 'baseline,0,300,', 'train_loss', '-0.1')), 1, /column train_loss holds "-0\.1", below 0/],
-  ['report: NaN', read('report', (d) => setCell(acc(d), 'bn,0,700,', 'test_accuracy', 'nan')), 1, /column test_accuracy holds "nan", but nan and inf are written only where a divergence is recorded/],
-  ['report: an edited value in range', read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_accuracy', '0.999')), 1, /accuracy\.csv's rows of bn seed 0 are not those .*bn-seed0\.json recorded/],
-  ['report: a deleted row', read('report', (d) => editText(acc(d), (t) => t.split('\n').filter((l) => !l.startsWith('bn,0,800,')).join('\n'))), 1, /accuracy\.csv holds 0 rows for bn seed 0 at step 800, where the run wrote one/],
-  ['report: the arm renamed bñ', read('report', (d) => editText(acc(d), (t) => t.replace(/^bn,/gm, 'bñ,'))), 1, /column arm holds "bñ", not a network of this run \(baseline, bn\)/],
-  ['report: deleted activation rows', read('report', (d) => editText(act(d), (t) => t.split('\n').filter((l) => !l.startsWith('baseline,0,500,')).join('\n'))), 1, /activations\.csv holds 0 rows for baseline seed 0 at step 500 \(layer\/unit 2\/0\)/],
-  ['report: an ics.csv row deleted', read('report', (d) => editText(join(d, 'ics.csv'), (t) => t.split('\n').filter((l) => !l.startsWith('bn,0,1000,2,')).join('\n'))), 1, /ics\.csv holds 0 rows for bn seed 0 at step 1000 \(layer 2\)/],
-  ['report: a landscape row at a step that measures nothing', read('report', (d) => editText(join(d, 'landscape.csv'), (t) => t.replace(/\nbn,0,500,/, '\nbn,0,600,'))), 1, /landscape\.csv is damaged: line \d+, column step holds "600", not a step at which bn seed 0 writes to landscape\.csv/],
+  [
+    'report: NaN',
+    read('report', (d) => setCell(acc(d), 'bn,0,700,', 'test_accuracy', 'nan')),
+    1,
+    /column test_accuracy holds "nan", but nan and inf are written only where a divergence is recorded/,
+  ],
+  [
+    'report: an edited value in range',
+    read('report', (d) => setCell(acc(d), 'bn,0,1500,', 'test_accuracy', '0.999')),
+    1,
+    /accuracy\.csv's rows of bn seed 0 are not those .*bn-seed0\.json recorded/,
+  ],
+  [
+    'report: a deleted row',
+    read('report', (d) =>
+      editText(acc(d), (t) =>
+        t
+          .split('\n')
+          .filter((l) => !l.startsWith('bn,0,800,'))
+          .join('\n'),
+      ),
+    ),
+    1,
+    /accuracy\.csv holds 0 rows for bn seed 0 at step 800, where the run wrote one/,
+  ],
+  [
+    'report: the arm renamed bñ',
+    read('report', (d) => editText(acc(d), (t) => t.replace(/^bn,/gm, 'bñ,'))),
+    1,
+    /column arm holds "bñ", not a network of this run \(baseline, bn\)/,
+  ],
+  [
+    'report: deleted activation rows',
+    read('report', (d) =>
+      editText(act(d), (t) =>
+        t
+          .split('\n')
+          .filter((l) => !l.startsWith('baseline,0,500,'))
+          .join('\n'),
+      ),
+    ),
+    1,
+    /activations\.csv holds 0 rows for baseline seed 0 at step 500 \(layer\/unit 2\/0\)/,
+  ],
+  [
+    'report: an ics.csv row deleted',
+    read('report', (d) =>
+      editText(join(d, 'ics.csv'), (t) =>
+        t
+          .split('\n')
+          .filter((l) => !l.startsWith('bn,0,1000,2,'))
+          .join('\n'),
+      ),
+    ),
+    1,
+    /ics\.csv holds 0 rows for bn seed 0 at step 1000 \(layer 2\)/,
+  ],
+  [
+    'report: a landscape row at a step that measures nothing',
+    read('report', (d) => editText(join(d, 'landscape.csv'), (t) => t.replace(/\nbn,0,500,/, '\nbn,0,600,'))),
+    1,
+    /landscape\.csv is damaged: line \d+, column step holds "600", not a step at which bn seed 0 writes to landscape\.csv/,
+  ],
   ['plot: a duplicated row', read('plot', duplicateRow), 1, /accuracy\.csv holds 2 rows for bn seed 0 at step 1500/],
   ['plot: Infinity', read('plot', withInfinity), 1, /column test_loss holds "Infinity", not a number/],
   ['merge: a duplicated row is not copied', read('merge', duplicateRow), 1, /accuracy\.csv holds 2 rows for bn seed 0 at step 1500/],
   ['merge: Infinity is not copied', read('merge', withInfinity), 1, /column test_loss holds "Infinity", not a number/],
-  ['merge: a row of a seed the folder does not hold', read('merge', (d) => editText(acc(d), (t) => `${t}bn,3,0,,2.3,0.1,0.000\n`)), 1, /column seed holds "3", not a seed of this run \(0\)/],
-  ['report: CRLF line endings', read('report', (d) => editText(acc(d), (t) => t.replace(/\n/g, '\r\n'))), 1, /accuracy\.csv is damaged: its header is "arm,.*elapsed_s\\r", expected "arm,.*elapsed_s": its lines end in a carriage return \(CRLF line endings/],
-  ['report: a byte-order mark', read('report', (d) => editText(acc(d), (t) => `\ufeff${t}`)), 1, /its header is "\\ufeffarm,.*: it starts with a byte-order mark/],
-  ['report: a trailing space', read('report', (d) => editText(acc(d), (t) => t.replace(/\n(bn,0,400,[^\n]*)/, '\n$1 '))), 1, /line \d+, column elapsed_s holds "[\d.]+ ", not a number/],
-  ['report: an extra column', read('report', (d) => editText(acc(d), (t) => t.replace(/\n/g, ',x\n'))), 1, /its header is "arm,.*elapsed_s,x", expected .*: it has 1 extra column/],
+  [
+    'merge: a row of a seed the folder does not hold',
+    read('merge', (d) => editText(acc(d), (t) => `${t}bn,3,0,,2.3,0.1,0.000\n`)),
+    1,
+    /column seed holds "3", not a seed of this run \(0\)/,
+  ],
+  [
+    'report: CRLF line endings',
+    read('report', (d) => editText(acc(d), (t) => t.replace(/\n/g, '\r\n'))),
+    1,
+    /accuracy\.csv is damaged: its header is "arm,.*elapsed_s\\r", expected "arm,.*elapsed_s": its lines end in a carriage return \(CRLF line endings/,
+  ],
+  [
+    'report: a byte-order mark',
+    read('report', (d) => editText(acc(d), (t) => `\ufeff${t}`)),
+    1,
+    /its header is "\\ufeffarm,.*: it starts with a byte-order mark/,
+  ],
+  [
+    'report: a trailing space',
+    read('report', (d) => editText(acc(d), (t) => t.replace(/\n(bn,0,400,[^\n]*)/, '\n$1 '))),
+    1,
+    /line \d+, column elapsed_s holds "[\d.]+ ", not a number/,
+  ],
+  [
+    'report: an extra column',
+    read('report', (d) => editText(acc(d), (t) => t.replace(/\n/g, ',x\n'))),
+    1,
+    /its header is "arm,.*elapsed_s,x", expected .*: it has 1 extra column/,
+  ],
   ['report: a step written as 1e3', read('report', (d) => setCell(acc(d), 'bn,0,1000,', 'step', '1e3')), 1, /column step holds "1e3", not a step/],
-  ['report: run.json runs list repeats a run', read('report', (d) => editJson(runJson(d), (v) => v.runs.push(v.runs[0]))), 1, /its "runs" list repeats baseline seed 0/],
-  ['report: a checkpoint under another seed\'s name', read('report', (d) => cpSync(ckpt(d), ckpt(d, 'bn-seed1'))), 1, /bn-seed1\.json holds bn seed 0, not the run its name says/],
-  ['merge: a consistently edited config (digest forged to match) is another experiment', () => {
-    const d = copyOf(reference);
-    editJson(runJson(d), (v) => {
-      v.config.train.learningRate = 0.2;
-      v.digest = forgedDigest(v);
-    });
-    const out = join(tempDir(), 'merged');
-    return { args: ['merge', reference, d, '--out', out], unchanged: [d, reference], absent: [out] };
-  }, 1, /checkpoints\/baseline-seed0\.json was made with another config or data than .*run\.json \(their digests differ\)/],
-  ['report: status set to finished in int1', () => {
-    const d = copyOf(killed);
-    editJson(runJson(d), (v) => (v.status = 'finished'));
-    return { args: ['report', d], unchanged: [d] };
-  }, 1, /run\.json is damaged: its status is "finished", but it has no summary of bn\/0/],
-  ['report: int1 made to look finished (status and the interrupted flag edited)', () => {
-    const d = copyOf(killed);
-    editJson(runJson(d), (v) => {
-      v.status = 'finished';
-      delete v.runs[1].interrupted;
-    });
-    return { args: ['report', d], unchanged: [d] };
-  }, 1, /its summary of bn seed 0 differs from .*bn-seed0\.json/],
-  ['report: accuracy.csv a symlink', read('report', (d) => {
-    rmSync(acc(d));
-    symlinkSync(acc(reference), acc(d));
-  }), 1, /accuracy\.csv is a symbolic link/],
+  [
+    'report: run.json runs list repeats a run',
+    read('report', (d) => editJson(runJson(d), (v) => v.runs.push(v.runs[0]))),
+    1,
+    /its "runs" list repeats baseline seed 0/,
+  ],
+  [
+    "report: a checkpoint under another seed's name",
+    read('report', (d) => cpSync(ckpt(d), ckpt(d, 'bn-seed1'))),
+    1,
+    /bn-seed1\.json holds bn seed 0, not the run its name says/,
+  ],
+  [
+    'merge: a consistently edited config (digest forged to match) is another experiment',
+    () => {
+      const d = copyOf(reference);
+      editJson(runJson(d), (v) => {
+        v.config.train.learningRate = 0.2;
+        v.digest = forgedDigest(v);
+      });
+      const out = join(tempDir(), 'merged');
+      return { args: ['merge', reference, d, '--out', out], unchanged: [d, reference], absent: [out] };
+    },
+    1,
+    /checkpoints\/baseline-seed0\.json was made with another config or data than .*run\.json \(their digests differ\)/,
+  ],
+  [
+    'report: status set to finished in int1',
+    () => {
+      const d = copyOf(killed);
+      editJson(runJson(d), (v) => (v.status = 'finished'));
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /run\.json is damaged: its status is "finished", but it has no summary of bn\/0/,
+  ],
+  [
+    'report: int1 made to look finished (status and the interrupted flag edited)',
+    () => {
+      const d = copyOf(killed);
+      editJson(runJson(d), (v) => {
+        v.status = 'finished';
+        delete v.runs[1].interrupted;
+      });
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /its summary of bn seed 0 differs from .*bn-seed0\.json/,
+  ],
+  [
+    'report: accuracy.csv a symlink',
+    read('report', (d) => {
+      rmSync(acc(d));
+      symlinkSync(acc(reference), acc(d));
+    }),
+    1,
+    /accuracy\.csv is a symbolic link/,
+  ],
 ];
 
 test('the table has at least 25 cases', () => assert.ok(cases.length >= 25, `${cases.length} cases`));
@@ -113,7 +254,19 @@ test('a legacy folder (no digests): report reads it with one warning; nothing is
 /** A two-network sweep, sharded in two: one run per shard. */
 test('family 8: a merge of one of two shards says which runs it lacks; --resume refuses it, naming merge; merging the other shard completes it', () => {
   const sweep = join(work, 'sweep.json');
-  writeFileSync(sweep, JSON.stringify({ sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 200 }, eval: { every: 100, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } }));
+  writeFileSync(
+    sweep,
+    JSON.stringify({
+      sweep: [
+        { name: 'baseline', bn: false, lrMultiplier: 1 },
+        { name: 'bn', bn: true, lrMultiplier: 1 },
+      ],
+      train: { steps: 200 },
+      eval: { every: 100, probeSize: 100 },
+      batchNorm: { populationBatches: 3 },
+      data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+    }),
+  );
   const shards = [1, 2].map((i) => join(tempDir(), `shard-${i}`));
   shards.forEach((out, i) => assert.equal(runCli(['sweep', sweep, '--shard', `${i + 1}/2`, '--out', out, '--quiet']).code, 0));
   const half = join(tempDir(), 'half');
@@ -128,7 +281,10 @@ test('family 8: a merge of one of two shards says which runs it lacks; --resume 
   assert.equal(res.code, 1, res.stderr);
   const errors = res.stderr.split('\n').filter((l) => l.startsWith('error:'));
   assert.equal(errors.length, 1, res.stderr);
-  assert.match(errors[0], /half is a merge that lacks the runs bn\/0, which --resume cannot train: merge it with the folders that hold them \(bn-repro merge .*half <their folders> --out DIR\)\.$/);
+  assert.match(
+    errors[0],
+    /half is a merge that lacks the runs bn\/0, which --resume cannot train: merge it with the folders that hold them \(bn-repro merge .*half <their folders> --out DIR\)\.$/,
+  );
   assert.deepEqual(snapshot(half), before, 'the refused folder is unchanged');
   const whole = join(tempDir(), 'whole');
   const m = runCli(['merge', half, shards[1], '--out', whole]);

@@ -39,8 +39,42 @@ function assertOneError(r: CliResult, message: RegExp): void {
 }
 
 // The issue's case, and a longer run with an evaluation every 10 steps (rows outgrow the space).
-const ISSUE = ['mnist', '--data', 'embedded', '--steps', '300', '--eval-every', '100', '--subset', '2000', '--test-subset', '500', '--jobs', '1', '--bn', 'off', '--quiet'];
-const ROWS = ['mnist', '--data', 'embedded', '--steps', '1500', '--eval-every', '10', '--subset', '2000', '--test-subset', '500', '--jobs', '1', '--bn', 'off', '--quiet'];
+const ISSUE = [
+  'mnist',
+  '--data',
+  'embedded',
+  '--steps',
+  '300',
+  '--eval-every',
+  '100',
+  '--subset',
+  '2000',
+  '--test-subset',
+  '500',
+  '--jobs',
+  '1',
+  '--bn',
+  'off',
+  '--quiet',
+];
+const ROWS = [
+  'mnist',
+  '--data',
+  'embedded',
+  '--steps',
+  '1500',
+  '--eval-every',
+  '10',
+  '--subset',
+  '2000',
+  '--test-subset',
+  '500',
+  '--jobs',
+  '1',
+  '--bn',
+  'off',
+  '--quiet',
+];
 let reference = '';
 let finished = '';
 

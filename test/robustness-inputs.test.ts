@@ -68,7 +68,10 @@ const hugeData = dataDir('huge-data', (p) => {
 
 const out = () => join(tempDir(), 'never');
 const mnist = (...args: string[]) => ['mnist', '--data', 'embedded', '--steps', '10', ...args];
-const sweepConfig = file('sweep.json', JSON.stringify({ sweep: [{ name: 'bn', bn: true, lrMultiplier: 1, initStd: 0.1 }], data: { source: 'embedded' }, train: { steps: 10 } }));
+const sweepConfig = file(
+  'sweep.json',
+  JSON.stringify({ sweep: [{ name: 'bn', bn: true, lrMultiplier: 1, initStd: 0.1 }], data: { source: 'embedded' }, train: { steps: 10 } }),
+);
 
 /** [name, arguments, exit code, the one error line, wholeStderr: the error is all stderr says] */
 type Case = [string, string[], number, RegExp, boolean?];
@@ -79,38 +82,172 @@ const cases: Case[] = [
   ['--config a FIFO (must not hang)', mnist('--config', fifo), 2, /^error: Config file .*config\.fifo is a FIFO \(named pipe\), not a regular file\.$/, true],
   ['--config a socket', mnist('--config', socketPath), 2, /^error: Config file .*config\.sock is a socket, not a regular file\.$/, true],
   ['--config a folder', mnist('--config', work), 2, /^error: Config file .* is a folder, not a regular file\.$/, true],
-  ['--config a symlink loop', mnist('--config', loopA), 2, /^error: Config file .*loop-a\.json cannot be read: too many levels of symbolic links \(ELOOP\)\.$/, true],
+  [
+    '--config a symlink loop',
+    mnist('--config', loopA),
+    2,
+    /^error: Config file .*loop-a\.json cannot be read: too many levels of symbolic links \(ELOOP\)\.$/,
+    true,
+  ],
   ['--config over 1 MiB', mnist('--config', big), 2, /^error: Config file .*big\.json is 1,048,591 bytes, more than the 1,048,576 bytes allowed\.$/, true],
-  ['--config nested 5,000 deep', mnist('--config', deep(5000)), 2, /^error: .*deep-5000\.json: settings nest lists and objects more than 10 deep; no config key takes such a value\.$/, true],
+  [
+    '--config nested 5,000 deep',
+    mnist('--config', deep(5000)),
+    2,
+    /^error: .*deep-5000\.json: settings nest lists and objects more than 10 deep; no config key takes such a value\.$/,
+    true,
+  ],
   ['--config nested 100,000 deep (under 1 MiB)', mnist('--config', deep(100_000)), 2, /more than 10 deep/, true],
-  ['--config nested 1e6 deep (2 MB)', mnist('--config', deep(1_000_000)), 2, /^error: Config file .*deep-1000000\.json is 2,000,009 bytes, more than the 1,048,576 bytes allowed\.$/, true],
+  [
+    '--config nested 1e6 deep (2 MB)',
+    mnist('--config', deep(1_000_000)),
+    2,
+    /^error: Config file .*deep-1000000\.json is 2,000,009 bytes, more than the 1,048,576 bytes allowed\.$/,
+    true,
+  ],
   ['--config of /proc (size 0, text inside)', mnist('--config', '/proc/self/status'), 2, /^error: Config file \/proc\/self\/status is not valid JSON/, true],
-  ['--config a binary file (control characters escaped)', mnist('--config', binary), 2, /^error: Config file .* is not valid JSON: Unexpected token '\\x7f', "\\x7fELF\\x02/, true],
-  ['--config a path with a newline', mnist('--config', join(work, 'a\nb.json')), 2, /^error: Config file .*a\\x0ab\.json cannot be read: it does not exist \(ENOENT\)\.$/, true],
-  ['--config a 5,000-character name', mnist('--config', join(work, 'a'.repeat(5000))), 2, /^error: Config file .*aaaa \.\.\. aaaa.* cannot be read: the name is too long \(ENAMETOOLONG\)\.$/, true],
-  ['--data-dir a FIFO', ['mnist', '--data', 'full', '--data-dir', fifo, '--steps', '10'], 1, /^error: --data-dir .*config\.fifo is a FIFO \(named pipe\), not a folder holding the four MNIST IDX files\.$/],
-  ['--config /proc/self/mem (a regular file whose read fails)', mnist('--config', '/proc/self/mem'), 2, /^error: Config file \/proc\/self\/mem cannot be read: the system refused to read it \(EIO\)\.$/, true],
-  ['--config /proc/self/pagemap', mnist('--config', '/proc/self/pagemap'), 2, /^error: Config file \/proc\/self\/pagemap cannot be read: the system refused to read it \(EINVAL\)\.$/, true],
-  ['--data-dir a symlink loop', ['mnist', '--data', 'full', '--data-dir', loopA, '--steps', '10'], 1, /^error: --data-dir .*loop-a\.json cannot be used: too many levels of symbolic links \(ELOOP\)\.$/],
+  [
+    '--config a binary file (control characters escaped)',
+    mnist('--config', binary),
+    2,
+    /^error: Config file .* is not valid JSON: Unexpected token '\\x7f', "\\x7fELF\\x02/,
+    true,
+  ],
+  [
+    '--config a path with a newline',
+    mnist('--config', join(work, 'a\nb.json')),
+    2,
+    /^error: Config file .*a\\x0ab\.json cannot be read: it does not exist \(ENOENT\)\.$/,
+    true,
+  ],
+  [
+    '--config a 5,000-character name',
+    mnist('--config', join(work, 'a'.repeat(5000))),
+    2,
+    /^error: Config file .*aaaa \.\.\. aaaa.* cannot be read: the name is too long \(ENAMETOOLONG\)\.$/,
+    true,
+  ],
+  [
+    '--data-dir a FIFO',
+    ['mnist', '--data', 'full', '--data-dir', fifo, '--steps', '10'],
+    1,
+    /^error: --data-dir .*config\.fifo is a FIFO \(named pipe\), not a folder holding the four MNIST IDX files\.$/,
+  ],
+  [
+    '--config /proc/self/mem (a regular file whose read fails)',
+    mnist('--config', '/proc/self/mem'),
+    2,
+    /^error: Config file \/proc\/self\/mem cannot be read: the system refused to read it \(EIO\)\.$/,
+    true,
+  ],
+  [
+    '--config /proc/self/pagemap',
+    mnist('--config', '/proc/self/pagemap'),
+    2,
+    /^error: Config file \/proc\/self\/pagemap cannot be read: the system refused to read it \(EINVAL\)\.$/,
+    true,
+  ],
+  [
+    '--data-dir a symlink loop',
+    ['mnist', '--data', 'full', '--data-dir', loopA, '--steps', '10'],
+    1,
+    /^error: --data-dir .*loop-a\.json cannot be used: too many levels of symbolic links \(ELOOP\)\.$/,
+  ],
   ['sweep config a FIFO', ['sweep', fifo], 2, /^error: Config file .*config\.fifo is a FIFO/, true],
-  ['an IDX file that is a FIFO (must not hang)', ['mnist', '--data', 'full', '--data-dir', fifoData, '--steps', '10'], 1, /^error: .*fifo-data\/train-images-idx3-ubyte is a FIFO \(named pipe\), not a regular file; MNIST's files are regular files of at most 47,040,016 bytes\.$/],
-  ['an IDX file that is /dev/zero', ['mnist', '--data', 'full', '--data-dir', deviceData, '--steps', '10'], 1, /device-data\/train-images-idx3-ubyte is a character device, not a regular file/],
-  ['a gzip bomb in the image file\'s place', ['mnist', '--data', 'full', '--data-dir', bombData, '--steps', '10'], 1, /bomb-data\/train-images-idx3-ubyte\.gz decompresses to more than 47,040,016 bytes, the size of MNIST's largest file; it is not an MNIST file\.$/],
-  ['an IDX file of 100 MB', ['mnist', '--data', 'full', '--data-dir', hugeData, '--steps', '10'], 1, /huge-data\/train-images-idx3-ubyte is 100,000,000 bytes, more than the 47,088,081 bytes allowed; MNIST's files are regular files of at most 47,040,016 bytes\.$/],
+  [
+    'an IDX file that is a FIFO (must not hang)',
+    ['mnist', '--data', 'full', '--data-dir', fifoData, '--steps', '10'],
+    1,
+    /^error: .*fifo-data\/train-images-idx3-ubyte is a FIFO \(named pipe\), not a regular file; MNIST's files are regular files of at most 47,040,016 bytes\.$/,
+  ],
+  [
+    'an IDX file that is /dev/zero',
+    ['mnist', '--data', 'full', '--data-dir', deviceData, '--steps', '10'],
+    1,
+    /device-data\/train-images-idx3-ubyte is a character device, not a regular file/,
+  ],
+  [
+    "a gzip bomb in the image file's place",
+    ['mnist', '--data', 'full', '--data-dir', bombData, '--steps', '10'],
+    1,
+    /bomb-data\/train-images-idx3-ubyte\.gz decompresses to more than 47,040,016 bytes, the size of MNIST's largest file; it is not an MNIST file\.$/,
+  ],
+  [
+    'an IDX file of 100 MB',
+    ['mnist', '--data', 'full', '--data-dir', hugeData, '--steps', '10'],
+    1,
+    /huge-data\/train-images-idx3-ubyte is 100,000,000 bytes, more than the 47,088,081 bytes allowed; MNIST's files are regular files of at most 47,040,016 bytes\.$/,
+  ],
   // Family 6: allowed values work or are refused by the bounds, before the backend starts
-  ['20 layers of 10,000 units (the reported exit 70)', ['mnist', '--config', file('wide.json', JSON.stringify({ model: { hiddenUnits: Array(20).fill(10_000) } }))], 2, /^error: .*wide\.json: config key "model\.hiddenUnits" holds 1,908,340,010 parameters, more than the 50,000,000 that a checkpoint and the wasm backend's 4 GiB heap hold\.$/, true],
-  ['a batch too large for the widths', mnist('--config', file('batch.json', JSON.stringify({ model: { hiddenUnits: [2000, 2000] }, train: { batchSize: 30_000 } }))), 2, /: config key "train\.batchSize" 30000 x 4,000 hidden units is 120,000,000 values per layer pass, more than the 30,000,000 that fit the wasm backend's 4 GiB heap\.$/, true],
-  ['--batch-size too large for the widths', mnist('--config', file('batch2.json', JSON.stringify({ model: { hiddenUnits: [1000] } })), '--batch-size', '30001'), 2, /^error: command line: config key "train\.batchSize" 30001 x 1,000 hidden units is 30,001,000 values/, true],
-  ['a held-out set too large for the widths', ['mnist', '--config', file('eval.json', JSON.stringify({ model: { hiddenUnits: [6000, 6000] } }))], 2, /^error: .*eval\.json: config key "model\.hiddenUnits" has 12,000 hidden units x 10,000 held-out examples \(\+ 10,000 probed\) is 240,000,000 values, more than the 100,000,000 an evaluation fits in the wasm backend's 4 GiB heap; use narrower layers, data\.testSubset or eval\.probeSize\.$/, true],
-  ['a name of 300 characters (a folder name holds 255)', mnist('--config', file('name.json', JSON.stringify({ name: 'a'.repeat(300) }))), 2, /config key "name" must be a name of at most 100 letters, digits, "\.", "_" or "-" \(got "aaaa/, true],
-  ['download retries beyond bound', mnist('--config', file('retries.json', JSON.stringify({ data: { downloadRetries: 1e9 } }))), 2, /"data\.downloadRetries" must be at most 10/, true],
+  [
+    '20 layers of 10,000 units (the reported exit 70)',
+    ['mnist', '--config', file('wide.json', JSON.stringify({ model: { hiddenUnits: Array(20).fill(10_000) } }))],
+    2,
+    /^error: .*wide\.json: config key "model\.hiddenUnits" holds 1,908,340,010 parameters, more than the 50,000,000 that a checkpoint and the wasm backend's 4 GiB heap hold\.$/,
+    true,
+  ],
+  [
+    'a batch too large for the widths',
+    mnist('--config', file('batch.json', JSON.stringify({ model: { hiddenUnits: [2000, 2000] }, train: { batchSize: 30_000 } }))),
+    2,
+    /: config key "train\.batchSize" 30000 x 4,000 hidden units is 120,000,000 values per layer pass, more than the 30,000,000 that fit the wasm backend's 4 GiB heap\.$/,
+    true,
+  ],
+  [
+    '--batch-size too large for the widths',
+    mnist('--config', file('batch2.json', JSON.stringify({ model: { hiddenUnits: [1000] } })), '--batch-size', '30001'),
+    2,
+    /^error: command line: config key "train\.batchSize" 30001 x 1,000 hidden units is 30,001,000 values/,
+    true,
+  ],
+  [
+    'a held-out set too large for the widths',
+    ['mnist', '--config', file('eval.json', JSON.stringify({ model: { hiddenUnits: [6000, 6000] } }))],
+    2,
+    /^error: .*eval\.json: config key "model\.hiddenUnits" has 12,000 hidden units x 10,000 held-out examples \(\+ 10,000 probed\) is 240,000,000 values, more than the 100,000,000 an evaluation fits in the wasm backend's 4 GiB heap; use narrower layers, data\.testSubset or eval\.probeSize\.$/,
+    true,
+  ],
+  [
+    'a name of 300 characters (a folder name holds 255)',
+    mnist('--config', file('name.json', JSON.stringify({ name: 'a'.repeat(300) }))),
+    2,
+    /config key "name" must be a name of at most 100 letters, digits, "\.", "_" or "-" \(got "aaaa/,
+    true,
+  ],
+  [
+    'download retries beyond bound',
+    mnist('--config', file('retries.json', JSON.stringify({ data: { downloadRetries: 1e9 } }))),
+    2,
+    /"data\.downloadRetries" must be at most 10/,
+    true,
+  ],
   // Family 8: integer flags take plain decimal integers only
   ['--seed 1 --seeds 2,3', mnist('--seed', '1', '--seeds', '2,3'), 2, /^error: --seed and --seeds both set the training seeds; give only one of them\.$/, true],
-  ...(['0x2', '2.0', '1e1', ' 2', '+2', '2,,3', '2,', '-0', '02'] as const).map((v): Case => [`--seeds "${v}"`, mnist('--seeds', v), 2, /^error: --seeds: config key "seeds" must be a list of seeds \(integers in \[0, 2\^32\)\) \(got \[.*\]\)\.$/, true]),
+  ...(['0x2', '2.0', '1e1', ' 2', '+2', '2,,3', '2,', '-0', '02'] as const).map(
+    (v): Case => [
+      `--seeds "${v}"`,
+      mnist('--seeds', v),
+      2,
+      /^error: --seeds: config key "seeds" must be a list of seeds \(integers in \[0, 2\^32\)\) \(got \[.*\]\)\.$/,
+      true,
+    ],
+  ),
   ['--seeds 2,2', mnist('--seeds', '2,2'), 2, /"seeds" must not list the same value twice/, true],
   ['--seed 0x2', mnist('--seed', '0x2'), 2, /--seed: config key "seeds" must be a list of seeds .*\(got \["0x2"\]\)/, true],
-  ['--steps 0x10', ['mnist', '--data', 'embedded', '--steps', '0x10'], 2, /^error: --steps: config key "train\.steps" must be a positive integer \(got "0x10"\)\.$/, true],
-  ['--steps 9007199254740993 (not exact as a double)', ['mnist', '--data', 'embedded', '--steps', '9007199254740993'], 2, /"train\.steps" must be a positive integer \(got "9007199254740993"\)/, true],
+  [
+    '--steps 0x10',
+    ['mnist', '--data', 'embedded', '--steps', '0x10'],
+    2,
+    /^error: --steps: config key "train\.steps" must be a positive integer \(got "0x10"\)\.$/,
+    true,
+  ],
+  [
+    '--steps 9007199254740993 (not exact as a double)',
+    ['mnist', '--data', 'embedded', '--steps', '9007199254740993'],
+    2,
+    /"train\.steps" must be a positive integer \(got "9007199254740993"\)/,
+    true,
+  ],
   ['--jobs 1.0', mnist('--jobs', '1.0'), 2, /--jobs: config key "jobs" must be a non-negative integer \(0 = all\) \(got "1\.0"\)/, true],
   ['--eval-every 1e2', mnist('--eval-every', '1e2'), 2, /--eval-every: config key "eval\.every" must be a positive integer \(got "1e2"\)/, true],
   ['--subset " 600"', mnist('--subset', ' 600'), 2, /--subset: config key "data\.trainSubset" .*\(got " 600"\)/, true],
@@ -121,16 +258,58 @@ const cases: Case[] = [
   ['--steps given twice', mnist('--steps', '20'), 2, /^error: --steps is given twice \("10" and "20"\); give it once\.$/, true],
   ['--out given twice', mnist('--out', out(), '--out', out()), 2, /^error: --out is given twice/, true],
   // Family 8: flags a command would ignore
-  ['sweep --bn off', ['sweep', sweepConfig, '--bn', 'off'], 2, /^error: --bn would be ignored: the config's "sweep" entries choose the networks, each with its own "bn"; drop --bn\.$/, true],
+  [
+    'sweep --bn off',
+    ['sweep', sweepConfig, '--bn', 'off'],
+    2,
+    /^error: --bn would be ignored: the config's "sweep" entries choose the networks, each with its own "bn"; drop --bn\.$/,
+    true,
+  ],
   ['mnist --bn on with a sweep config', mnist('--config', sweepConfig, '--bn', 'on'), 2, /^error: --bn would be ignored/, true],
-  ['sweep --init-std when every entry sets initStd', ['sweep', sweepConfig, '--init-std', '0.2'], 2, /^error: --init-std would be ignored: every "sweep" entry sets its own "initStd"; drop --init-std\.$/, true],
-  ['--data-dir with embedded data', mnist('--data-dir', work), 2, /^error: --data-dir would be ignored: the embedded digits are used, not MNIST files from a folder; drop --data-dir\.$/, true],
-  ['a config file with "bn" and sweep entries', ['sweep', file('bn-sweep.json', JSON.stringify({ bn: 'off', sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }] }))], 2, /^error: .*bn-sweep\.json: config key "bn" would be ignored, since the "sweep" entries choose the networks/, true],
-  ['sweep --slurm with --jobs', ['sweep', sweepConfig, '--slurm', '2', '--jobs', '4'], 2, /^error: --jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs\.$/, true],
+  [
+    'sweep --init-std when every entry sets initStd',
+    ['sweep', sweepConfig, '--init-std', '0.2'],
+    2,
+    /^error: --init-std would be ignored: every "sweep" entry sets its own "initStd"; drop --init-std\.$/,
+    true,
+  ],
+  [
+    '--data-dir with embedded data',
+    mnist('--data-dir', work),
+    2,
+    /^error: --data-dir would be ignored: the embedded digits are used, not MNIST files from a folder; drop --data-dir\.$/,
+    true,
+  ],
+  [
+    'a config file with "bn" and sweep entries',
+    ['sweep', file('bn-sweep.json', JSON.stringify({ bn: 'off', sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }] }))],
+    2,
+    /^error: .*bn-sweep\.json: config key "bn" would be ignored, since the "sweep" entries choose the networks/,
+    true,
+  ],
+  [
+    'sweep --slurm with --jobs',
+    ['sweep', sweepConfig, '--slurm', '2', '--jobs', '4'],
+    2,
+    /^error: --jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs\.$/,
+    true,
+  ],
   ['sweep --slurm 0x2', ['sweep', sweepConfig, '--slurm', '0x2'], 2, /^error: --slurm takes a number of tasks from 1 to 10,000 \(got "0x2"\)\.$/, true],
-  ['sweep --shard " 1/2"', ['sweep', sweepConfig, '--shard', ' 1/2'], 2, /^error: --shard must be i\/n with 1 <= i <= n, such as 2\/8 \(got " 1\/2"\)\.$/, true],
+  [
+    'sweep --shard " 1/2"',
+    ['sweep', sweepConfig, '--shard', ' 1/2'],
+    2,
+    /^error: --shard must be i\/n with 1 <= i <= n, such as 2\/8 \(got " 1\/2"\)\.$/,
+    true,
+  ],
   ['plot --unit 0x1', ['plot', work, '--unit', '0x1'], 2, /^error: --unit must be a unit index, an integer >= 0 \(got "0x1"\)\.$/, true],
-  ['report with an extra folder', ['report', work, work], 2, /^error: too many arguments for 'report'\. Expected 1 argument but got 2; see bn-repro report --help\.$/, true],
+  [
+    'report with an extra folder',
+    ['report', work, work],
+    2,
+    /^error: too many arguments for 'report'\. Expected 1 argument but got 2; see bn-repro report --help\.$/,
+    true,
+  ],
   // Family 9: commander's errors are one line, the hint in the same line
   ['an unknown option', mnist('--stepz', '5'), 2, /^error: unknown option '--stepz' \(Did you mean --steps\?\); see bn-repro mnist --help\.$/, true],
   ['an unknown command', ['train'], 2, /^error: unknown command 'train'; see bn-repro --help\.$/, true],
@@ -168,14 +347,17 @@ test('readUserFile: reads a regular file or a /proc file to its end, refuses pas
   assert.throws(() => readUserFile(join(work, 'nope'), 5, fail), /x cannot be read: it does not exist \(ENOENT\)/);
 });
 
-test('maybeGunzip stops at MNIST\'s largest file: exactly MAX_IDX_BYTES passes, one byte more is refused', () => {
+test("maybeGunzip stops at MNIST's largest file: exactly MAX_IDX_BYTES passes, one byte more is refused", () => {
   assert.equal(MAX_IDX_BYTES, 16 + 60_000 * 784);
   assert.equal(maybeGunzip(gzipSync(Buffer.alloc(MAX_IDX_BYTES, 7)), 'f').length, MAX_IDX_BYTES);
-  assert.throws(() => maybeGunzip(gzipSync(Buffer.alloc(MAX_IDX_BYTES + 1)), 'f.gz'), (e: Error) => e instanceof UserError && /^f\.gz decompresses to more than 47,040,016 bytes/.test(e.message));
+  assert.throws(
+    () => maybeGunzip(gzipSync(Buffer.alloc(MAX_IDX_BYTES + 1)), 'f.gz'),
+    (e: Error) => e instanceof UserError && /^f\.gz decompresses to more than 47,040,016 bytes/.test(e.message),
+  );
   assert.throws(() => maybeGunzip(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), 'g.gz'), /g\.gz is a corrupt gzip file/);
 });
 
-test('nestingDepth counts without recursion: 0 for a number, 1 for [], 3 for a sweep entry\'s value, gives up past the limit', () => {
+test("nestingDepth counts without recursion: 0 for a number, 1 for [], 3 for a sweep entry's value, gives up past the limit", () => {
   assert.equal(nestingDepth(5, 10), 0);
   assert.equal(nestingDepth([], 10), 1);
   assert.equal(nestingDepth({ sweep: [{ name: 'a' }] }, 10), 3);
@@ -194,21 +376,33 @@ test('the bounds: the largest allowed network of each kind passes, one unit or e
   const small = { testSubset: 1000 };
   // Parameters (held-out set and probe small, so only the parameter bound applies).
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [7000, 6000] }, eval: { probeSize: 100, units: [0] }, data: small }));
-  assert.throws(() => testConfig({ model: { hiddenUnits: [5000, 5000, 5000] }, eval: { probeSize: 100 }, data: small }), (e: Error) => e instanceof UsageError && /holds 54,000,010 parameters, more than the 50,000,000/.test(e.message));
+  assert.throws(
+    () => testConfig({ model: { hiddenUnits: [5000, 5000, 5000] }, eval: { probeSize: 100 }, data: small }),
+    (e: Error) => e instanceof UsageError && /holds 54,000,010 parameters, more than the 50,000,000/.test(e.message),
+  );
   // Evaluation: (10,000 held-out + 10,000 probed) x 5,000 units is exactly the bound.
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [5000] } }));
-  assert.throws(() => testConfig({ model: { hiddenUnits: [5001] } }), /5,001 hidden units x 10,000 held-out examples \(\+ 10,000 probed\) is 100,020,000 values/);
+  assert.throws(
+    () => testConfig({ model: { hiddenUnits: [5001] } }),
+    /5,001 hidden units x 10,000 held-out examples \(\+ 10,000 probed\) is 100,020,000 values/,
+  );
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [9900] }, eval: { probeSize: 100 } }), '10,100 x 9,900 = 99,990,000');
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [5001] }, data: { source: 'embedded' } }), 'the embedded held-out set is 2,000 digits');
   // Training: batch x hidden units.
   assert.doesNotThrow(() => testConfig({ model: { hiddenUnits: [1000] }, train: { batchSize: 30_000 }, eval: { probeSize: 100, units: [0] }, data: small }));
-  assert.throws(() => testConfig({ model: { hiddenUnits: [1000] }, train: { batchSize: 30_001 }, eval: { probeSize: 100, units: [0] }, data: small }), /"train\.batchSize" 30001 x 1,000 hidden units is 30,001,000 values per layer pass/);
+  assert.throws(
+    () => testConfig({ model: { hiddenUnits: [1000] }, train: { batchSize: 30_001 }, eval: { probeSize: 100, units: [0] }, data: small }),
+    /"train\.batchSize" 30001 x 1,000 hidden units is 30,001,000 values per layer pass/,
+  );
 });
 
 test('a resolved config as `sweep --slurm` writes it for its tasks ("bn": "both" beside sweep entries) is accepted', () => {
   const resolved = file('resolved.json', JSON.stringify({ ...resolveConfig(sweepConfig, {}), jobs: 0 }));
   assert.equal(readFileSync(resolved, 'utf8').includes('"bn":"both"'), true);
-  assert.deepEqual(resolveConfig(resolved, {}).sweep.map((v) => v.name), ['bn']);
+  assert.deepEqual(
+    resolveConfig(resolved, {}).sweep.map((v) => v.name),
+    ['bn'],
+  );
 });
 
 test('a config file with a byte-order mark (Windows editors) is read as its JSON', () => {

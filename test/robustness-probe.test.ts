@@ -18,7 +18,24 @@ import { assertRefused, runCli } from './helpers.js';
 
 /** A finished two-network run, small enough to train in a few seconds. */
 const reference = join(work, 'probe-reference');
-const trained = runCli(['mnist', '--steps', '100', '--eval-every', '50', '--subset', '300', '--test-subset', '100', '--jobs', '1', '--data', 'embedded', '--out', reference, '--quiet']);
+const trained = runCli([
+  'mnist',
+  '--steps',
+  '100',
+  '--eval-every',
+  '50',
+  '--subset',
+  '300',
+  '--test-subset',
+  '100',
+  '--jobs',
+  '1',
+  '--data',
+  'embedded',
+  '--out',
+  reference,
+  '--quiet',
+]);
 assert.equal(trained.code, 0, trained.stderr);
 
 const lock = (dir: string) => join(dir, '.lock');
@@ -51,13 +68,16 @@ function scene(command: string, edit: (dir: string) => void): () => ProbeScene {
   return () => {
     const dir = copyOf(reference);
     edit(dir);
-    const args = command === 'merge' ? ['merge', dir, '--out', join(dir, '..', 'merged')] : command === '--resume' ? ['mnist', '--resume', dir] : [command, dir];
+    const args =
+      command === 'merge' ? ['merge', dir, '--out', join(dir, '..', 'merged')] : command === '--resume' ? ['mnist', '--resume', dir] : [command, dir];
     return { args, unchanged: [dir], absent: command === 'merge' ? [join(dir, '..', 'merged')] : [] };
   };
 }
 
-const foreignLock = (kind: string) => new RegExp(`/run/\\.lock is ${kind}, not a lock file bn-repro wrote; remove it if no bn-repro command is using \\S+/run\\.$`);
-const tooLong = (file: string) => new RegExp(`/run/${file} is 600,000,000 bytes, more than the [\\d,]+ bn-repro can read back; the run folder is damaged or too large to read\\.$`);
+const foreignLock = (kind: string) =>
+  new RegExp(`/run/\\.lock is ${kind}, not a lock file bn-repro wrote; remove it if no bn-repro command is using \\S+/run\\.$`);
+const tooLong = (file: string) =>
+  new RegExp(`/run/${file} is 600,000,000 bytes, more than the [\\d,]+ bn-repro can read back; the run folder is damaged or too large to read\\.$`);
 
 const cases: ProbeCase[] = [
   ['report: .lock is a FIFO (it waited forever)', scene('report', (d) => mkfifo(lock(d))), 1, foreignLock('a FIFO \\(named pipe\\)')],
@@ -68,7 +88,12 @@ const cases: ProbeCase[] = [
   ['report: .lock is a link to /dev/zero', scene('report', (d) => symlinkSync('/dev/zero', lock(d))), 1, foreignLock('a symbolic link')],
   ['report: accuracy.csv past the longest string (it was exit 70)', scene('report', (d) => truncateSync(acc(d), 600_000_000)), 1, tooLong('accuracy\\.csv')],
   ['merge: accuracy.csv past the longest string', scene('merge', (d) => truncateSync(acc(d), 600_000_000)), 1, tooLong('accuracy\\.csv')],
-  ['report: run.json past the longest string (it said "no readable run.json")', scene('report', (d) => truncateSync(runJson(d), 600_000_000)), 1, tooLong('run\\.json')],
+  [
+    'report: run.json past the longest string (it said "no readable run.json")',
+    scene('report', (d) => truncateSync(runJson(d), 600_000_000)),
+    1,
+    tooLong('run\\.json'),
+  ],
 ];
 test('the table has its 9 cases', () => assert.equal(cases.length, 9));
 for (const [name, make, code, message] of cases) {
@@ -110,7 +135,10 @@ test('probe: --seeds 1001 says at most 1,000 seeds are allowed; nothing is creat
   const out = join(copyOf(reference), '..', 'seeds-out');
   const r = runCli(['mnist', '--data', 'embedded', '--steps', '10', '--seeds', '1001', '--out', out], { timeoutMs: 120_000 });
   assert.equal(r.code, 2, r.stderr);
-  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), ['error: --seeds 1001 asks for 1,001 seeds; at most 1,000 are allowed.']);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith('error:')),
+    ['error: --seeds 1001 asks for 1,001 seeds; at most 1,000 are allowed.'],
+  );
   assert.equal(existsSync(out), false);
 });
 
@@ -121,13 +149,21 @@ test('probe: a config learning rate of 1e309 is refused naming Infinity, not nul
   writeFileSync(config, '{"train":{"learningRate":1e309}}\n');
   const r = runCli(['mnist', '--config', config, '--out', join(dir, 'lr-out')], { timeoutMs: 120_000 });
   assert.equal(r.code, 2, r.stderr);
-  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), [`error: ${config}: config key "train.learningRate" must be a positive number (got Infinity).`]);
+  assert.deepEqual(
+    r.stderr.split('\n').filter((l) => l.startsWith('error:')),
+    [`error: ${config}: config key "train.learningRate" must be a positive number (got Infinity).`],
+  );
   assert.equal(existsSync(join(dir, 'lr-out')), false);
 });
 
 /** merge copying a checkpoint onto a full disk named only the source, which is not the full one. */
 test('probe: a failed copy names its source and its destination', () => {
-  const err = Object.assign(new Error('ENOSPC: no space left on device, copyfile'), { code: 'ENOSPC', syscall: 'copyfile', path: '/in/checkpoints/bn-seed0.json', dest: '/out/checkpoints/bn-seed0.json' });
+  const err = Object.assign(new Error('ENOSPC: no space left on device, copyfile'), {
+    code: 'ENOSPC',
+    syscall: 'copyfile',
+    path: '/in/checkpoints/bn-seed0.json',
+    dest: '/out/checkpoints/bn-seed0.json',
+  });
   assert.equal(asUserError(err)?.message, 'Cannot copy /in/checkpoints/bn-seed0.json to /out/checkpoints/bn-seed0.json: no space left on the device (ENOSPC).');
   const write = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', syscall: 'write', path: '/out/run.json' });
   assert.equal(asUserError(write)?.message, 'Cannot write /out/run.json: no space left on the device (ENOSPC).');
@@ -142,7 +178,10 @@ for (const command of ['mnist', 'merge']) {
     const args = command === 'mnist' ? ['mnist', '--data', 'embedded', '--steps', '10', '--out', link] : ['merge', join(dir, 'run'), '--out', link];
     const r = runCli(args, { timeoutMs: 120_000 });
     assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('error:')), [`error: ${link} is a symbolic link to ${join(dir, 'missing')}, which does not exist; create that folder or choose another --out.`]);
+    assert.deepEqual(
+      r.stderr.split('\n').filter((l) => l.startsWith('error:')),
+      [`error: ${link} is a symbolic link to ${join(dir, 'missing')}, which does not exist; create that folder or choose another --out.`],
+    );
     assert.equal(readlinkSync(link), join(dir, 'missing'));
     assert.equal(existsSync(join(dir, 'missing')), false);
   });

@@ -14,7 +14,15 @@ import { assertWholeCsvs, launch, leftovers, statusOf } from './signal-helpers.j
 const work = tempDir('bn-repro-signals-workers-');
 const long = join(work, 'long.json');
 // Long enough that both workers are mid-run when the signals arrive; checkpoints every 200 steps.
-writeFileSync(long, JSON.stringify({ train: { steps: 50_000, checkpointEvery: 200 }, eval: { every: 1000, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } }));
+writeFileSync(
+  long,
+  JSON.stringify({
+    train: { steps: 50_000, checkpointEvery: 200 },
+    eval: { every: 1000, probeSize: 100 },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+  }),
+);
 
 for (const backend of ['ort-cpu', 'wasm']) {
   test(`two SIGINTs with --jobs 2 on ${backend}: exit 130, interrupted, no lock, resumable`, async () => {

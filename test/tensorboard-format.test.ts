@@ -32,7 +32,11 @@ test('CRC32C gives the published check value, and the stored CRCs are masked as 
 
 test('a file cut anywhere inside a record reads back every whole record before the cut', () => {
   const codec = new EventCodec();
-  const records = [codec.fileVersion(1), codec.scalars(2, 10, [{ tag: 'loss/test', value: 0.5 }]), codec.scalars(3, 20, [{ tag: 'loss/test', value: 0.25 }])].map(frameRecord);
+  const records = [
+    codec.fileVersion(1),
+    codec.scalars(2, 10, [{ tag: 'loss/test', value: 0.5 }]),
+    codec.scalars(3, 20, [{ tag: 'loss/test', value: 0.25 }]),
+  ].map(frameRecord);
   const file = Buffer.concat(records);
   const ends = records.map((_, i) => records.slice(0, i + 1).reduce((n, r) => n + r.length, 0));
   for (let cut = 0; cut <= file.length; cut++) {
@@ -43,11 +47,14 @@ test('a file cut anywhere inside a record reads back every whole record before t
     assert.equal(framedRecords(file.subarray(0, cut)).records.length, whole, `cut at ${cut} (format reader)`);
   }
   const events = decodeEvents(file);
-  assert.deepEqual(events.map((e) => [e.step, e.wall_time, e.file_version ?? '', e.summary?.value.map((v) => [v.tag, v.simple_value]) ?? []]), [
-    [0, 1, 'brain.Event:2', []],
-    [10, 2, '', [['loss/test', 0.5]]],
-    [20, 3, '', [['loss/test', 0.25]]],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e.step, e.wall_time, e.file_version ?? '', e.summary?.value.map((v) => [v.tag, v.simple_value]) ?? []]),
+    [
+      [0, 1, 'brain.Event:2', []],
+      [10, 2, '', [['loss/test', 0.5]]],
+      [20, 3, '', [['loss/test', 0.25]]],
+    ],
+  );
   // One flipped byte in the second record's data: the first record only, and the reason.
   const damaged = Buffer.from(file);
   damaged[ends[0] + 14] ^= 0xff;

@@ -23,7 +23,10 @@ const train = (out: string, ...extra: string[]) => {
   return ['mnist', '--config', config, ...base, '--out', out, ...extra];
 };
 const bnEvents = (dir: string) => eventFiles(dir).get('bn-seed0')!;
-const stepsOf = (path: string) => decodeEvents(readFileSync(path)).filter((e) => e.summary).map((e) => e.step);
+const stepsOf = (path: string) =>
+  decodeEvents(readFileSync(path))
+    .filter((e) => e.summary)
+    .map((e) => e.step);
 const tbWarnings = (stderr: string) => stderr.split('\n').filter((l) => /tfevents|TensorBoard/.test(l));
 
 /** SIGKILLed once the run has checkpointed at step >= 200 and its events have gone past the checkpoint. */
@@ -63,7 +66,10 @@ test('a SIGKILLed run, resumed, has its events in one file holding every step on
   assert.deepEqual(others, [], 'the resumed run goes on in its file');
   assert.equal(framedRecords(readFileSync(file)).rest, 0);
   assert.equal(decodeEvents(readFileSync(file))[0].file_version, 'brain.Event:2');
-  assert.deepEqual(stepsOf(file), Array.from({ length: 13 }, (_, i) => i * 50));
+  assert.deepEqual(
+    stepsOf(file),
+    Array.from({ length: 13 }, (_, i) => i * 50),
+  );
   const points = eventPoints(dir);
   assert.equal(new Set(points).size, points.length, 'no point twice');
   assert.deepEqual(points, csvPoints(dir));
@@ -95,7 +101,9 @@ test('an events file that cannot be written: one warning line, training goes on 
   mkdirSync(file); // a folder where the file was
   const r = runCli(['mnist', '--resume', dir, '--quiet']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(tbWarnings(r.stderr), [`warning: TensorBoard event files under ${join(dir, 'tensorboard')} cannot be written (${file} is not a regular file); training goes on without them, and the CSV files hold every result.`]);
+  assert.deepEqual(tbWarnings(r.stderr), [
+    `warning: TensorBoard event files under ${join(dir, 'tensorboard')} cannot be written (${file} is not a regular file); training goes on without them, and the CSV files hold every result.`,
+  ]);
   assert.equal(readCsv(join(dir, 'accuracy.csv')).rows.length, 13);
   assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'finished');
 });
@@ -108,15 +116,20 @@ test('the recorder never throws when its folder is in the way, and warns once', 
   const run = { arm: 'bn', seed: 0 };
   recorder.runStarted?.(run, 100, 0);
   for (const step of [0, 50, 100]) {
-    await recorder.evaluation({ ...run, step, trainLoss: 1, testLoss: 1, testAccuracy: 0.5, elapsedS: 1 }, [{ ...run, step, layer: 2, unit: 0, percentiles: [0, 1, 2], mean: 1, std: 1 }]);
+    await recorder.evaluation({ ...run, step, trainLoss: 1, testLoss: 1, testAccuracy: 0.5, elapsedS: 1 }, [
+      { ...run, step, layer: 2, unit: 0, percentiles: [0, 1, 2], mean: 1, std: 1 },
+    ]);
   }
   await recorder.runFinished?.({ ...run, steps: 100, wallS: 1, stepsPerSecond: 100, finalTestAccuracy: 0.5, finalTestLoss: 1, bestTestAccuracy: 0.5 });
   await recorder.close();
   assert.equal(logger.lines.length, 1, logger.lines.join('\n'));
-  assert.equal(logger.lines[0], `warning: TensorBoard event files under ${join(dir, 'tensorboard')} cannot be written (${join(dir, 'tensorboard')} is not a folder of the run's own); training goes on without them, and the CSV files hold every result.`);
+  assert.equal(
+    logger.lines[0],
+    `warning: TensorBoard event files under ${join(dir, 'tensorboard')} cannot be written (${join(dir, 'tensorboard')} is not a folder of the run's own); training goes on without them, and the CSV files hold every result.`,
+  );
 });
 
-test('merge carries each run\'s event files over unchanged', () => {
+test("merge carries each run's event files over unchanged", () => {
   const parts = [0, 1].map((seed) => {
     const out = join(work, `seed${seed}`);
     assert.equal(runCli(train(out, '--steps', '100', '--seed', String(seed))).code, 0);

@@ -33,7 +33,7 @@ for (const inference of ['population', 'moving'] as const) {
     const sampler = new BatchSampler(data.train, 20, Rng.stream(0, 'shuffle'));
     const evaluator = new Evaluator(config, data.train, data.test, 0);
     const moving = inference === 'moving' ? createMovingStats([16, 16, 16], 0.9) : undefined;
-      const lossSum = tf.variable(tf.scalar(0));
+    const lossSum = tf.variable(tf.scalar(0));
     const step = () => {
       const b = sampler.next();
       sgdStep(net, b, 0.1, lossSum, moving);
@@ -62,7 +62,10 @@ test('records: evaluation rows at 0, every n and the last step; one activation r
   const rec = new MemoryRecorder();
   const config = tiny({ train: { steps: 50, batchSize: 20, learningRate: 0.5 } });
   const summary = await trainRun(BN, 3, { config, data, recorder: rec });
-  assert.deepEqual(rec.evals.map((r) => r.step), [0, 20, 40, 50]);
+  assert.deepEqual(
+    rec.evals.map((r) => r.step),
+    [0, 20, 40, 50],
+  );
   assert.ok(rec.evals[0].trainLoss === null && rec.evals.slice(1).every((r) => r.trainLoss !== null && r.trainLoss > 0));
   assert.equal(rec.activations.length, 4 * 2);
   assert.deepEqual([...new Set(rec.activations.map((a) => a.unit))], [0, 3]);
@@ -90,7 +93,11 @@ test('both nets learn the learnable synthetic task far above chance', async () =
   for (const arm of ['baseline', 'bn'] as const) {
     const rec = new MemoryRecorder();
     // A larger init than the paper's keeps the sigmoid baseline out of its slow start on this small budget.
-    const config = tiny({ train: { steps: 300, batchSize: 20, learningRate: 0.5 }, model: { hiddenUnits: [16, 16, 16], initStd: 0.5 }, eval: { every: 300, units: [0] } });
+    const config = tiny({
+      train: { steps: 300, batchSize: 20, learningRate: 0.5 },
+      model: { hiddenUnits: [16, 16, 16], initStd: 0.5 },
+      eval: { every: 300, units: [0] },
+    });
     const s = await trainRun({ name: arm, bn: arm === 'bn', lrMultiplier: 1 }, 0, { config, data, recorder: rec });
     assert.ok(s.finalTestAccuracy > 0.8, `${arm} reached ${s.finalTestAccuracy}`);
     assert.ok(rec.evals[0].testAccuracy < 0.3, `${arm} starts near chance (${rec.evals[0].testAccuracy})`);

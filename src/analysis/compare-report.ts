@@ -16,11 +16,14 @@ export function buildComparison(datas: RunData[]): string {
     '',
     '| label | run folder | networks | seeds | steps | learning rate |',
     '| --- | --- | --- | --- | ---: | ---: |',
-    ...datas.map((d, i) => `| ${labels[i]} | \`${d.dir}\` | ${d.arms.join(', ')} | ${d.seeds.join(', ')} | ${d.config.train.steps.toLocaleString('en-US')} | ${d.config.train.learningRate} |`),
+    ...datas.map(
+      (d, i) =>
+        `| ${labels[i]} | \`${d.dir}\` | ${d.arms.join(', ')} | ${d.seeds.join(', ')} | ${d.config.train.steps.toLocaleString('en-US')} | ${d.config.train.learningRate} |`,
+    ),
     '',
     '## Test accuracy',
     '',
-    'Mean ± sample std over each folder\'s seeds; steps-to-target use the across-seed mean curve.',
+    "Mean ± sample std over each folder's seeds; steps-to-target use the across-seed mean curve.",
     '',
     ...accuracyTable(combined),
     '',

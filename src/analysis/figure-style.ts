@@ -23,7 +23,12 @@ export const LAYOUTS = {
   wide: {
     panel: { width: 300, height: 220 },
     concat: 'hconcat',
-    config: { font: FONT, title: { fontSize: 14, subtitleFontSize: 11 }, axis: { labelFontSize: 12, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 } },
+    config: {
+      font: FONT,
+      title: { fontSize: 14, subtitleFontSize: 11 },
+      axis: { labelFontSize: 12, titleFontSize: 12 },
+      legend: { labelFontSize: 12, titleFontSize: 12, symbolOpacity: 1, symbolStrokeWidth: 3 },
+    },
     titleFontSize: 13,
   },
   column: {
@@ -33,7 +38,17 @@ export const LAYOUTS = {
       font: FONT,
       title: { fontSize: 9, subtitleFontSize: 8 },
       axis: { labelFontSize: 8, titleFontSize: 8, tickCount: 5 },
-      legend: { orient: 'bottom', columns: 3, columnPadding: 6, labelFontSize: 8, titleFontSize: 8, symbolOpacity: 1, symbolStrokeWidth: 2, symbolSize: 60, offset: 6 },
+      legend: {
+        orient: 'bottom',
+        columns: 3,
+        columnPadding: 6,
+        labelFontSize: 8,
+        titleFontSize: 8,
+        symbolOpacity: 1,
+        symbolStrokeWidth: 2,
+        symbolSize: 60,
+        offset: 6,
+      },
       concat: { spacing: 12 },
     },
     titleFontSize: 9,

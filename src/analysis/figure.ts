@@ -89,7 +89,14 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   const rows = accuracyRows(data);
   const floor = accuracyFloor(data.arms.map((arm) => rows.filter((r) => r.arm === arm).map((r) => r.mean)));
   const y = { type: 'quantitative', scale: { domain: [floor, 1] } } as const;
-  const color = { field: 'arm', type: 'nominal', title: 'network', sort: order, scale: networkColors(order, data.arms), legend: { symbolType: 'stroke' } } as const;
+  const color = {
+    field: 'arm',
+    type: 'nominal',
+    title: 'network',
+    sort: order,
+    scale: networkColors(order, data.arms),
+    legend: { symbolType: 'stroke' },
+  } as const;
   const families = [false, true].flatMap((bn) => {
     const arm = familyArm(data, bn);
     return arm === undefined ? [] : [{ bn, arm }];
@@ -102,15 +109,36 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
     ...style.panel,
     layer: [
       // The line comes first so that the legend draws line symbols rather than band swatches.
-      { data: { values: rows }, mark: { type: 'line', clip: true, strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color } },
+      {
+        data: { values: rows },
+        mark: { type: 'line', clip: true, strokeWidth: 1.5 },
+        encoding: { x, y: { ...y, field: 'mean', title: 'test accuracy' }, color },
+      },
       // The seed band: opaque enough to show at display size under the mean line.
-      { data: { values: rows }, mark: { type: 'area', opacity: SEED_BAND_OPACITY, clip: true }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color } },
-      ...(paper.length > 0 ? [{ data: { values: paper }, mark: { type: 'line', clip: true, strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'value' }, color } }] : []),
+      {
+        data: { values: rows },
+        mark: { type: 'area', opacity: SEED_BAND_OPACITY, clip: true },
+        encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color },
+      },
+      ...(paper.length > 0
+        ? [
+            {
+              data: { values: paper },
+              mark: { type: 'line', clip: true, strokeDash: [4, 3], strokeWidth: 1.5 },
+              encoding: { x, y: { ...y, field: 'value' }, color },
+            },
+          ]
+        : []),
     ],
   };
   const traceArms = panels ?? families.map(({ bn, arm }) => ({ arm, title: bn ? 'with BN' : 'without BN', subtitle: `${arm}, ${settingOf(data, arm)}` }));
   const traceRows = traceArms.map(({ arm }) => percentileRows(data, arm, unit));
-  const traceY = { field: 'value', type: 'quantitative', title: 'input to sigmoid', scale: { domain: sharedDomain(traceRows.flat().map((r) => r.value)) } } as const;
+  const traceY = {
+    field: 'value',
+    type: 'quantitative',
+    title: 'input to sigmoid',
+    scale: { domain: sharedDomain(traceRows.flat().map((r) => r.value)) },
+  } as const;
   const traces = traceArms.map(({ title, subtitle }, i) => ({
     title: { text: `(${String.fromCharCode(98 + i)}) ${title}: sigmoid input, unit ${unit}`, ...(subtitle ? { subtitle } : {}) },
     ...style.panel,

@@ -14,7 +14,9 @@ type Row = { arm: string; seed: number; step: number };
 
 /** Per arm and step, the mean over seeds of `value`. */
 function meanCurve<R extends Row>(rows: R[], arms: string[], value: (r: R) => number): { arm: string; step: number; value: number }[] {
-  return arms.flatMap((arm) => band(rows.filter((r) => r.arm === arm).map((r) => ({ seed: r.seed, step: r.step, value: value(r) }))).map((b) => ({ arm, step: b.step, value: b.mean })));
+  return arms.flatMap((arm) =>
+    band(rows.filter((r) => r.arm === arm).map((r) => ({ seed: r.seed, step: r.step, value: value(r) }))).map((b) => ({ arm, step: b.step, value: b.mean })),
+  );
 }
 
 /** The step axis and network colours every panel shares (figure-style.ts). */
@@ -40,7 +42,10 @@ export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevel
   const { arms } = data;
   const hiddenLayers = data.config.model.hiddenUnits.length;
   const order = orderOf(data);
-  const axes: Axes = { x: stepAxis(data.config.train.steps), color: { field: 'arm', type: 'nominal', title: 'network', sort: order, scale: networkColors(order, arms), legend: { symbolType: 'stroke' } } };
+  const axes: Axes = {
+    x: stepAxis(data.config.train.steps),
+    color: { field: 'arm', type: 'nominal', title: 'network', sort: order, scale: networkColors(order, arms), legend: { symbolType: 'stroke' } },
+  };
   const { x, color } = axes;
   const lo = meanCurve(m.landscape, arms, (r) => r.lossMin);
   const hi = meanCurve(m.landscape, arms, (r) => r.lossMax);
@@ -54,15 +59,43 @@ export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevel
   };
   const fig4 = [
     lossBand,
-    linePanel(axes, '(b) gradient predictiveness', 'max ‖∇L(θ) - ∇L(θ - ηg)‖', meanCurve(m.landscape, arms, (r) => r.gradChangeMax), true),
-    linePanel(axes, '(c) effective β-smoothness', 'max ‖Δ∇L‖ / ‖ηg‖', meanCurve(m.landscape, arms, (r) => r.betaSmoothness), true),
+    linePanel(
+      axes,
+      '(b) gradient predictiveness',
+      'max ‖∇L(θ) - ∇L(θ - ηg)‖',
+      meanCurve(m.landscape, arms, (r) => r.gradChangeMax),
+      true,
+    ),
+    linePanel(
+      axes,
+      '(c) effective β-smoothness',
+      'max ‖Δ∇L‖ / ‖ηg‖',
+      meanCurve(m.landscape, arms, (r) => r.betaSmoothness),
+      true,
+    ),
   ];
   const layers = [...new Set(m.ics.map((r) => r.layer))].filter((l) => l > 0).sort((a, b) => a - b);
   const name = (l: number) => (l < hiddenLayers ? `hidden layer ${l + 1}` : 'output layer');
   const ofLayer = (l: number) => m.ics.filter((r) => r.layer === l);
-  const l2 = layers.map((l, i) => linePanel(axes, `(${String.fromCharCode(100 + i)}) ICS ‖G - G'‖, ${name(l)}`, "‖G - G'‖₂", meanCurve(ofLayer(l), arms, (r) => r.l2), true));
+  const l2 = layers.map((l, i) =>
+    linePanel(
+      axes,
+      `(${String.fromCharCode(100 + i)}) ICS ‖G - G'‖, ${name(l)}`,
+      "‖G - G'‖₂",
+      meanCurve(ofLayer(l), arms, (r) => r.l2),
+      true,
+    ),
+  );
   // 1 - cos on a log axis: the cosines sit so close to 1 that a linear cos axis shows flat lines.
-  const cos = layers.map((l, i) => linePanel(axes, `(${String.fromCharCode(100 + layers.length + i)}) 1 - cos(G, G'), ${name(l)}`, "1 - cos(G, G')", meanCurve(ofLayer(l), arms, (r) => 1 - r.cosine), true));
+  const cos = layers.map((l, i) =>
+    linePanel(
+      axes,
+      `(${String.fromCharCode(100 + layers.length + i)}) 1 - cos(G, G'), ${name(l)}`,
+      "1 - cos(G, G')",
+      meanCurve(ofLayer(l), arms, (r) => 1 - r.cosine),
+      true,
+    ),
+  );
   const seeds = new Set(m.landscape.map((r) => r.seed)).size;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

@@ -25,7 +25,11 @@ function windows(config: ResolvedConfig): Window[] {
 }
 
 /** mean +- std over seeds of each seed's average of `value` over its rows in the window. */
-export function seedSummary<R extends { seed: number; step: number }>(rows: R[], value: (r: R) => number, window: Window): { mean: number; std: number; n: number } {
+export function seedSummary<R extends { seed: number; step: number }>(
+  rows: R[],
+  value: (r: R) => number,
+  window: Window,
+): { mean: number; std: number; n: number } {
   const bySeed = new Map<number, number[]>();
   for (const r of rows) if (window.has(r.step)) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), value(r)]);
   const perSeed = [...bySeed.values()].map((v) => meanAndStd(v).mean);
@@ -60,11 +64,19 @@ export function landscapeSection(config: ResolvedConfig, arms: string[], m: Meas
   for (const arm of arms) {
     const rows = m.landscape.filter((r) => r.arm === arm);
     for (const w of ws) {
-      const cells = [(r: (typeof rows)[number]) => r.lossMax - r.lossMin, (r: (typeof rows)[number]) => r.gradChangeMax, (r: (typeof rows)[number]) => r.betaSmoothness].map((f) => pm(seedSummary(rows, f, w)));
+      const cells = [
+        (r: (typeof rows)[number]) => r.lossMax - r.lossMin,
+        (r: (typeof rows)[number]) => r.gradChangeMax,
+        (r: (typeof rows)[number]) => r.betaSmoothness,
+      ].map((f) => pm(seedSummary(rows, f, w)));
       out.push(`| ${arm} | ${w.label} | ${cells.join(' | ')} |`);
     }
   }
-  out.push('', "### Internal covariate shift per layer (their Def. 2.1, Fig. 5): G = ∇ of the layer's weights, G' = the same after the earlier layers' SGD step", '');
+  out.push(
+    '',
+    "### Internal covariate shift per layer (their Def. 2.1, Fig. 5): G = ∇ of the layer's weights, G' = the same after the earlier layers' SGD step",
+    '',
+  );
   // 1 - cos rather than cos: the cosines sit so close to 1 that three digits would all read 1.
   out.push(`| network | layer | window | ‖G - G'‖₂ | 1 - cos(G, G') |`, '|---|---|---|---:|---:|');
   const layers = [...new Set(m.ics.map((r) => r.layer))].sort((a, b) => a - b);
@@ -78,6 +90,6 @@ export function landscapeSection(config: ResolvedConfig, arms: string[], m: Meas
       }
     }
   }
-  out.push('', 'The first hidden layer has no earlier layer, so its G\' = G: ‖G - G\'‖ = 0 and 1 - cos = 0 by definition.', '');
+  out.push('', "The first hidden layer has no earlier layer, so its G' = G: ‖G - G'‖ = 0 and 1 - cos = 0 by definition.", '');
   return out;
 }

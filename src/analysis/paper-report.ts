@@ -48,26 +48,38 @@ export function paperDistanceSection(data: RunData, curves = readPaperCurves()):
     lines.push('| network | BN | RMSE to the paper | evaluation steps compared |', '| --- | :---: | ---: | ---: |');
     lines.push(...distances.map((d) => `| ${d.network} | ${d.bn ? 'yes' : 'no'} | ${d.rmse.toFixed(4)} | ${d.points} |`));
   }
-  const without = variantsOf(data.config).map((v) => v.name).filter((name) => !distances.some((d) => d.network === name));
+  const without = variantsOf(data.config)
+    .map((v) => v.name)
+    .filter((name) => !distances.some((d) => d.network === name));
   const last = Math.max(...data.accuracy.map((r) => r.step));
   // A short run has no evaluation in the paper's range: one sentence says so, not an empty row.
   if (without.length > 0) {
     const who = distances.length === 0 ? 'No network of this run has an' : `${listedNames(without)} ${without.length > 1 ? 'have' : 'has'} no`;
-    lines.push(...(distances.length > 0 ? [''] : []), `${who} evaluation with a finite accuracy in that range (this run's last evaluation is at step ${last.toLocaleString('en-US')}), so ${distances.length === 0 ? 'no distance is computed' : `no distance is computed for ${without.length > 1 ? 'them' : 'it'}`}.`);
+    lines.push(
+      ...(distances.length > 0 ? [''] : []),
+      `${who} evaluation with a finite accuracy in that range (this run's last evaluation is at step ${last.toLocaleString('en-US')}), so ${distances.length === 0 ? 'no distance is computed' : `no distance is computed for ${without.length > 1 ? 'them' : 'it'}`}.`,
+    );
   }
   if (data.config.sweep.length > 0) {
     for (const bn of [false, true]) {
       const family = distances.filter((d) => d.bn === bn).sort((a, b) => a.rmse - b.rmse);
-      if (family.length > 0) lines.push('', `Closest to the paper ${bn ? 'with' : 'without'} BN: **${family[0].network}** (RMSE ${family[0].rmse.toFixed(4)}).`);
+      if (family.length > 0)
+        lines.push('', `Closest to the paper ${bn ? 'with' : 'without'} BN: **${family[0].network}** (RMSE ${family[0].rmse.toFixed(4)}).`);
     }
   }
-  lines.push('', 'Fig. 1(b, c): 15th / 50th / 85th percentiles of the last hidden layer\'s sigmoid input, ours at the first and last evaluation (mean over recorded units and seeds) beside the paper\'s first and last plotted points.', '');
+  lines.push(
+    '',
+    "Fig. 1(b, c): 15th / 50th / 85th percentiles of the last hidden layer's sigmoid input, ours at the first and last evaluation (mean over recorded units and seeds) beside the paper's first and last plotted points.",
+    '',
+  );
   lines.push('| network | start, ours | start, paper | end, ours | end, paper |', '| --- | ---: | ---: | ---: | ---: |');
   for (const bn of [false, true]) {
     const arm = familyArm(data, bn);
     if (arm === undefined) continue;
     const paper = PAPER_FIG1BC[bn ? 'bn' : 'baseline'];
-    lines.push(`| ${arm} | ${triple(percentilesAt(data, arm, 0))} | ${triple(paper.start)} | ${triple(percentilesAt(data, arm, last))} | ${triple(paper.end)} |`);
+    lines.push(
+      `| ${arm} | ${triple(percentilesAt(data, arm, 0))} | ${triple(paper.start)} | ${triple(percentilesAt(data, arm, last))} | ${triple(paper.end)} |`,
+    );
   }
   return lines;
 }

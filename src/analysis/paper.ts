@@ -22,7 +22,11 @@ export const PAPER_FIG1BC = {
 
 /** The paper's Fig. 1(a) curves: `with_bn` and `without_bn`, each sorted by step. */
 export function readPaperCurves(path = new URL('../../../paper/fig1a.csv', import.meta.url)): { bn: CurvePoint[]; baseline: CurvePoint[] } {
-  const rows = readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const rows = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const curve = (arm: string) =>
     rows
       .filter((r) => r[0] === arm)

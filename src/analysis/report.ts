@@ -78,7 +78,10 @@ function paperTable(data: RunData): string[] {
   const missed = PAPER_FIG1A.steps.filter((step) => step > lastStep);
   const lines: string[] = [];
   if (reached.length > 0) {
-    lines.push(`| step | ${families.map((f) => `${f.arm} (ours) | ${f.key} (paper)`).join(' | ')} |`, `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`);
+    lines.push(
+      `| step | ${families.map((f) => `${f.arm} (ours) | ${f.key} (paper)`).join(' | ')} |`,
+      `| ---: | ${arms.map(() => '---: | ---:').join(' | ')} |`,
+    );
     for (const step of reached) {
       const i = PAPER_FIG1A.steps.indexOf(step as (typeof PAPER_FIG1A.steps)[number]);
       const cells = families.map((f) => {
@@ -90,7 +93,9 @@ function paperTable(data: RunData): string[] {
   }
   if (missed.length > 0) {
     if (lines.length > 0) lines.push('');
-    lines.push(`This run's last evaluation is at step ${lastStep.toLocaleString('en-US')}, so it did not reach the paper's step${missed.length > 1 ? 's' : ''} ${listedSteps(missed)}${reached.length === 0 ? ': there is nothing to set beside the paper yet (train with --steps 40000 or more)' : ''}.`);
+    lines.push(
+      `This run's last evaluation is at step ${lastStep.toLocaleString('en-US')}, so it did not reach the paper's step${missed.length > 1 ? 's' : ''} ${listedSteps(missed)}${reached.length === 0 ? ': there is nothing to set beside the paper yet (train with --steps 40000 or more)' : ''}.`,
+    );
   }
   return lines;
 }
@@ -102,7 +107,9 @@ export function stabilityOf(data: RunData, arm: string): Stability[] | null {
   const out: Stability[] = [];
   for (const seed of data.seeds) {
     for (const unit of new Set(rows.map((r) => r.unit))) {
-      const trace = rows.filter((r) => r.seed === seed && r.unit === unit).map((r) => ({ step: r.step, p15: r.p.get(15)!, p50: r.p.get(50)!, p85: r.p.get(85)! }));
+      const trace = rows
+        .filter((r) => r.seed === seed && r.unit === unit)
+        .map((r) => ({ step: r.step, p15: r.p.get(15)!, p50: r.p.get(50)!, p85: r.p.get(85)! }));
       const s = stability(trace, data.config.train.steps);
       if (s) out.push(s);
     }
@@ -111,14 +118,25 @@ export function stabilityOf(data: RunData, arm: string): Stability[] | null {
 }
 
 export function stabilityTable(data: RunData): string[] {
-  const lines = [
-    '| network | spread p85−p15 at 10% | spread at end | change of spread | max drift of the median |',
-    '| --- | ---: | ---: | ---: | ---: |',
-  ];
+  const lines = ['| network | spread p85−p15 at 10% | spread at end | change of spread | max drift of the median |', '| --- | ---: | ---: | ---: | ---: |'];
   for (const arm of data.arms) {
     const s = stabilityOf(data, arm);
     if (!s || s.length === 0) continue;
-    lines.push(`| ${arm} | ${pm(s.map((x) => x.spreadFrom), 3)} | ${pm(s.map((x) => x.spreadTo), 3)} | ${pm(s.map((x) => x.spreadChange), 3)} | ${pm(s.map((x) => x.medianDrift), 3)} |`);
+    lines.push(
+      `| ${arm} | ${pm(
+        s.map((x) => x.spreadFrom),
+        3,
+      )} | ${pm(
+        s.map((x) => x.spreadTo),
+        3,
+      )} | ${pm(
+        s.map((x) => x.spreadChange),
+        3,
+      )} | ${pm(
+        s.map((x) => x.medianDrift),
+        3,
+      )} |`,
+    );
   }
   return lines;
 }
@@ -133,7 +151,9 @@ export function buildReport(data: RunData): string {
     '',
     `Run folder \`${data.dir}\`: ${data.arms.join(', ')} × ${data.seeds.length} seed(s) (${data.seeds.join(', ')}), ${c.train.steps.toLocaleString('en-US')} steps of ${c.train.batchSize}, learning rate ${c.train.learningRate}, ${source} MNIST, backend ${backend}. Values are mean ± sample std over seeds; steps-to-target use the across-seed mean curve.`,
     '',
-    ...(source === 'embedded' ? [`**Not the paper's protocol**: trained on the 10,000 embedded digits, not full MNIST; the paper values below are for comparison only.`, ''] : []),
+    ...(source === 'embedded'
+      ? [`**Not the paper's protocol**: trained on the 10,000 embedded digits, not full MNIST; the paper values below are for comparison only.`, '']
+      : []),
     '## Test accuracy',
     '',
     ...accuracyTable(data),

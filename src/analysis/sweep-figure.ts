@@ -26,14 +26,23 @@ export function sweepFigureSpec(data: RunData, layout: Layout = 'wide', curves =
     const paper = paperWithin(bn ? curves.bn : curves.baseline, steps).map((p) => ({ setting: PAPER_LINE, step: p.step, value: p.value }));
     const floor = accuracyFloor(settings.map((name) => meanAccuracyCurve(data, name).map((p) => p.value)));
     const y = { field: 'value', type: 'quantitative', title: 'test accuracy', scale: { domain: [floor, 1] } } as const;
-    const color = { field: 'setting', type: 'nominal', title: 'setting', sort: settings, scale: networkColors(order, settings), legend: { symbolType: 'stroke' } } as const;
+    const color = {
+      field: 'setting',
+      type: 'nominal',
+      title: 'setting',
+      sort: settings,
+      scale: networkColors(order, settings),
+      legend: { symbolType: 'stroke' },
+    } as const;
     return [
       {
         title: bn ? 'with BN' : 'without BN',
         ...style.panel,
         layer: [
           { data: { values: rows }, mark: { type: 'line', clip: true }, encoding: { x, y, color } },
-          ...(paper.length > 0 ? [{ data: { values: paper }, mark: { type: 'line', clip: true, strokeDash: [4, 3], color: 'black' }, encoding: { x, y } }] : []),
+          ...(paper.length > 0
+            ? [{ data: { values: paper }, mark: { type: 'line', clip: true, strokeDash: [4, 3], color: 'black' }, encoding: { x, y } }]
+            : []),
         ],
       },
     ];

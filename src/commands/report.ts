@@ -41,14 +41,18 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
         logger.info(`wrote ${path}`);
         return;
       }
-      const text = await withFolderLock(dir, () => {
-        const data = readEndedRun(dir, logger);
-        const measurements = readMeasurements(data);
-        const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
-        const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${landscape}`;
-        writeFileAtomic(join(dir, 'report.md'), report);
-        return report;
-      }, readerBusy);
+      const text = await withFolderLock(
+        dir,
+        () => {
+          const data = readEndedRun(dir, logger);
+          const measurements = readMeasurements(data);
+          const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
+          const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${landscape}`;
+          writeFileAtomic(join(dir, 'report.md'), report);
+          return report;
+        },
+        readerBusy,
+      );
       process.stdout.write(text);
       logger.info(`wrote ${join(dir, 'report.md')}`);
     });

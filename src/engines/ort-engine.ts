@@ -66,7 +66,10 @@ export class OrtEngine implements TrainEngine {
     const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;
     const population = net.bn && config.batchNorm.inference === 'population' ? { batches: config.batchNorm.populationBatches, batchSize: m } : undefined;
     const options = sessionOptions(provider);
-    const stepSession = await ort.InferenceSession.create(stepModel({ ...spec, batchSize: m, learningRate: ctx.learningRate, momentum: moving?.momentum }), options);
+    const stepSession = await ort.InferenceSession.create(
+      stepModel({ ...spec, batchSize: m, learningRate: ctx.learningRate, momentum: moving?.momentum }),
+      options,
+    );
     const evalSession = await ort.InferenceSession.create(
       evalModel({ ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined }),
       options,
@@ -76,7 +79,11 @@ export class OrtEngine implements TrainEngine {
     const feeds: Record<string, Tensor> = {
       testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
       testY: f32(oneHot(test.labels), [test.count, CLASSES]),
-      testLabels: new ort.Tensor('int64', BigInt64Array.from(test.labels, (l) => BigInt(l)), [test.count]),
+      testLabels: new ort.Tensor(
+        'int64',
+        BigInt64Array.from(test.labels, (l) => BigInt(l)),
+        [test.count],
+      ),
     };
     if (probeCount < test.count) feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
     if (population) {

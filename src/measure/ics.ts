@@ -30,7 +30,17 @@ export function measureIcs(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, learning
     for (let i = 0; i < layers; i++) {
       const g = weightGrad(grads, i).dataSync() as Float32Array;
       // Layer 0: nothing before it moves, so the shifted net is the net itself; skip the pass.
-      const shifted = i === 0 ? g : (weightGrad(lossAndGrads(shiftedNet(net, grads, learningRate, (j) => j < i), x, y).grads, i).dataSync() as Float32Array);
+      const shifted =
+        i === 0
+          ? g
+          : (weightGrad(
+              lossAndGrads(
+                shiftedNet(net, grads, learningRate, (j) => j < i),
+                x,
+                y,
+              ).grads,
+              i,
+            ).dataSync() as Float32Array);
       out.push({ layer: i, l2: distance([g], [shifted]), cosine: cosine([g], [shifted]) });
     }
   });

@@ -31,7 +31,11 @@ export function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, et
     const g = read(gradTensors(grads));
     const gNorm = norm(g);
     for (const eta of etas) {
-      const moved = lossAndGrads(shiftedNet(net, grads, eta, () => true), x, y);
+      const moved = lossAndGrads(
+        shiftedNet(net, grads, eta, () => true),
+        x,
+        y,
+      );
       const loss = moved.loss.dataSync()[0];
       const change = distance(g, read(gradTensors(moved.grads)));
       // Math.min and Math.max return NaN if any argument is NaN: a diverged net shows NaN.

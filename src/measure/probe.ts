@@ -35,7 +35,10 @@ export class LandscapeProbe {
     const order = Rng.stream(seed, 'landscape-batch').permutation(train.count);
     const idx = order.subarray(0, config.train.batchSize);
     this.x = imagesTensor(train, idx);
-    const labels = tf.tensor1d(Array.from(idx, (i) => train.labels[i]), 'int32');
+    const labels = tf.tensor1d(
+      Array.from(idx, (i) => train.labels[i]),
+      'int32',
+    );
     this.y = tf.tidy(() => tf.cast(tf.oneHot(labels, CLASSES), 'float32') as tf.Tensor2D);
     labels.dispose();
   }

@@ -112,11 +112,7 @@ export function forwardInference(net: AnyNet, x: tf.Tensor2D, stats?: BnStats, f
  * by `gradScale`. Everything backward() computes is linear in dLogits, so the SGD step passes the
  * learning rate here and gets lr-scaled updates without one multiply per parameter.
  */
-export function softmaxCrossEntropy(
-  logits: tf.Tensor2D,
-  targets: tf.Tensor2D,
-  gradScale = 1,
-): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, gradScale = 1): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
   const m = logits.shape[0];
   const logProbs = tf.logSoftmax(logits);
   const loss = tf.div(tf.neg(tf.sum(tf.mul(targets, logProbs))), m) as tf.Scalar;

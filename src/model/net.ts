@@ -55,11 +55,7 @@ export function createNet(shape: NetShape, opts: { bn: boolean; initStd: number;
   let fanIn = shape.inputSize;
   for (const units of shape.hiddenUnits) {
     const w = variable(gaussian(fanIn, units, opts.initStd, rng));
-    hidden.push(
-      opts.bn
-        ? { w, gamma: variable(tf.ones([units])), beta: variable(tf.zeros([units])) }
-        : { w, b: variable(tf.zeros([units])) },
-    );
+    hidden.push(opts.bn ? { w, gamma: variable(tf.ones([units])), beta: variable(tf.zeros([units])) } : { w, b: variable(tf.zeros([units])) });
     fanIn = units;
   }
   const out = { w: variable(gaussian(fanIn, shape.classes, opts.initStd, rng)), b: variable(tf.zeros([shape.classes])) };

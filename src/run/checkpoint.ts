@@ -88,7 +88,8 @@ export function restoreNet(net: Net, params: string[], moving?: BnStats, saved?:
   const vars = netVariables(net);
   if (vars.length !== params.length) throw new UserError(MISMATCH);
   const values = vars.map((v, i) => decodeFor(v, params[i]));
-  const stats = moving && saved ? [...moving.mean.map((t, i) => decodeFor(t, saved.mean[i])), ...moving.variance.map((t, i) => decodeFor(t, saved.variance[i]))] : [];
+  const stats =
+    moving && saved ? [...moving.mean.map((t, i) => decodeFor(t, saved.mean[i])), ...moving.variance.map((t, i) => decodeFor(t, saved.variance[i]))] : [];
   vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
   if (moving && saved) {
     [...moving.mean, ...moving.variance].forEach((t, i) => tf.tidy(() => (t as tf.Variable).assign(tf.tensor(stats[i], t.shape))));

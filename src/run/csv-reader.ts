@@ -74,7 +74,11 @@ export function readFolderCsv(file: FolderCsv, ctx: CsvContext): CheckedCsv | un
   const needed = [...ctx.runs.values()].some((r) => r.upTo >= 0);
   if (lines === undefined || lines.length === 0) {
     if (!needed) return undefined;
-    throw new UserError(ctx.resuming ? `${path} is missing or empty, but the checkpoints say rows were written; the run folder is damaged.` : `${ctx.dir} has no ${file.name} with rows; is it a finished bn-repro run folder?`);
+    throw new UserError(
+      ctx.resuming
+        ? `${path} is missing or empty, but the checkpoints say rows were written; the run folder is damaged.`
+        : `${ctx.dir} has no ${file.name} with rows; is it a finished bn-repro run folder?`,
+    );
   }
   const header = lines[0].split(',');
   checkHeader(path, header, file.columns);
@@ -88,7 +92,8 @@ export function readFolderCsv(file: FolderCsv, ctx: CsvContext): CheckedCsv | un
   const schedules = new Map<string, Set<number>>();
   // An ended run writes up to its end; one still going may have written any step of the protocol.
   const scheduleOf = (key: string, run: RunRowsExpected) => {
-    if (!schedules.has(key)) schedules.set(key, new Set(run.ended ? evalStepsUpTo(ctx.config, run.upTo, true) : evalStepsUpTo(ctx.config, ctx.config.train.steps, false)));
+    if (!schedules.has(key))
+      schedules.set(key, new Set(run.ended ? evalStepsUpTo(ctx.config, run.upTo, true) : evalStepsUpTo(ctx.config, ctx.config.train.steps, false)));
     return schedules.get(key)!;
   };
   if (lines.length === 1 && needed && !ctx.resuming) throw new UserError(`${ctx.dir} holds no results (its ${file.name} has no rows).`);
@@ -113,7 +118,10 @@ export function readFolderCsv(file: FolderCsv, ctx: CsvContext): CheckedCsv | un
     if (!file.subKeys.includes(sub)) throw bad(`, ${file.subKeyColumns.join('/')} ${sub} is not one this run records`);
     const rowKey = `${key}/${step}/${sub}`;
     const first = seen.get(rowKey);
-    if (first !== undefined) throw new UserError(`${path} holds 2 rows for ${arm} seed ${seedText} at step ${step}${sub ? ` (${file.subKeyColumns.join('/')} ${sub})` : ''}: lines ${first} and ${n}; the run folder is damaged.`);
+    if (first !== undefined)
+      throw new UserError(
+        `${path} holds 2 rows for ${arm} seed ${seedText} at step ${step}${sub ? ` (${file.subKeyColumns.join('/')} ${sub})` : ''}: lines ${first} and ${n}; the run folder is damaged.`,
+      );
     seen.set(rowKey, n);
     const mayDiverge = run.divergedAt === step;
     for (const { c, range, i: j } of valueColumns) {
@@ -139,7 +147,9 @@ function checkComplete(path: string, file: FolderCsv, ctx: CsvContext, seen: Map
     for (const step of evalStepsUpTo(ctx.config, run.upTo, run.ended).filter(file.writtenAt)) {
       for (const sub of file.subKeys) {
         if (!seen.has(`${key}/${step}/${sub}`)) {
-          throw new UserError(`${path} holds 0 rows for ${arm} seed ${seed} at step ${step}${sub ? ` (${file.subKeyColumns.join('/')} ${sub})` : ''}, where the run wrote one; the run folder is damaged.`);
+          throw new UserError(
+            `${path} holds 0 rows for ${arm} seed ${seed} at step ${step}${sub ? ` (${file.subKeyColumns.join('/')} ${sub})` : ''}, where the run wrote one; the run folder is damaged.`,
+          );
         }
       }
     }

@@ -43,10 +43,14 @@ export function dataIdentityOf(data: unknown): DataIdentity | undefined {
 export function experimentDigest(config: object, data: DataIdentity): string {
   const decisive: Record<string, unknown> = { ...config };
   for (const key of DIGEST_IGNORED_KEYS) delete decisive[key];
-  return createHash('sha256').update(canonicalJson({ config: decisive, data: { source: data.source, train: data.train, test: data.test } })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ config: decisive, data: { source: data.source, train: data.train, test: data.test } }))
+    .digest('hex');
 }
 
 /** sha256 of a run's rows of one CSV, in sorted order: merge may reorder rows, never change them. */
 export function rowsDigest(lines: string[]): string {
-  return createHash('sha256').update([...lines].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...lines].sort().join('\n'))
+    .digest('hex');
 }

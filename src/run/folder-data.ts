@@ -79,18 +79,48 @@ function dataOf(folder: TrustedFolder, live = false): RunData {
   const order = new Map(runsOf(config).map((r, i) => [`${r.variant.name}/${r.seed}`, i]));
   for (const file of folderCsvs(config)) {
     const csv = csvs.get(file.name);
-    if (csv) sortRows(csv, order, file.subKeys, file.subKeyColumns.map((c) => csv.header.indexOf(c)));
+    if (csv)
+      sortRows(
+        csv,
+        order,
+        file.subKeys,
+        file.subKeyColumns.map((c) => csv.header.indexOf(c)),
+      );
   }
   const acc = csvs.get(ACCURACY_CSV);
   const col = (csv: CheckedCsv | undefined, name: string) => csv?.header.indexOf(name) ?? -1;
   const [a, s, st, tl, tel, ta] = ['arm', 'seed', 'step', 'train_loss', 'test_loss', 'test_accuracy'].map((c) => col(acc, c));
-  const accuracy = (acc?.rows ?? []).map((r) => ({ arm: r[a], seed: Number(r[s]), step: Number(r[st]), trainLoss: cellValue(r[tl]), testLoss: cellValue(r[tel])!, testAccuracy: cellValue(r[ta])! }));
+  const accuracy = (acc?.rows ?? []).map((r) => ({
+    arm: r[a],
+    seed: Number(r[s]),
+    step: Number(r[st]),
+    trainLoss: cellValue(r[tl]),
+    testLoss: cellValue(r[tel])!,
+    testAccuracy: cellValue(r[ta])!,
+  }));
   const act = csvs.get(ACTIVATIONS_CSV);
   const pcols = (act?.header ?? []).map((h, i) => [h, i] as const).filter(([h]) => /^p\d/.test(h));
   const [aa, as, ast, au] = ['arm', 'seed', 'step', 'unit'].map((c) => col(act, c));
-  const activations = (act?.rows ?? []).map((r) => ({ arm: r[aa], seed: Number(r[as]), step: Number(r[ast]), unit: Number(r[au]), p: new Map(pcols.map(([h, i]) => [Number(h.slice(1)), cellValue(r[i])!])) }));
+  const activations = (act?.rows ?? []).map((r) => ({
+    arm: r[aa],
+    seed: Number(r[as]),
+    step: Number(r[ast]),
+    unit: Number(r[au]),
+    p: new Map(pcols.map(([h, i]) => [Number(h.slice(1)), cellValue(r[i])!])),
+  }));
   const seeds = [...new Set(accuracy.map((r) => r.seed))].sort((x, y) => x - y);
-  return { dir, runJson, config, digest: folder.digest, planned: folder.planned, arms: variantsOf(config).map((v) => v.name), seeds, accuracy, activations, csvs };
+  return {
+    dir,
+    runJson,
+    config,
+    digest: folder.digest,
+    planned: folder.planned,
+    arms: variantsOf(config).map((v) => v.name),
+    seeds,
+    accuracy,
+    activations,
+    csvs,
+  };
 }
 
 /**
@@ -103,8 +133,13 @@ export function readEndedRun(dir: string, logger?: Logger): RunData {
   const status = folder.runJson.status as string;
   if (status === 'incomplete') {
     const have = new Set(folder.planned);
-    const missing = runsOf(folder.config).map((r) => `${r.variant.name}/${r.seed}`).filter((k) => !have.has(k));
-    const lacks = missing.length > 0 ? `lacks the runs ${missing.join(', ')}: merge it with the folders that hold them` : `holds unfinished runs: continue it with bn-repro mnist --resume ${dir}`;
+    const missing = runsOf(folder.config)
+      .map((r) => `${r.variant.name}/${r.seed}`)
+      .filter((k) => !have.has(k));
+    const lacks =
+      missing.length > 0
+        ? `lacks the runs ${missing.join(', ')}: merge it with the folders that hold them`
+        : `holds unfinished runs: continue it with bn-repro mnist --resume ${dir}`;
     throw new UserError(`${dir} is unfinished (status "incomplete"): it ${lacks}.`);
   }
   if (status !== 'finished' && status !== 'diverged') {
@@ -115,7 +150,8 @@ export function readEndedRun(dir: string, logger?: Logger): RunData {
   if (notEnded.length > 0) throw new UserError(`${dir}/run.json is damaged: its status is "${status}", but it has no summary of ${notEnded.join(', ')}.`);
   const data = dataOf(folder);
   if (data.accuracy.length === 0) throw new UserError(`${dir} holds no results (its accuracy.csv has no rows).`);
-  if (data.digest === undefined) logger?.warn(`${dir} was written by an earlier bn-repro without a config digest: its rows are checked, but not against the config they were made with.`);
+  if (data.digest === undefined)
+    logger?.warn(`${dir} was written by an earlier bn-repro without a config digest: its rows are checked, but not against the config they were made with.`);
   return data;
 }
 

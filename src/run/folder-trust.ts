@@ -23,7 +23,14 @@ import type { RunSummary } from './records.js';
 import { RUN_JSON, readRunJson } from './run-folder.js';
 import { shardOf, type Shard } from './shard.js';
 
-export type RunJson = Record<string, unknown> & { config: ResolvedConfig; seeds: number[]; runs?: RunSummary[]; planned?: string[]; digest?: string; shard?: Shard };
+export type RunJson = Record<string, unknown> & {
+  config: ResolvedConfig;
+  seeds: number[];
+  runs?: RunSummary[];
+  planned?: string[];
+  digest?: string;
+  shard?: Shard;
+};
 
 export interface TrustedFolder {
   dir: string;
@@ -47,20 +54,25 @@ export function readTrustedFolder(dir: string): TrustedFolder {
   if (digest !== undefined) {
     const data = dataIdentityOf(raw.data);
     if (!data) throw new UserError(`${path} is damaged: it has a digest but no "data" record of what it trained on.`);
-    if (experimentDigest(raw.config as object, data) !== digest) throw new UserError(`${path} is damaged: its digest does not match its own config and data (edited after the run was written).`);
+    if (experimentDigest(raw.config as object, data) !== digest)
+      throw new UserError(`${path} is damaged: its digest does not match its own config and data (edited after the run was written).`);
   }
-  if (list(runJson.seeds) !== list(config.seeds)) throw new UserError(`${path} is damaged: its seeds ${list(runJson.seeds)} are not its config's seeds ${list(config.seeds)}.`);
+  if (list(runJson.seeds) !== list(config.seeds))
+    throw new UserError(`${path} is damaged: its seeds ${list(runJson.seeds)} are not its config's seeds ${list(config.seeds)}.`);
   const arms = variantsOf(config).map((v) => v.name);
-  if (raw.arms !== undefined && list(raw.arms as unknown[]) !== list(arms)) throw new UserError(`${path} is damaged: its arms ${list(raw.arms as unknown[])} are not the networks its config trains ${list(arms)}.`);
+  if (raw.arms !== undefined && list(raw.arms as unknown[]) !== list(arms))
+    throw new UserError(`${path} is damaged: its arms ${list(raw.arms as unknown[])} are not the networks its config trains ${list(arms)}.`);
   const planned = plannedRuns(path, runJson, config);
   const checkpoints = readCheckpoints(dir);
   for (const [key, ckpt] of checkpoints) {
     const file = checkpointPath(dir, ckpt.arm, ckpt.seed);
     if (!planned.includes(key)) throw new UserError(`${file} holds ${ckpt.arm} seed ${ckpt.seed}, a run ${path} does not hold; the run folder is damaged.`);
     if (ckpt.digest !== digest) {
-      throw new UserError(digest === undefined || ckpt.digest === undefined
-        ? `${digest === undefined ? file : path} carries a digest and ${digest === undefined ? path : file} does not; the run folder is damaged.`
-        : `${file} was made with another config or data than ${path} (their digests differ); the run folder is damaged.`);
+      throw new UserError(
+        digest === undefined || ckpt.digest === undefined
+          ? `${digest === undefined ? file : path} carries a digest and ${digest === undefined ? path : file} does not; the run folder is damaged.`
+          : `${file} was made with another config or data than ${path} (their digests differ); the run folder is damaged.`,
+      );
     }
   }
   checkSummaries(dir, runJson.runs ?? [], planned, checkpoints, digest !== undefined);
@@ -74,7 +86,10 @@ function plannedRuns(path: string, runJson: RunJson, config: ResolvedConfig): st
   const planned = runJson.planned ?? selected;
   const exact = runJson.mergedFrom === undefined;
   const fits = exact ? list(planned) === list(selected) : new Set(planned).size === planned.length && planned.every((k) => all.includes(k));
-  if (!fits) throw new UserError(`${path} is damaged: its planned runs ${list(planned)} are not the runs its config${runJson.shard ? ' and shard select' : ' selects'}${exact ? '' : ' (each once)'}, ${list(selected)}.`);
+  if (!fits)
+    throw new UserError(
+      `${path} is damaged: its planned runs ${list(planned)} are not the runs its config${runJson.shard ? ' and shard select' : ' selects'}${exact ? '' : ' (each once)'}, ${list(selected)}.`,
+    );
   return planned;
 }
 
@@ -84,13 +99,18 @@ function checkSummaries(dir: string, runs: RunSummary[], planned: string[], chec
   const seen = new Set<string>();
   for (const s of runs) {
     const key = `${s.arm}/${s.seed}`;
-    if (!planned.includes(key) || seen.has(key)) throw new UserError(`${path} is damaged: its "runs" list ${seen.has(key) ? 'repeats' : 'holds'} ${s.arm} seed ${s.seed}${seen.has(key) ? '' : ', a run it does not plan'}.`);
+    if (!planned.includes(key) || seen.has(key))
+      throw new UserError(
+        `${path} is damaged: its "runs" list ${seen.has(key) ? 'repeats' : 'holds'} ${s.arm} seed ${s.seed}${seen.has(key) ? '' : ', a run it does not plan'}.`,
+      );
     seen.add(key);
     const ckpt = checkpoints.get(key);
     // Early versions kept no summary checkpoint: a legacy folder's summaries are compared where there is one.
     if (s.interrupted || (!digested && !ckpt)) continue;
     if (!ckpt || !isEnded(ckpt) || canonicalJson(ckpt.summary) !== canonicalJson(JSON.parse(JSON.stringify(s)))) {
-      throw new UserError(`${path} is damaged: its summary of ${s.arm} seed ${s.seed} differs from ${checkpointPath(dir, s.arm, s.seed)}${ckpt ? '' : ' (which is missing)'}.`);
+      throw new UserError(
+        `${path} is damaged: its summary of ${s.arm} seed ${s.seed} differs from ${checkpointPath(dir, s.arm, s.seed)}${ckpt ? '' : ' (which is missing)'}.`,
+      );
     }
   }
 }
@@ -129,11 +149,17 @@ function checkRowsOfCheckpoint(folder: TrustedFolder, key: string, ckpt: SavedRu
   if (last && accuracy) {
     const row = accuracy.linesByRun.get(key)?.find((l) => l.step === last.step)?.line;
     const want = [last.arm, last.seed, last.step, cell(last.trainLoss), cell(last.testLoss), cell(last.testAccuracy), last.elapsedS.toFixed(3)].join(',');
-    if (row !== want) throw new UserError(`${file} records the evaluation of step ${last.step} as "${want}", but ${accuracy.path} holds "${row ?? 'no row'}"; the two are not from one run.`);
+    if (row !== want)
+      throw new UserError(
+        `${file} records the evaluation of step ${last.step} as "${want}", but ${accuracy.path} holds "${row ?? 'no row'}"; the two are not from one run.`,
+      );
   }
   for (const [name, digest] of Object.entries(ckpt.rows ?? {})) {
     const csv = csvs.get(name);
     const lines = (csv?.linesByRun.get(key) ?? []).filter((l) => l.step <= upTo).map((l) => l.line);
-    if (rowsDigest(lines) !== digest) throw new UserError(`${join(folder.dir, name)}'s rows of ${ckpt.arm} seed ${ckpt.seed} are not those ${file} recorded when it was saved (edited, deleted or replaced since); the run folder is damaged.`);
+    if (rowsDigest(lines) !== digest)
+      throw new UserError(
+        `${join(folder.dir, name)}'s rows of ${ckpt.arm} seed ${ckpt.seed} are not those ${file} recorded when it was saved (edited, deleted or replaced since); the run folder is damaged.`,
+      );
   }
 }

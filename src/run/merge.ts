@@ -49,7 +49,8 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   const parts = dirs.map(readRunData);
   const first = parts[0];
   for (const p of parts.slice(1)) {
-    if (comparable(p) !== comparable(first) || p.digest !== first.digest) throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only runs of one experiment can be merged.`);
+    if (comparable(p) !== comparable(first) || p.digest !== first.digest)
+      throw new UserError(`${p.dir} was run with a different config than ${first.dir}; only runs of one experiment can be merged.`);
   }
   const owner = new Map<string, string>();
   for (const p of parts) {
@@ -62,7 +63,9 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
   const config = { ...first.config, seeds };
   const order = new Map(runsOf(config).map((r, i) => [`${r.variant.name}/${r.seed}`, i]));
   const planned = [...owner.keys()].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-  const runs = parts.flatMap((p) => p.runJson.runs ?? []).sort((a: RunSummary, b: RunSummary) => (order.get(`${a.arm}/${a.seed}`) ?? 0) - (order.get(`${b.arm}/${b.seed}`) ?? 0));
+  const runs = parts
+    .flatMap((p) => p.runJson.runs ?? [])
+    .sort((a: RunSummary, b: RunSummary) => (order.get(`${a.arm}/${a.seed}`) ?? 0) - (order.get(`${b.arm}/${b.seed}`) ?? 0));
   const complete = runs.length === planned.length && planned.length === order.size && runs.every((r) => !r.interrupted);
   const status = !complete ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
   const { shard: _shard, ...base } = first.runJson;
@@ -76,11 +79,23 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
     mkdirSync(join(temp, CHECKPOINT_DIR));
     for (const p of parts) {
       const ck = join(p.dir, CHECKPOINT_DIR);
-      if (existsSync(ck)) for (const f of readdirSync(ck).filter((n) => n.endsWith('.json'))) copyNamingOut(join(ck, f), join(temp, CHECKPOINT_DIR, f), join(dir, CHECKPOINT_DIR, f));
+      if (existsSync(ck))
+        for (const f of readdirSync(ck).filter((n) => n.endsWith('.json')))
+          copyNamingOut(join(ck, f), join(temp, CHECKPOINT_DIR, f), join(dir, CHECKPOINT_DIR, f));
       copyRunEvents(p.dir, temp, p.planned ?? []);
     }
     // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
-    writeJsonAtomic(join(temp, RUN_JSON), { ...base, config, seeds, status, planned, runs, ...(first.digest ? { digest: first.digest } : {}), mergedFrom: dirs, mergedAt: new Date().toISOString() });
+    writeJsonAtomic(join(temp, RUN_JSON), {
+      ...base,
+      config,
+      seeds,
+      status,
+      planned,
+      runs,
+      ...(first.digest ? { digest: first.digest } : {}),
+      mergedFrom: dirs,
+      mergedAt: new Date().toISOString(),
+    });
     if (present.length > 0) {
       // Beside what is kept: each entry renamed in, run.json last, so the folder is a run only when whole.
       const entries = readdirSync(temp).sort((a, b) => Number(a === RUN_JSON) - Number(b === RUN_JSON));

@@ -78,4 +78,3 @@ function fillInPlace(outDir: string, dir: string, files: FolderFile[]): void {
     throw creationError(outDir, err);
   }
 }
-

@@ -89,45 +89,47 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   let chain: Promise<void> = Promise.resolve();
   try {
     await Promise.all(
-      Array.from({ length: jobs }, () =>
-        new Promise<void>((resolve, reject) => {
-          const worker = new Worker(new URL('./worker.js', import.meta.url), {
-            workerData: { config, data: sharedData, backend: plan.backend, parking },
-          });
-          workers.push(worker);
-          const next = () => {
-            const run = shouldStop() || ending ? undefined : queue.shift();
-            if (!run) {
-              chain.then(() => resolve(), reject);
-              return;
-            }
-            busy.add(worker);
-            worker.postMessage({ type: 'run', ...run } satisfies WorkerRequest);
-          };
-          worker.on('message', (msg: WorkerMessage) => {
-            if (msg.type === 'ready') return next();
-            if (msg.type === 'error' || msg.type === 'finished') busy.delete(worker);
-            if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
-            chain = chain.then(async () => {
-              if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total, msg.fromStep);
-              else if (msg.type === 'checkpoint') await recorder.checkpoint?.(msg.state);
-              else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
-              else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
-              else if (msg.type === 'measurement') await recorder.measurement?.(msg.ics, msg.landscape);
-              else if (msg.type === 'finished') {
-                await recorder.runFinished?.(msg.summary);
-                results.set(key(msg.summary), msg.summary);
-              }
+      Array.from(
+        { length: jobs },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const worker = new Worker(new URL('./worker.js', import.meta.url), {
+              workerData: { config, data: sharedData, backend: plan.backend, parking },
             });
-            chain.catch(reject);
-            if (msg.type === 'finished') next();
-          });
-          worker.on('error', reject);
-          worker.on('exit', (code) => {
-            busy.delete(worker);
-            if (code !== 0) reject(new Error(`a training worker exited with code ${code}`));
-          });
-        }),
+            workers.push(worker);
+            const next = () => {
+              const run = shouldStop() || ending ? undefined : queue.shift();
+              if (!run) {
+                chain.then(() => resolve(), reject);
+                return;
+              }
+              busy.add(worker);
+              worker.postMessage({ type: 'run', ...run } satisfies WorkerRequest);
+            };
+            worker.on('message', (msg: WorkerMessage) => {
+              if (msg.type === 'ready') return next();
+              if (msg.type === 'error' || msg.type === 'finished') busy.delete(worker);
+              if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
+              chain = chain.then(async () => {
+                if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total, msg.fromStep);
+                else if (msg.type === 'checkpoint') await recorder.checkpoint?.(msg.state);
+                else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
+                else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
+                else if (msg.type === 'measurement') await recorder.measurement?.(msg.ics, msg.landscape);
+                else if (msg.type === 'finished') {
+                  await recorder.runFinished?.(msg.summary);
+                  results.set(key(msg.summary), msg.summary);
+                }
+              });
+              chain.catch(reject);
+              if (msg.type === 'finished') next();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              busy.delete(worker);
+              if (code !== 0) reject(new Error(`a training worker exited with code ${code}`));
+            });
+          }),
       ),
     );
     await chain;

@@ -155,13 +155,18 @@ export function progressRecorder(logger: Logger, options: { tty: boolean; quiet:
       if (bar) bar.update(r.step, { acc: r.testAccuracy.toFixed(4) });
       else if (!options.quiet) {
         const loss = r.trainLoss === null ? '-' : r.trainLoss.toFixed(4);
-        logger.info(`${label(r)} step ${r.step}: train loss ${loss}, test loss ${r.testLoss.toFixed(4)}, test acc ${r.testAccuracy.toFixed(4)} (${r.elapsedS.toFixed(1)} s)`);
+        logger.info(
+          `${label(r)} step ${r.step}: train loss ${loss}, test loss ${r.testLoss.toFixed(4)}, test acc ${r.testAccuracy.toFixed(4)} (${r.elapsedS.toFixed(1)} s)`,
+        );
       }
     },
     runFinished: (s: RunSummary) => {
       if (s.interrupted) logger.info(`${label(s)} stopped at step ${s.steps}; checkpoint saved`);
       else if (s.divergedAtStep !== undefined) logger.warn(`${label(s)} diverged (loss NaN or Inf) by step ${s.divergedAtStep}; run stopped`);
-      else if (!useBars) logger.info(`${label(s)} done: ${s.steps} steps in ${s.wallS.toFixed(1)} s (${s.stepsPerSecond.toFixed(1)} steps/s), final test acc ${s.finalTestAccuracy.toFixed(4)}`);
+      else if (!useBars)
+        logger.info(
+          `${label(s)} done: ${s.steps} steps in ${s.wallS.toFixed(1)} s (${s.stepsPerSecond.toFixed(1)} steps/s), final test acc ${s.finalTestAccuracy.toFixed(4)}`,
+        );
     },
     close: async () => {
       multi?.stop();

@@ -34,7 +34,9 @@ export function planResume(runDir: string): ResumePlan {
   const { config, runJson } = folder;
   // Without a digest nothing shows that the checkpoints were made with this config: refused, not guessed.
   if (folder.digest === undefined) {
-    throw new UserError(`${runDir} was written by an earlier bn-repro, without the digest that ties its checkpoints to its config, so it cannot be resumed safely; report and plot still read it.`);
+    throw new UserError(
+      `${runDir} was written by an earlier bn-repro, without the digest that ties its checkpoints to its config, so it cannot be resumed safely; report and plot still read it.`,
+    );
   }
   const plan: ResumePlan = { runJson, folder, specs: [], finished: [], keepUpTo: new Map() };
   for (const { variant, seed } of runsOf(config)) {
@@ -53,9 +55,13 @@ export function planResume(runDir: string): ResumePlan {
       plan.keepUpTo.set(key, -1);
     }
   }
-  const missing = runsOf(config).map((r) => `${r.variant.name}/${r.seed}`).filter((k) => !folder.planned.includes(k));
+  const missing = runsOf(config)
+    .map((r) => `${r.variant.name}/${r.seed}`)
+    .filter((k) => !folder.planned.includes(k));
   if (plan.specs.length === 0 && runJson.mergedFrom !== undefined && missing.length > 0) {
-    throw new UserError(`${runDir} is a merge that lacks the runs ${missing.join(', ')}, which --resume cannot train: merge it with the folders that hold them (bn-repro merge ${runDir} <their folders> --out DIR).`);
+    throw new UserError(
+      `${runDir} is a merge that lacks the runs ${missing.join(', ')}, which --resume cannot train: merge it with the folders that hold them (bn-repro merge ${runDir} <their folders> --out DIR).`,
+    );
   }
   return plan;
 }
@@ -65,7 +71,9 @@ function checkShapes(runDir: string, config: ResolvedConfig, bn: boolean, ckpt: 
   const sizes = parameterSizes({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, bn);
   const saved = ckpt.params.map((p) => Buffer.from(p, 'base64').length / Float32Array.BYTES_PER_ELEMENT);
   if (saved.join() !== sizes.join()) {
-    throw new UserError(`The checkpoint ${checkpointPath(runDir, ckpt.arm, ckpt.seed)} does not match the network in ${join(runDir, 'run.json')} (hiddenUnits ${JSON.stringify(config.model.hiddenUnits)}); one of the two was edited.`);
+    throw new UserError(
+      `The checkpoint ${checkpointPath(runDir, ckpt.arm, ckpt.seed)} does not match the network in ${join(runDir, 'run.json')} (hiddenUnits ${JSON.stringify(config.model.hiddenUnits)}); one of the two was edited.`,
+    );
   }
 }
 
@@ -82,7 +90,9 @@ export function checkRowsAgree(_runDir: string, plan: ResumePlan): void {
 export function checkSameData(plan: ResumePlan, loaded: DataIdentity): void {
   const saved = dataIdentityOf(plan.runJson.data);
   if (saved && (saved.source !== loaded.source || saved.train !== loaded.train || saved.test !== loaded.test)) {
-    throw new UserError(`${plan.folder.dir} trained on ${saved.source} MNIST (${saved.train} / ${saved.test} examples), but the data found now is ${loaded.source} (${loaded.train} / ${loaded.test}); resume it where that data is.`);
+    throw new UserError(
+      `${plan.folder.dir} trained on ${saved.source} MNIST (${saved.train} / ${saved.test} examples), but the data found now is ${loaded.source} (${loaded.train} / ${loaded.test}); resume it where that data is.`,
+    );
   }
 }
 

@@ -3,7 +3,20 @@
  * that cannot loop, and run.json (resolved config, seeds, backend, versions, times, speed, final
  * numbers), written atomically and validated when read back.
  */
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
@@ -14,7 +27,10 @@ export const RUN_JSON = 'run.json';
 
 /** results/<name>-<UTC timestamp>, e.g. results/paper-20261124T191106Z. */
 export function defaultRunDir(name: string, date: Date): string {
-  const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return join('results', `${name}-${stamp}`);
 }
 
@@ -23,7 +39,8 @@ export function refuseUsedDir(dir: string): void {
   if (dir.trim() === '') throw new UsageError('--out must name a folder (got an empty string).');
   if (!existsSync(dir)) {
     // A dangling link: the folder would be renamed over the link itself (ENOTDIR), so say what it is.
-    if (isLink(dir)) throw new UserError(`${dir} is a symbolic link to ${readlinkSync(dir)}, which does not exist; create that folder or choose another --out.`);
+    if (isLink(dir))
+      throw new UserError(`${dir} is a symbolic link to ${readlinkSync(dir)}, which does not exist; create that folder or choose another --out.`);
     return;
   }
   let entries: string[];
@@ -67,7 +84,10 @@ export function regularFileText(path: string): string {
   if (!stat.isFile()) throw new UserError(`${path} is not a regular file.`);
   // Node cannot hold a longer file as one string (it would be exit 70, "Cannot create a string").
   const most = bufferConstants.MAX_STRING_LENGTH;
-  if (stat.size > most) throw new UserError(`${path} is ${stat.size.toLocaleString('en-US')} bytes, more than the ${most.toLocaleString('en-US')} bn-repro can read back; the run folder is damaged or too large to read.`);
+  if (stat.size > most)
+    throw new UserError(
+      `${path} is ${stat.size.toLocaleString('en-US')} bytes, more than the ${most.toLocaleString('en-US')} bn-repro can read back; the run folder is damaged or too large to read.`,
+    );
   return readFileSync(path, 'utf8');
 }
 
@@ -84,7 +104,10 @@ export function readRunJson(dir: string): { runJson: Record<string, unknown>; co
   }
   const runJson = parseWith(runJsonSchema, raw, path) as Record<string, unknown> & { config: Record<string, unknown> };
   try {
-    return { runJson: raw as Record<string, unknown>, config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config), path) };
+    return {
+      runJson: raw as Record<string, unknown>,
+      config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config), path),
+    };
   } catch (err) {
     // A saved config that breaks the rules is a damaged folder (exit 1), not a usage error.
     if (err instanceof UsageError) throw new UserError(`${err.message.replace(/\.$/, '')} (${path} is damaged).`);

@@ -36,7 +36,10 @@ export const runJsonSchema = z.looseObject({
   backend: z.looseObject({ name: z.string() }).optional(),
   startedAt: z.string().optional(),
   /** sha256 of the config and data (digest.ts); absent in folders written before it existed. */
-  digest: z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256').optional(),
+  digest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'not a sha256')
+    .optional(),
 });
 
 const evalRecordSchema = z.object({
@@ -100,6 +103,8 @@ function headerDifference(header: string[], expected: string[]): string {
 /** Checks that a CSV's header is the one this folder's config writes. */
 export function checkHeader(file: string, header: string[], expected: string[]): void {
   if (header.join(',') !== expected.join(',')) {
-    throw new UserError(`${file} is damaged: its header is ${shown(header.join(','))}, expected ${shown(expected.join(','))}: ${headerDifference(header, expected)}.`);
+    throw new UserError(
+      `${file} is damaged: its header is ${shown(header.join(','))}, expected ${shown(expected.join(','))}: ${headerDifference(header, expected)}.`,
+    );
   }
 }

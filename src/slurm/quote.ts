@@ -36,7 +36,8 @@ export function printable(s: string): string {
 
 /** Why `path` cannot go into the scripts, or undefined when it can. */
 export function unsafePathReason(path: string): string | undefined {
-  if (CONTROL_CHARACTER.test(path)) return "holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines (sbatch reads them itself)";
+  if (CONTROL_CHARACTER.test(path))
+    return "holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines (sbatch reads them itself)";
   if (path.includes('\\')) return 'holds a backslash, which makes Slurm skip the %a in the log file names (every task would lose its log)';
   return undefined;
 }

@@ -47,7 +47,11 @@ function checkOption(token: string): void {
   const long = LONG.exec(token);
   if (long) {
     const reserved = reservedAs(long[1]);
-    if (reserved) throw refuse(token, `${reserved === long[1] ? `--${reserved} is` : `sbatch reads this as --${reserved}, which is`} not for --sbatch (${RESERVED_LONG[reserved]})`);
+    if (reserved)
+      throw refuse(
+        token,
+        `${reserved === long[1] ? `--${reserved} is` : `sbatch reads this as --${reserved}, which is`} not for --sbatch (${RESERVED_LONG[reserved]})`,
+      );
     return;
   }
   if (SHORT.test(token)) {
@@ -67,8 +71,10 @@ export function parseSbatchOptions(text: string): string[][] {
   const options: string[][] = [];
   let valueMayFollow = false;
   for (const token of text.split(' ').filter((t) => t !== '')) {
-    if (CONTROL_CHARACTER.test(token)) throw refuse(token, "holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines");
-    if (/['"\\]/.test(token)) throw refuse(token, 'holds a quote or a backslash; --sbatch splits its options at spaces and unquotes nothing, so give values without them');
+    if (CONTROL_CHARACTER.test(token))
+      throw refuse(token, "holds a newline or other control character, which cannot be written safely into a Slurm script's #SBATCH lines");
+    if (/['"\\]/.test(token))
+      throw refuse(token, 'holds a quote or a backslash; --sbatch splits its options at spaces and unquotes nothing, so give values without them');
     if (!token.startsWith('-') && valueMayFollow) {
       options[options.length - 1].push(token);
       valueMayFollow = false;

@@ -32,7 +32,10 @@ function slurm(cmd: string, args: string[]): string {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new UserError(`no ${cmd} on this machine (Slurm's client tools are not installed or not on PATH); run the sweep without --slurm, or on a cluster's login node.`);
+    if (e.code === 'ENOENT')
+      throw new UserError(
+        `no ${cmd} on this machine (Slurm's client tools are not installed or not on PATH); run the sweep without --slurm, or on a cluster's login node.`,
+      );
     throw new UserError(`${cmd} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
   }
 }
@@ -53,7 +56,9 @@ function shardState(l: SlurmLayout, i: number): 'ended' | string {
  */
 function queued(ids: string[]): { jobs: string } | { error: string } {
   try {
-    return { jobs: execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T %r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() };
+    return {
+      jobs: execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T %r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(),
+    };
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
     // squeue refuses ids it no longer knows: all of them have left the queue.
@@ -71,7 +76,9 @@ async function waitFor(l: SlurmLayout, tasks: number, arrayId: string, mergeId: 
     const answer = queued([arrayId, mergeId]);
     if ('error' in answer) {
       if (++failures > SQUEUE_RETRIES) {
-        throw new UserError(`squeue has failed ${failures} times in a row (${answer.error}); the jobs ${arrayId} and ${mergeId} may still be running: follow them with squeue and read ${l.dir} when they end.`);
+        throw new UserError(
+          `squeue has failed ${failures} times in a row (${answer.error}); the jobs ${arrayId} and ${mergeId} may still be running: follow them with squeue and read ${l.dir} when they end.`,
+        );
       }
       await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 2) * 1000));
       continue;
@@ -88,7 +95,9 @@ async function waitFor(l: SlurmLayout, tasks: number, arrayId: string, mergeId: 
   }
   const failed = Array.from({ length: tasks }, (_, k) => k + 1).filter((i) => shardState(l, i) !== 'ended');
   if (failed.length > 0) {
-    throw new UserError(`Slurm shard${failed.length > 1 ? 's' : ''} ${failed.join(', ')} of ${tasks} failed (see ${failed.map((i) => l.shardLog(i)).join(', ')}); the merge job did not run.`);
+    throw new UserError(
+      `Slurm shard${failed.length > 1 ? 's' : ''} ${failed.join(', ')} of ${tasks} failed (see ${failed.map((i) => l.shardLog(i)).join(', ')}); the merge job did not run.`,
+    );
   }
   if (!existsSync(`${l.dir}/run.json`)) throw new UserError(`Every shard ended but the merge job left no run.json in ${l.dir} (see ${l.mergeLog}).`);
   logger.info(`merged sweep in ${l.dir}`);
@@ -102,7 +111,12 @@ function jobId(answer: string): string {
 }
 
 /** Submits the sweep as an array job plus a merge job; with opts.wait, returns once DIR holds the merged sweep. */
-export async function submitSweep(config: ResolvedConfig, outDir: string, opts: SlurmOptions, logger: Logger): Promise<{ arrayId: string; mergeId: string; dir: string }> {
+export async function submitSweep(
+  config: ResolvedConfig,
+  outDir: string,
+  opts: SlurmOptions,
+  logger: Logger,
+): Promise<{ arrayId: string; mergeId: string; dir: string }> {
   // Usage first, before sbatch is asked anything or a file is written.
   const unsafe = unsafePathReason(resolve(outDir));
   if (unsafe) throw new UsageError(`--out ${printable(resolve(outDir))} ${unsafe}; choose another folder for a --slurm sweep.`);
@@ -137,7 +151,9 @@ export async function submitSweep(config: ResolvedConfig, outDir: string, opts: 
     mergeId = jobId(slurm('sbatch', ['--parsable', `--dependency=afterok:${arrayId}`, '--kill-on-invalid-dep=yes', l.mergeScript]));
   } catch (err) {
     spawnSync('scancel', [arrayId], { stdio: 'ignore' });
-    throw new UserError(`${(err as Error).message.replace(/\.$/, '')}; the merge job was not submitted, so the array job ${arrayId} was cancelled (its scripts stay in ${l.slurmDir}).`);
+    throw new UserError(
+      `${(err as Error).message.replace(/\.$/, '')}; the merge job was not submitted, so the array job ${arrayId} was cancelled (its scripts stay in ${l.slurmDir}).`,
+    );
   }
   logger.info(`submitted array job ${arrayId} (${opts.tasks} tasks) and merge job ${mergeId} (after every task succeeds)`);
   logger.info(`follow them with: squeue -j ${arrayId},${mergeId}   logs: ${l.logDir}/`);

@@ -24,7 +24,12 @@ export function paramSlots(spec: NetSpec): ParamSlot[] {
   const widths = [spec.inputSize, ...spec.hiddenUnits];
   const slots = spec.hiddenUnits.flatMap((units, i): ParamSlot[] => [
     { name: `h${i}.w`, dims: [widths[i], units] },
-    ...(spec.bn ? [{ name: `h${i}.gamma`, dims: [units] }, { name: `h${i}.beta`, dims: [units] }] : [{ name: `h${i}.b`, dims: [units] }]),
+    ...(spec.bn
+      ? [
+          { name: `h${i}.gamma`, dims: [units] },
+          { name: `h${i}.beta`, dims: [units] },
+        ]
+      : [{ name: `h${i}.b`, dims: [units] }]),
   ]);
   return [...slots, { name: 'out.w', dims: [widths.at(-1)!, spec.classes] }, { name: 'out.b', dims: [spec.classes] }];
 }
@@ -64,7 +69,14 @@ function batchNorm(g: GraphBuilder, z: string, gamma: string, beta: string, epsi
 }
 
 /** Training-mode forward pass (batch statistics) of `rows` examples in `groups` mini-batches. */
-export function forwardTrain(g: GraphBuilder, spec: NetSpec, p: Map<string, string>, x: string, rows: number, groups = 1): { layers: LayerValues[]; logits: string } {
+export function forwardTrain(
+  g: GraphBuilder,
+  spec: NetSpec,
+  p: Map<string, string>,
+  x: string,
+  rows: number,
+  groups = 1,
+): { layers: LayerValues[]; logits: string } {
   const layers: LayerValues[] = [];
   let h = x;
   spec.hiddenUnits.forEach((units, i) => {
@@ -106,7 +118,15 @@ export function crossEntropy(g: GraphBuilder, logits: string, targets: string, r
  * backward.ts's gradients, with dLogits = (softmax - targets) * gradScale / m, by parameter name.
  * BN: dgamma = sum(g xhat), dbeta = sum(g), dz = gamma invStd (g - (dbeta + xhat dgamma) / m).
  */
-export function backward(g: GraphBuilder, spec: NetSpec, p: Map<string, string>, fwd: { layers: LayerValues[]; logProbs: string }, targets: string, m: number, gradScale: number): Map<string, string> {
+export function backward(
+  g: GraphBuilder,
+  spec: NetSpec,
+  p: Map<string, string>,
+  fwd: { layers: LayerValues[]; logProbs: string },
+  targets: string,
+  m: number,
+  gradScale: number,
+): Map<string, string> {
   const grads = new Map<string, string>();
   const dLogits = g.mul(g.sub(g.op('Exp', [fwd.logProbs]), targets), g.scalar(gradScale / m));
   const L = fwd.layers.length;

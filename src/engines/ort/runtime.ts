@@ -94,7 +94,11 @@ export function probeProviderQuietly(provider: OrtProvider): ProviderProbe {
  * supported adapters" -> "failed to get a WebGPU adapter: No supported adapters".
  */
 export function plainReason(message: string): string {
-  const text = message.replace(/^.*\bwas false\.\s*/, '').replace(/^[A-Za-z_]+Provider_?[A-Za-z]*:\s*/, '').replace(/\.$/, '').trim();
+  const text = message
+    .replace(/^.*\bwas false\.\s*/, '')
+    .replace(/^[A-Za-z_]+Provider_?[A-Za-z]*:\s*/, '')
+    .replace(/\.$/, '')
+    .trim();
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 

@@ -21,7 +21,10 @@ export const runLogDir = (dir: string, run: RunId) => join(dir, TENSORBOARD_DIR,
 /** The event files of a log folder, in the name order TensorBoard reads them in. */
 export function eventFilesOf(logDir: string): string[] {
   if (!existsSync(logDir)) return [];
-  return readdirSync(logDir).filter((n) => n.startsWith(EVENTS_PREFIX)).sort().map((n) => join(logDir, n));
+  return readdirSync(logDir)
+    .filter((n) => n.startsWith(EVENTS_PREFIX))
+    .sort()
+    .map((n) => join(logDir, n));
 }
 
 /** A file of the folder's own: a link (to another run's file, say) is never cut or appended to. */
@@ -59,7 +62,13 @@ export function trimEvents(path: string, keepUpTo: number, codec: EventCodec): n
  * existing files are cut back to the checkpoint and the last one goes on; otherwise a new file
  * starts with its file_version event. `onDamaged` hears of a file cut at a damaged record.
  */
-export function openRunEvents(dir: string, run: RunId, codec: EventCodec, keepUpTo: number | undefined, onDamaged: (path: string, kept: number) => void): number {
+export function openRunEvents(
+  dir: string,
+  run: RunId,
+  codec: EventCodec,
+  keepUpTo: number | undefined,
+  onDamaged: (path: string, kept: number) => void,
+): number {
   const logDir = runLogDir(dir, run);
   const foreign = notOwnFolder(dir, run);
   if (foreign) throw new Error(`${foreign} is not a folder of the run's own`);

@@ -45,10 +45,13 @@ export function tensorboardRecorder(dir: string, config: ResolvedConfig, logger:
       failed = true;
       closeAll();
       const why = systemReason(err) ?? (err as Error).message;
-      logger.warn(`TensorBoard event files under ${join(dir, TENSORBOARD_DIR)} cannot be written (${why}); training goes on without them, and the CSV files hold every result.`);
+      logger.warn(
+        `TensorBoard event files under ${join(dir, TENSORBOARD_DIR)} cannot be written (${why}); training goes on without them, and the CSV files hold every result.`,
+      );
     }
   };
-  const onDamaged = (path: string, kept: number) => logger.warn(`${path} was damaged after its first ${kept} events; those are kept and the run's events go on after them.`);
+  const onDamaged = (path: string, kept: number) =>
+    logger.warn(`${path} was damaged after its first ${kept} events; those are kept and the run's events go on after them.`);
   const fdOf = (run: RunId): number => {
     let fd = open.get(keyOf(run));
     if (fd === undefined) {
@@ -57,7 +60,8 @@ export function tensorboardRecorder(dir: string, config: ResolvedConfig, logger:
     }
     return fd;
   };
-  const write = (run: RunId, step: number, values: ScalarValue[]) => guarded(() => void writeSync(fdOf(run), frameRecord(codec.scalars(Date.now() / 1000, step, values))));
+  const write = (run: RunId, step: number, values: ScalarValue[]) =>
+    guarded(() => void writeSync(fdOf(run), frameRecord(codec.scalars(Date.now() / 1000, step, values))));
   const sync = (run: RunId, end: boolean) =>
     guarded(() => {
       const fd = open.get(keyOf(run));
