@@ -304,10 +304,10 @@ const cases: Case[] = [
   ],
   ['plot --unit 0x1', ['plot', work, '--unit', '0x1'], 2, /^error: --unit must be a unit index, an integer >= 0 \(got "0x1"\)\.$/, true],
   [
-    'report with an extra folder',
+    'report of two folders without --out (a comparison needs somewhere to go)',
     ['report', work, work],
     2,
-    /^error: too many arguments for 'report'\. Expected 1 argument but got 2; see bn-repro report --help\.$/,
+    /^error: several run folders need --out DIR, the folder for what compares them\.$/,
     true,
   ],
   // Family 9: commander's errors are one line, the hint in the same line
