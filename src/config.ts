@@ -211,7 +211,8 @@ export function readConfigFile(path: string): Overrides {
     throw new UsageError(`Config file ${path} is not valid JSON: ${(err as Error).message}.`);
   }
   if (!isPlainObject(parsed)) throw new UsageError(`Config file ${path} must hold a JSON object of overrides.`);
-  const repeated = firstDuplicateKey(text);
+  // After the nesting bound (applyOverrides checks it too): the key walk recurses per level.
+  const repeated = nestingDepth(parsed, LIMITS.nesting) > LIMITS.nesting ? undefined : firstDuplicateKey(text);
   if (repeated !== undefined) throw new UsageError(`Config file ${path} gives key "${repeated}" twice; give it once.`);
   return parsed;
 }

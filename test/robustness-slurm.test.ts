@@ -15,6 +15,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { arrayScript, mergeScript, slurmLayout, type SlurmLayout } from '../src/slurm/scripts.js';
+import { nextStepsLine } from '../src/commands/next-steps.js';
+import { shellQuote } from '../src/slurm/quote.js';
 import { runCli, tempDir } from './helpers.js';
 
 /** Folder names that run a command if a script lets a shell, or sbatch, read them unquoted. */
@@ -206,7 +208,9 @@ test('sweep --slurm 2 into a hostile folder: submitted as written, and its scrip
   }
   const m = runScript(l.mergeScript, cwd, s.bin);
   assert.equal(m.code, 0, m.stderr);
-  assert.equal(m.stdout, `merged sweep: ${out}\n`);
+  // merge prints the next steps (the folder quoted for the shell), then the script its own line.
+  assert.equal(m.stdout, `${nextStepsLine(out)}\nmerged sweep: ${out}\n`);
+  assert.ok(nextStepsLine(out).includes(`plot ${shellQuote(out)} && bn-repro report ${shellQuote(out)}`), nextStepsLine(out));
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');
   assert.deepEqual(run.runs.map((x: { arm: string }) => x.arm).sort(), ['baseline', 'bn']);
