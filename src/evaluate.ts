@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig } from './config.js';
 import type { Split } from './data/dataset.js';
 import { imagesTensor } from './batches.js';
-import { lossAndAccuracy, meanStd, percentiles } from './metrics.js';
+import { lossAndAccuracy, meanAndPopulationStd, percentiles } from './metrics.js';
 import { forwardInference, forwardTrain } from './model/forward.js';
 import { disposeStats, type BnStats, type Net } from './model/net.js';
 import { populationStats } from './model/population.js';
@@ -38,7 +38,7 @@ export function unitSummaries(values: Float32Array, units: number[], ps: number[
   const n = values.length / units.length;
   return units.map((unit, i) => {
     const row = values.subarray(i * n, (i + 1) * n);
-    return { unit, percentiles: percentiles(row, ps), ...meanStd(row) };
+    return { unit, percentiles: percentiles(row, ps), ...meanAndPopulationStd(row) };
   });
 }
 

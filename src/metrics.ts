@@ -19,7 +19,7 @@ export function percentiles(values: ArrayLike<number>, ps: number[]): number[] {
 }
 
 /** Mean and population standard deviation (divide by n). */
-export function meanStd(values: ArrayLike<number>): { mean: number; std: number } {
+export function meanAndPopulationStd(values: ArrayLike<number>): { mean: number; std: number } {
   const n = values.length;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += values[i];

@@ -1,7 +1,7 @@
 /** Seed bands, steps-to-target, stability metrics, shard assignment, and the report on known rows. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { band, meanAndStd, stability, stepsToReach, valueAt } from '../src/analysis/stats.js';
+import { band, meanAndSampleStd, stability, stepsToReach, valueAt } from '../src/analysis/stats.js';
 import { parseShard, shardOf } from '../src/run/shard.js';
 import { DEFAULTS, type ResolvedConfig } from '../src/config.js';
 import { runsOf } from '../src/runs.js';
@@ -28,7 +28,7 @@ test('band: mean, sample std, min and max over seeds at each step', () => {
   assert.deepEqual([b[0].min, b[0].max], [0.1, 0.3]);
   assertClose(b[1].mean, 0.92, 1e-12, 'mean at 500');
   assertClose(b[1].std, Math.sqrt(0.0008), 1e-12, 'sample std at 500');
-  assert.deepEqual(meanAndStd([5]), { mean: 5, std: 0 });
+  assert.deepEqual(meanAndSampleStd([5]), { mean: 5, std: 0 });
 });
 
 test('steps to target: the first evaluation at or above it, or null', () => {

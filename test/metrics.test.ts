@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { meanStd, percentiles } from '../src/metrics.js';
+import { meanAndPopulationStd, percentiles } from '../src/metrics.js';
 import { assertClose } from './helpers.js';
 
 test('percentiles interpolate linearly between order statistics (NumPy default)', () => {
@@ -20,8 +20,8 @@ test('percentiles of one value are that value, and input is left unsorted', () =
   assert.throws(() => percentiles([], [50]), /empty/);
 });
 
-test('meanStd uses the population standard deviation', () => {
-  const { mean, std } = meanStd([2, 4, 4, 4, 5, 5, 7, 9]);
+test('meanAndPopulationStd uses the population standard deviation', () => {
+  const { mean, std } = meanAndPopulationStd([2, 4, 4, 4, 5, 5, 7, 9]);
   assert.equal(mean, 5);
   assert.equal(std, 2);
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { interpolate, readPaperCurves, rmseToPaper } from '../src/analysis/paper.js';
+import { interpolate, readPaperCurves, readPaperPercentiles, rmseToPaper } from '../src/analysis/paper.js';
 import type { RunData } from '../src/analysis/run-data.js';
 import { familyArm } from '../src/analysis/report.js';
 import { bestOf, fairlyTunedTable, sweepHeading, tunedEntries } from '../src/analysis/sweep-table.js';
@@ -19,6 +19,20 @@ test('the shipped Fig. 1(a) points: both curves, sorted, from 3,581 and 4,024 st
     assert.ok(c.every((p, i) => i === 0 || p.step > c[i - 1].step));
     assert.ok(c.every((p) => p.value > 0.7 && p.value < 1));
   }
+});
+
+test('the shipped Fig. 1(b, c) percentiles: start and end of both networks, as paper/README.md lists them', () => {
+  const { baseline, bn } = readPaperPercentiles();
+  assert.deepEqual(baseline, { start: [0.76, 0.8, 0.83], end: [-1.86, -0.01, 1.69] });
+  assert.deepEqual(bn, { start: [-1.05, -0.15, 1.25], end: [-1.95, 0.02, 1.97] });
+});
+
+test('the report table\'s paper values are the digitized curve interpolated at 10k-40k steps (what the figure shows)', () => {
+  const { baseline, bn } = readPaperCurves();
+  const at = (c: typeof bn) => [10000, 20000, 30000, 40000].map((s) => Number(interpolate(c, s)?.toFixed(3)));
+  // The values once typed into the report by hand from the figure, now read from paper/fig1a.csv.
+  assert.deepEqual(at(baseline), [0.926, 0.963, 0.968, 0.972]);
+  assert.deepEqual(at(bn), [0.966, 0.974, 0.978, 0.98]);
 });
 
 test('interpolation is linear between points and undefined outside them', () => {

@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../config.js';
 import type { Measurements } from './measurement-data.js';
-import { meanAndStd } from './stats.js';
+import { meanAndSampleStd } from './stats.js';
 
 /** The first `EARLY` fraction of training is reported apart: both nets change fastest there. */
 export const EARLY = 0.1;
@@ -32,8 +32,8 @@ export function seedSummary<R extends { seed: number; step: number }>(
 ): { mean: number; std: number; n: number } {
   const bySeed = new Map<number, number[]>();
   for (const r of rows) if (window.has(r.step)) bySeed.set(r.seed, [...(bySeed.get(r.seed) ?? []), value(r)]);
-  const perSeed = [...bySeed.values()].map((v) => meanAndStd(v).mean);
-  return { ...meanAndStd(perSeed), n: perSeed.length };
+  const perSeed = [...bySeed.values()].map((v) => meanAndSampleStd(v).mean);
+  return { ...meanAndSampleStd(perSeed), n: perSeed.length };
 }
 
 /** 3 significant digits, small and large values in exponent form. */

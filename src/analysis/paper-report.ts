@@ -5,10 +5,10 @@
  * paper's.
  */
 import { variantsOf } from '../runs.js';
-import { PAPER_FIG1BC, PAPER_LAST_STEP, readPaperCurves, rmseToPaper } from './paper.js';
+import { PAPER_LAST_STEP, readPaperCurves, readPaperPercentiles, rmseToPaper } from './paper.js';
 import { familyArm, listedNames, meanAccuracyCurve } from './report.js';
 import type { RunData } from './run-data.js';
-import { meanAndStd } from './stats.js';
+import { meanAndSampleStd } from './stats.js';
 
 export interface PaperDistance {
   network: string;
@@ -29,7 +29,7 @@ export function paperDistances(data: RunData, curves = readPaperCurves()): Paper
 function percentilesAt(data: RunData, arm: string, step: number): number[] | null {
   const rows = data.activations.filter((r) => r.arm === arm && r.step === step);
   if (rows.length === 0 || ![15, 50, 85].every((p) => rows[0].p.has(p))) return null;
-  return [15, 50, 85].map((p) => meanAndStd(rows.map((r) => r.p.get(p)!)).mean);
+  return [15, 50, 85].map((p) => meanAndSampleStd(rows.map((r) => r.p.get(p)!)).mean);
 }
 
 const triple = (v: readonly number[] | null) => (v ? v.map((x) => x.toFixed(2)).join(' / ') : '–');
@@ -73,10 +73,11 @@ export function paperDistanceSection(data: RunData, curves = readPaperCurves()):
     '',
   );
   lines.push('| network | start, ours | start, paper | end, ours | end, paper |', '| --- | ---: | ---: | ---: | ---: |');
+  const percentiles = readPaperPercentiles();
   for (const bn of [false, true]) {
     const arm = familyArm(data, bn);
     if (arm === undefined) continue;
-    const paper = PAPER_FIG1BC[bn ? 'bn' : 'baseline'];
+    const paper = percentiles[bn ? 'bn' : 'baseline'];
     lines.push(
       `| ${arm} | ${triple(percentilesAt(data, arm, 0))} | ${triple(paper.start)} | ${triple(percentilesAt(data, arm, last))} | ${triple(paper.end)} |`,
     );

@@ -14,19 +14,37 @@ export interface CurvePoint {
 /** The step up to which curves are compared (Fig. 1a's last labelled tick). */
 export const PAPER_LAST_STEP = 40_000;
 
-/** Fig. 1(b, c) start and end percentiles (p15, p50, p85), read off the figure. */
-export const PAPER_FIG1BC = {
-  baseline: { start: [0.76, 0.8, 0.83], end: [-1.86, -0.01, 1.69] },
-  bn: { start: [-1.05, -0.15, 1.25], end: [-1.95, 0.02, 1.97] },
-} as const;
+/** The paper's numbers live in paper/ only (provenance in paper/README.md); the code reads them. */
+const paperFile = (name: string) => new URL(`../../../paper/${name}`, import.meta.url);
 
-/** The paper's Fig. 1(a) curves: `with_bn` and `without_bn`, each sorted by step. */
-export function readPaperCurves(path = new URL('../../../paper/fig1a.csv', import.meta.url)): { bn: CurvePoint[]; baseline: CurvePoint[] } {
-  const rows = readFileSync(path, 'utf8')
+/** The data rows of one of paper/'s small CSVs, split at commas (no quoting in those files). */
+function paperRows(path: URL): string[][] {
+  return readFileSync(path, 'utf8')
     .trim()
     .split('\n')
     .slice(1)
     .map((l) => l.split(','));
+}
+
+/** Fig. 1(b, c): start and end percentiles [p15, p50, p85] of one network's sigmoid input. */
+export interface PaperPercentiles {
+  start: number[];
+  end: number[];
+}
+
+/** Fig. 1(b, c) start and end percentiles per network, from paper/fig1bc.csv. */
+export function readPaperPercentiles(path = paperFile('fig1bc.csv')): { bn: PaperPercentiles; baseline: PaperPercentiles } {
+  const rows = paperRows(path);
+  const of = (arm: string, point: string) => rows.find((r) => r[0] === arm && r[1] === point)?.slice(2).map(Number) ?? [];
+  return {
+    baseline: { start: of('without_bn', 'start'), end: of('without_bn', 'end') },
+    bn: { start: of('with_bn', 'start'), end: of('with_bn', 'end') },
+  };
+}
+
+/** The paper's Fig. 1(a) curves: `with_bn` and `without_bn`, each sorted by step. */
+export function readPaperCurves(path = paperFile('fig1a.csv')): { bn: CurvePoint[]; baseline: CurvePoint[] } {
+  const rows = paperRows(path);
   const curve = (arm: string) =>
     rows
       .filter((r) => r[0] === arm)

@@ -13,7 +13,7 @@ export interface BandPoint {
 }
 
 /** Mean and sample standard deviation (n - 1; 0 when n = 1). */
-export function meanAndStd(values: number[]): { mean: number; std: number } {
+export function meanAndSampleStd(values: number[]): { mean: number; std: number } {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
@@ -29,7 +29,7 @@ export function band(points: { seed: number; step: number; value: number }[]): B
   }
   return [...bySteps.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([step, values]) => ({ step, ...meanAndStd(values), min: Math.min(...values), max: Math.max(...values), n: values.length }));
+    .map(([step, values]) => ({ step, ...meanAndSampleStd(values), min: Math.min(...values), max: Math.max(...values), n: values.length }));
 }
 
 /** The first step at which `curve` (sorted by step) is at or above `target`, else null. */

@@ -6,7 +6,7 @@
 import type { Variant } from '../config.js';
 import type { RunData } from './run-data.js';
 import { meanAccuracyCurve } from './report.js';
-import { meanAndStd, stepsToReach } from './stats.js';
+import { meanAndSampleStd, stepsToReach } from './stats.js';
 
 /** A learning rate or init std as the tables print it. */
 const num = (x: number) => String(Number(x.toPrecision(6)));
@@ -26,7 +26,7 @@ export function buildSweepTable(data: RunData): string {
   const reference = variants.find((v) => !v.bn && isDefault(v)) ?? variants[0];
   const finalOf = (arm: string) =>
     data.seeds.map((s) => data.accuracy.filter((r) => r.arm === arm && r.seed === s).at(-1)?.testAccuracy).filter((x): x is number => x !== undefined);
-  const target = meanAndStd(finalOf(reference.name)).mean;
+  const target = meanAndSampleStd(finalOf(reference.name)).mean;
   const runs = data.runJson.runs ?? [];
   const lines = [
     sweepHeading(variants, data.config.model.initStd),
@@ -60,7 +60,7 @@ export interface TunedEntry {
 export function tunedEntries(data: RunData): TunedEntry[] {
   return data.config.sweep.map((variant) => {
     const finals = data.seeds.map((s) => data.accuracy.filter((r) => r.arm === variant.name && r.seed === s).at(-1)?.testAccuracy ?? NaN);
-    return { variant, steps97: stepsToReach(meanAccuracyCurve(data, variant.name), 0.97), final: meanAndStd(finals).mean };
+    return { variant, steps97: stepsToReach(meanAccuracyCurve(data, variant.name), 0.97), final: meanAndSampleStd(finals).mean };
   });
 }
 
