@@ -27,7 +27,7 @@ test('the shipped Fig. 1(b, c) percentiles: start and end of both networks, as p
   assert.deepEqual(bn, { start: [-1.05, -0.15, 1.25], end: [-1.95, 0.02, 1.97] });
 });
 
-test('the report table\'s paper values are the digitized curve interpolated at 10k-40k steps (what the figure shows)', () => {
+test("the report table's paper values are the digitized curve interpolated at 10k-40k steps (what the figure shows)", () => {
   const { baseline, bn } = readPaperCurves();
   const at = (c: typeof bn) => [10000, 20000, 30000, 40000].map((s) => Number(interpolate(c, s)?.toFixed(3)));
   // The values once typed into the report by hand from the figure, now read from paper/fig1a.csv.

@@ -35,7 +35,11 @@ export interface PaperPercentiles {
 /** Fig. 1(b, c) start and end percentiles per network, from paper/fig1bc.csv. */
 export function readPaperPercentiles(path = paperFile('fig1bc.csv')): { bn: PaperPercentiles; baseline: PaperPercentiles } {
   const rows = paperRows(path);
-  const of = (arm: string, point: string) => rows.find((r) => r[0] === arm && r[1] === point)?.slice(2).map(Number) ?? [];
+  const of = (arm: string, point: string) =>
+    rows
+      .find((r) => r[0] === arm && r[1] === point)
+      ?.slice(2)
+      .map(Number) ?? [];
   return {
     baseline: { start: of('without_bn', 'start'), end: of('without_bn', 'end') },
     bn: { start: of('with_bn', 'start'), end: of('with_bn', 'end') },
