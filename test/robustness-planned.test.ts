@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { copyOf, editJson, finishedRun, interruptedRun, readJson, runCases, runJson, snapshot, type Scene } from './folder-fixtures.js';
+import { copyOf, editJson, readJson, snapshot } from './folder-helpers.js';
+import { finishedRun, interruptedRun, runCases, runJson, type Scene } from './folder-fixtures.js';
 import { runCli, tempDir } from './helpers.js';
 
 let killed = '';
