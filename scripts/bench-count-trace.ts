@@ -68,6 +68,14 @@ export function countTrace(events: TraceEvent[]): TraceCount {
   return { runs: counted, gpuProgramsPerRun: programs > 0 && runs.length > 0 ? programs / runs.length : undefined };
 }
 
+/** `--stacked 1,2,6,30`: the stack sizes K, each a positive integer (an empty list: none). */
+export function stackSizes(text: string): number[] {
+  const ks = text.split(',').filter((s) => s.trim() !== '');
+  const bad = ks.find((s) => !/^\s*[1-9]\d*\s*$/.test(s));
+  if (bad !== undefined) throw new Error(`--stacked takes positive integers separated by commas, e.g. 1,2,6,30 (got "${bad}").`);
+  return ks.map(Number);
+}
+
 /** One row of the bench JSON's `dispatches`. */
 export interface DispatchRow {
   backend: string;

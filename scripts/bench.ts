@@ -19,7 +19,7 @@ import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
 import { countDispatches } from './bench-count.js';
-import { dispatchTable } from './bench-count-trace.js';
+import { dispatchTable, stackSizes } from './bench-count-trace.js';
 import { writeBenchJson } from './bench-output.js';
 import { engineEvaluationMs, engineMsPerStep } from './bench-engine.js';
 import { stackedMsPerCall } from './bench-stacked.js';
@@ -35,6 +35,14 @@ const { values: args } = parseArgs({
   },
 });
 const logger = consoleLogger({ quiet: false });
+const stacks = (() => {
+  try {
+    return stackSizes(args.stacked);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
 const env = { ...process.env, BN_REPRO_DATA: process.env.BN_REPRO_DATA ?? (existsSync(shared) ? shared : undefined) };
@@ -44,9 +52,7 @@ logger.info(
   `data: ${data.source} (${data.train.count} train, ${data.test.count} test); protocol: ${config.train.steps} steps, eval every ${config.eval.every}`,
 );
 
-const dispatches = args.count
-  ? await countDispatches(config, data, args.backends.split(','), args.stacked.split(',').filter(Boolean).map(Number), logger)
-  : undefined;
+const dispatches = args.count ? await countDispatches(config, data, args.backends.split(','), stacks, logger) : undefined;
 if (dispatches) console.log(`\nkernels dispatched per step (K runs per call):\n${dispatchTable(dispatches)}`);
 if (dispatches && !args.full) {
   // --count alone: the dispatch table only.
@@ -128,7 +134,7 @@ for (const name of args.backends.split(',')) {
     );
   }
   if (!onnx) continue;
-  for (const k of args.stacked.split(',').filter(Boolean).map(Number)) {
+  for (const k of stacks) {
     const ms = await stackedMsPerCall(config, data, ORT_BACKENDS[name as keyof typeof ORT_BACKENDS], k, STACKED_BUDGET);
     stacked.push({ backend: name, k, msPerCall: ms, runStepsPerSecond: (k * 1000) / ms });
     logger.info(`${name} stacked K=${k}: ${ms.toFixed(2)} ms per call, ${((k * 1000) / ms).toFixed(0)} run-steps/s`);

@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../src/engines/ort/graph.js';
 import { sessionOptions } from '../src/engines/ort/runtime.js';
 import { profiledKernels, tfjsKernels } from '../scripts/bench-count.js';
-import { countTrace, dispatchRow, parseOrtTrace, type TraceEvent } from '../scripts/bench-count-trace.js';
+import { countTrace, dispatchRow, parseOrtTrace, stackSizes, type TraceEvent } from '../scripts/bench-count-trace.js';
 import { writeBenchJson } from '../scripts/bench-output.js';
 import { tempDir, useTestBackend } from './helpers.js';
 
@@ -94,6 +94,18 @@ test('parseOrtTrace takes the array ORT writes and rejects any other shape', () 
 test('dispatchRow: per run-step is the call count over K (3030 kernels for 30 runs: 101)', () => {
   assert.deepEqual(dispatchRow('ort-cpu', 'bn', 30, 3030), { backend: 'ort-cpu', arm: 'bn', k: 30, perStep: 3030, perRunStep: 101 });
   assert.equal(dispatchRow('ort-webgpu', 'bn', 2, 220, { gpuPrograms: 240 }).gpuPrograms, 240);
+});
+
+test('stackSizes: positive integers separated by commas; anything else is one sentence naming the bad entry', () => {
+  assert.deepEqual(stackSizes('1,2,6,30'), [1, 2, 6, 30]);
+  assert.deepEqual(stackSizes(''), []);
+  for (const [text, bad] of [
+    ['1,abc', 'abc'],
+    ['0', '0'],
+    ['2,-1', '-1'],
+    ['1.5', '1.5'],
+  ])
+    assert.throws(() => stackSizes(text), { message: `--stacked takes positive integers separated by commas, e.g. 1,2,6,30 (got "${bad}").` });
 });
 
 test('writeBenchJson: a second file of the same second gets -2, the first stays as it was', () => {
