@@ -1,10 +1,10 @@
 /**
- * The stacked ORT step for `npm run bench`: K runs (arms alternating baseline / BN, seeds 0, 0,
- * 1, 1, ...; each its own init, batch order and learning rate) stepped by one graph call, timed in
- * run-steps per second. A measurement of what lockstep training would gain; the train loop
- * itself still steps one run per call.
+ * The stacked ORT step for `npm run bench`: K runs (each its own arm, init, batch order and
+ * learning rate) stepped by one graph call, timed in run-steps per second. A measurement of what
+ * lockstep training would gain; the train loop itself still steps one run per call. The same
+ * stack is what `--count` profiles (bench-count.ts).
  */
-import type { Tensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { BatchSampler } from '../src/batches.js';
 import type { ResolvedConfig } from '../src/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
@@ -15,16 +15,43 @@ import { createNet, disposeNet, netVariables } from '../src/model/net.js';
 import { Rng } from '../src/random.js';
 import { median, type Budget } from './bench-measure.js';
 
-export async function stackedMsPerCall(config: ResolvedConfig, data: Dataset, provider: OrtProvider, k: number, budget: Budget): Promise<number> {
+/** One member of a stack: its arm and the seed of its init and batch order. */
+export interface StackMember {
+  bn: boolean;
+  seed: number;
+}
+
+/** Arms alternating baseline / BN, seeds 0, 0, 1, 1, ...: the timed stack. */
+export const mixedStack = (k: number): StackMember[] => Array.from({ length: k }, (_, r) => ({ bn: r % 2 === 1, seed: Math.floor(r / 2) }));
+
+export interface Stack {
+  session: InferenceSession;
+  /** One call: every member's SGD step, state carried to the next call. */
+  step: () => Promise<void>;
+}
+
+/** A session of the K-run step graph with every member's initial state; `extra` adds session options. */
+export async function openStack(
+  config: ResolvedConfig,
+  data: Dataset,
+  provider: OrtProvider,
+  members: StackMember[],
+  extra: InferenceSession.SessionOptions = {},
+): Promise<Stack> {
   const ort = await loadOrt();
   const m = config.train.batchSize;
   const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
-  const runs = Array.from({ length: k }, (_, r) => ({ bn: r % 2 === 1, seed: Math.floor(r / 2) }));
-  const specs: StepSpec[] = runs.map(({ bn }) => ({ ...shape, bn, epsilon: config.batchNorm.epsilon, batchSize: m, learningRate: config.train.learningRate }));
-  const session = await ort.InferenceSession.create(stackedStepModel(specs), sessionOptions(provider));
+  const specs: StepSpec[] = members.map(({ bn }) => ({
+    ...shape,
+    bn,
+    epsilon: config.batchNorm.epsilon,
+    batchSize: m,
+    learningRate: config.train.learningRate,
+  }));
+  const session = await ort.InferenceSession.create(stackedStepModel(specs), { ...sessionOptions(provider), ...extra });
   const state: Record<string, Tensor> = {};
   const names: string[] = [];
-  const samplers = runs.map(({ bn, seed }, r) => {
+  const samplers = members.map(({ bn, seed }, r) => {
     const net = createNet(shape, { bn, initStd: config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
     const vars = netVariables(net);
     paramSlots(specs[r]).forEach((s, i) => {
@@ -46,6 +73,11 @@ export async function stackedMsPerCall(config: ResolvedConfig, data: Dataset, pr
     const out = await session.run(feeds);
     for (const name of names) state[name] = out[name.replace(/\/(?=[^/]*$)/, `/${NEXT}`)];
   };
+  return { session, step };
+}
+
+export async function stackedMsPerCall(config: ResolvedConfig, data: Dataset, provider: OrtProvider, k: number, budget: Budget): Promise<number> {
+  const { session, step } = await openStack(config, data, provider, mixedStack(k));
   for (let i = 0; i < budget.warmup; i++) await step();
   const perCall: number[] = [];
   for (let c = 0; c < budget.chunks; c++) {

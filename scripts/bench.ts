@@ -4,20 +4,23 @@
  * ms per step and run-steps per second, the tfjs ones against the straightforward tfjs
  * loop (ratio naive/ours, since absolute times drift on a shared machine), the cost of one evaluation, the projected full-protocol time, peak memory,
  * and with --full the measured wall time of the whole paper protocol. Prints a table and writes
- * results/bench-<UTC timestamp>.json.
+ * results/bench-<UTC timestamp>.json. `--count`: the kernels dispatched per step instead
+ * (bench-count.ts); with --full as well, beside the timings.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, versions } from '../src/backend.js';
+import { initBackend } from '../src/backend.js';
 import { resolveConfig, type Arm } from '../src/config.js';
 import { armsOf } from '../src/runs.js';
 import { loadDataset } from '../src/data/load.js';
 import { jobsFor } from '../src/experiment.js';
 import { consoleLogger, silentLogger } from '../src/logger.js';
-import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
+import { countDispatches } from './bench-count.js';
+import { dispatchTable, stackSizes } from './bench-count-trace.js';
+import { writeBenchJson } from './bench-output.js';
 import { engineEvaluationMs, engineMsPerStep } from './bench-engine.js';
 import { stackedMsPerCall } from './bench-stacked.js';
 import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
@@ -28,9 +31,18 @@ const { values: args } = parseArgs({
     full: { type: 'boolean', default: false },
     backends: { type: 'string', default: 'tensorflow,webgpu,ort-cpu,ort-webgpu,ort-cuda,wasm,cpu' },
     stacked: { type: 'string', default: '1,2,6,30' },
+    count: { type: 'boolean', default: false },
   },
 });
 const logger = consoleLogger({ quiet: false });
+const stacks = (() => {
+  try {
+    return stackSizes(args.stacked);
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 const config = resolveConfig('configs/paper.json', {});
 const shared = '../shared/data/mnist';
 const env = { ...process.env, BN_REPRO_DATA: process.env.BN_REPRO_DATA ?? (existsSync(shared) ? shared : undefined) };
@@ -39,6 +51,14 @@ const data = await loadDataset({ ...config, data: { ...config.data, mirrors: [] 
 logger.info(
   `data: ${data.source} (${data.train.count} train, ${data.test.count} test); protocol: ${config.train.steps} steps, eval every ${config.eval.every}`,
 );
+
+const dispatches = args.count ? await countDispatches(config, data, args.backends.split(','), stacks, logger) : undefined;
+if (dispatches) console.log(`\nkernels dispatched per step (K runs per call):\n${dispatchTable(dispatches)}`);
+if (dispatches && !args.full) {
+  // --count alone: the dispatch table only.
+  console.log(`written: ${writeBenchJson({ data: data.source, dispatches })}`);
+  process.exit(0);
+}
 
 /** Steps timed per backend: the slow paths get fewer. */
 const BUDGETS: Record<string, { ours: Budget; naive: Budget }> = {
@@ -114,7 +134,7 @@ for (const name of args.backends.split(',')) {
     );
   }
   if (!onnx) continue;
-  for (const k of args.stacked.split(',').filter(Boolean).map(Number)) {
+  for (const k of stacks) {
     const ms = await stackedMsPerCall(config, data, ORT_BACKENDS[name as keyof typeof ORT_BACKENDS], k, STACKED_BUDGET);
     stacked.push({ backend: name, k, msPerCall: ms, runStepsPerSecond: (k * 1000) / ms });
     logger.info(`${name} stacked K=${k}: ${ms.toFixed(2)} ms per call, ${((k * 1000) / ms).toFixed(0)} run-steps/s`);
@@ -173,19 +193,14 @@ if (full) {
 }
 console.log(`peak memory of this benchmark process (all backends, naive loops included): ${peakRssMiB.toFixed(0)} MiB`);
 
-mkdirSync('results', { recursive: true });
-const file = `${defaultRunDir('bench', new Date())}.json`;
-writeJsonAtomic(file, {
-  date: new Date().toISOString(),
-  cpu: cpus()[0]?.model,
-  cores: cpus().length,
+const file = writeBenchJson({
   jobs,
   data: data.source,
-  versions: versions(),
   rows,
   stacked,
   projectedFullProtocolS: projected,
   full,
   peakRssMiB,
+  dispatches,
 });
 console.log(`written: ${file}`);

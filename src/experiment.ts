@@ -10,7 +10,7 @@ import { checkpointRecorder } from './run/checkpoint-recorder.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
 import type { ResolvedConfig } from './config.js';
 import { GPU_ENGINES_IN_ONE_THREAD } from './config-rules.js';
-import { asUserError } from './errors.js';
+import { UserError, asUserError } from './errors.js';
 import { runsOf, variantsOf } from './runs.js';
 import { loadDataset } from './data/load.js';
 import type { Logger } from './logger.js';
@@ -79,7 +79,8 @@ async function execute(
   const digest = runJson.digest as string;
   const { config } = runJson;
   const path = join(dir, RUN_JSON);
-  const planned = (runJson.planned as string[]).length;
+  // Every planned run is either ended (earlier) or trains now (specs): resume.ts sorts each into one.
+  const planned = earlier.length + specs.length;
   if (opts.append) writeRunningState(path, runJson, planned); // a new folder is created holding it
   // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
   // They append: the folder was created with its headers (a resumed one missing a file gets it whole).
@@ -191,6 +192,9 @@ export async function resumeExperiment(runDir: string, opts: ExperimentOptions &
 async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
   const { logger } = opts;
   const plan = planResume(runDir);
+  // bn-repro writes "planned" into every folder with a digest; without it a merge's subset cannot be told from the whole.
+  if (plan.runJson.planned === undefined)
+    throw new UserError(`${join(runDir, RUN_JSON)} is damaged: it has no "planned" list of the runs it holds, so --resume cannot tell which runs to continue.`);
   checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger);

@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { editJson, editText, snapshot, type JsonObject } from './folder-helpers.js';
 import { assertRefused, runCli, settle, start, tempDir, waitForCheckpoint } from './helpers.js';
 
 export const work = tempDir('bn-repro-folder-');
@@ -38,30 +39,6 @@ export async function interruptedRun(name: string, ...extra: string[]): Promise<
   return out;
 }
 
-/** Every file under `dir` with its bytes, for "unchanged" checks. */
-export function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const path = join(dir, name);
-    if (statSync(path).isFile()) out.set(name, readFileSync(path).toString('base64'));
-  }
-  return out;
-}
-/** A fresh copy of a template folder. */
-export function copyOf(template: string): string {
-  const dir = join(tempDir(), 'run');
-  cpSync(template, dir, { recursive: true });
-  return dir;
-}
-// biome-ignore lint/suspicious/noExplicitAny: run.json and checkpoints are edited as plain JSON
-type JsonObject = Record<string, any>;
-export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-export const editJson = (path: string, edit: (v: JsonObject) => void) => {
-  const v = readJson(path);
-  edit(v);
-  writeFileSync(path, JSON.stringify(v, null, 2));
-};
 /** Edits a checkpoint and recomputes its checksum, as a tool that knows the format would. */
 export const editCheckpoint = (path: string, edit: (v: JsonObject) => void) =>
   editJson(path, (v) => {
@@ -69,7 +46,6 @@ export const editCheckpoint = (path: string, edit: (v: JsonObject) => void) =>
     edit(v);
     v.sha256 = createHash('sha256').update(JSON.stringify(v)).digest('hex');
   });
-export const editText = (path: string, edit: (t: string) => string) => writeFileSync(path, edit(readFileSync(path, 'utf8')));
 export const lines = (path: string) => readFileSync(path, 'utf8').split('\n');
 /** Replaces cell `column` of the first line starting with `prefix`. */
 export const setCell = (path: string, prefix: string, column: string, value: string) =>

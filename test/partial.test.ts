@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCsv, runCli, settle, start, tempDir } from './helpers.js';
-import { snapshot } from './folder-fixtures.js';
+import { snapshot } from './folder-helpers.js';
 
 const work = tempDir('bn-repro-partial-');
 const config = join(work, 'c.json');

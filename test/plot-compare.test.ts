@@ -9,7 +9,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCsv, runCli, tempDir } from './helpers.js';
-import { snapshot } from './folder-fixtures.js';
+import { snapshot } from './folder-helpers.js';
 
 const work = tempDir('bn-repro-compare-');
 const S = ['--data', 'embedded', '--steps', '100', '--eval-every', '50', '--subset', '600', '--test-subset', '200', '--jobs', '1', '--quiet'];

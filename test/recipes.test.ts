@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { snapshot } from './folder-helpers.js';
 import { ROOT, readCsv, runCli, tempDir, tinySweepConfig } from './helpers.js';
 
 const REQUIRED = process.env.BN_REPRO_REQUIRE_RECIPES === '1';
@@ -65,15 +66,6 @@ before(() => {
   const swept = runCli(['sweep', sweepConfig, '--out', sweep, '--quiet']);
   assert.equal(swept.code, 0, swept.stderr);
 });
-
-/** Every file of a folder with its bytes. */
-function snapshot(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    if (statSync(join(dir, name)).isFile()) files.set(name, readFileSync(join(dir, name)).toString('base64'));
-  }
-  return files;
-}
 
 /** Asserts that `dir` holds what `before` held, byte for byte, plus exactly the file `added`. */
 function assertOnlyAdded(dir: string, before: Map<string, string>, added: string): void {

@@ -9,22 +9,18 @@ import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runCli, tempDir } from './helpers.js';
+import { copyOf, editJson, editText, readJson, snapshot } from './folder-helpers.js';
 import {
   acc,
   act,
   ckpt,
-  copyOf,
-  editJson,
-  editText,
   finishedRun,
   forgedDigest,
   interruptedRun,
   lines,
-  readJson,
   runCases,
   runJson,
   setCell,
-  snapshot,
   stripDigests,
   work,
   type Case,

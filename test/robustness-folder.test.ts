@@ -9,19 +9,16 @@ import { cpSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { readCsv, runCli } from './helpers.js';
+import { copyOf, editJson, editText, readJson } from './folder-helpers.js';
 import {
   acc,
   act,
   ckpt,
-  copyOf,
   editCheckpoint,
-  editJson,
-  editText,
   finishedRun,
   forgedDigest,
   interruptedRun,
   lines,
-  readJson,
   runCases,
   runJson,
   setCell,

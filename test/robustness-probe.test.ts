@@ -12,7 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acc, copyOf, runJson, work } from './folder-fixtures.js';
+import { copyOf } from './folder-helpers.js';
+import { acc, runJson, work } from './folder-fixtures.js';
 import { asUserError } from '../src/errors.js';
 import { assertRefused, runCli } from './helpers.js';
 

@@ -6,23 +6,15 @@
  * file) and, resumed, rows equal to those of an uninterrupted run.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { tinyRunConfig } from './folder-helpers.js';
 import { runCli, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 import { assertSameRows, assertWholeCsvs, handlersInstalled, launch, leftovers, statusOf } from './signal-helpers.js';
 
 const work = tempDir('bn-repro-signals-');
-const tiny = join(work, 'tiny.json');
-writeFileSync(
-  tiny,
-  JSON.stringify({
-    train: { steps: 600, checkpointEvery: 200 },
-    eval: { every: 100, probeSize: 100 },
-    batchNorm: { populationBatches: 3 },
-    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
-  }),
-);
+const tiny = tinyRunConfig(work);
 const train = (out: string, ...extra: string[]) => ['mnist', '--config', tiny, '--out', out, '--jobs', '1', ...extra];
 let reference = '';
 

@@ -7,52 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MNIST_FILES, MNIST_KEYS } from '../src/data/mnist-files.js';
 import { packageDataDir } from '../src/data/sources.js';
+import { copyOf, editJson, editText, snapshot, tinyRunConfig } from './folder-helpers.js';
 import { assertRefused, canMountTmpfs, readCsv, runCli, start, tempDir, waitForCheckpoint } from './helpers.js';
+import { leftovers } from './signal-helpers.js';
 
 const work = tempDir('bn-repro-robust-');
-const tiny = join(work, 'tiny.json');
-writeFileSync(
-  tiny,
-  JSON.stringify({
-    train: { steps: 600, checkpointEvery: 200 },
-    eval: { every: 100, probeSize: 100 },
-    batchNorm: { populationBatches: 3 },
-    data: { source: 'embedded', trainSubset: 600, testSubset: 200 },
-  }),
-);
+const tiny = tinyRunConfig(work);
 const train = (out: string, ...extra: string[]) => ['mnist', '--config', tiny, '--out', out, '--quiet', ...extra];
-
-/** Every file under `dir` with its bytes, for "unchanged" checks. */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const path = join(dir, name);
-    if (statSync(path).isFile()) out.set(name, readFileSync(path).toString('base64'));
-  }
-  return out;
-}
-const LEFTOVER = /\.tmp-|\.part-|\.merging-|\.stale-|^\.lock$/;
-const leftovers = (dir: string, recursive = true) =>
-  existsSync(dir) ? (readdirSync(dir, { recursive }) as string[]).filter((n) => LEFTOVER.test(n.split('/').pop()!)) : [];
-
-/** A fresh copy of a template run folder. */
-function copyOf(template: string): string {
-  const dir = join(tempDir(), 'run');
-  cpSync(template, dir, { recursive: true });
-  return dir;
-}
-const editJson = (path: string, edit: (v: Record<string, unknown>) => void) => {
-  const v = JSON.parse(readFileSync(path, 'utf8'));
-  edit(v);
-  writeFileSync(path, JSON.stringify(v));
-};
-const editText = (path: string, edit: (t: string) => string) => writeFileSync(path, edit(readFileSync(path, 'utf8')));
 
 // Templates, made once: a finished run, one killed mid-run (checkpoints at step >= 200), one that never learns.
 let finished = '';
