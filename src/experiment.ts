@@ -198,6 +198,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger);
+  lockstepFor(config, backend.name, 0);
   if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
     logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
   }

@@ -85,7 +85,16 @@ export class RunLoop {
   /** What an engine needs to train this run from where it stands. */
   engineContext(): EngineContext {
     const { config, data, resume } = this.ctx;
-    return { config, data, seed: this.seed, net: this.net, moving: this.moving, learningRate: this.learningRate, sampler: this.sampler, lossSum: resume?.lossSum ?? 0 };
+    return {
+      config,
+      data,
+      seed: this.seed,
+      net: this.net,
+      moving: this.moving,
+      learningRate: this.learningRate,
+      sampler: this.sampler,
+      lossSum: resume?.lossSum ?? 0,
+    };
   }
 
   /** Announces the run and evaluates at step 0 (a resumed run has its step-0 rows already). */
