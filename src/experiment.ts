@@ -121,7 +121,9 @@ async function execute(
   const unnote = opts.signals?.noteOnExit(resumeHint(dir));
   try {
     const jobs = jobsFor(config);
-    const lockstep = lockstepFor(config, backend.name, Math.ceil(specs.length / Math.max(1, Math.min(jobs, specs.length))));
+    const stacks = Math.max(1, Math.min(jobs, specs.length));
+    const lockstep = lockstepFor(config, backend.name, Math.ceil(specs.length / stacks));
+    if (lockstep) opts.logger.info(`lockstep: ${specs.length} runs in ${stacks} stack(s), one ONNX Runtime call per step for each stack`);
     const plan = { config, data: opts.data, runs: specs, recorder, jobs, backend: backend.name, stop: stopping?.stop, lockstep };
     runs.push(...(await runAll(plan)));
     const complete = runs.length === planned && !runs.some((r) => r.interrupted);
