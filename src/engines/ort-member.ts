@@ -13,7 +13,7 @@ import { populationOrder, populationRows, unitSummaries, type Evaluation } from 
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, evalModel, movingNames, type StepSpec } from './ort/step-graph.js';
+import { LOSS_SUM, NEXT, evalModel, movingNames, type EvalSpec, type StepSpec } from './ort/step-graph.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
@@ -43,6 +43,8 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
     private readonly ort: Ort,
     private readonly evalSession: InferenceSession,
     private readonly evalFeeds: Record<string, Tensor>,
+    /** The share this member created for itself and releases. */
+    private readonly ownShare?: EvalShare,
   ) {
     const { net, moving, config } = ctx;
     const spec = OrtMember.spec(ctx);
@@ -62,36 +64,30 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
     return { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES, bn: net.bn, epsilon: net.epsilon };
   }
 
-  static async create(ctx: EngineContext, provider: OrtProvider): Promise<OrtMember> {
+  /**
+   * `share`: the evaluation sessions and test-set feeds of a stack, one per distinct graph, which
+   * members with the same arm use together (same graph, same inputs: the same numbers); without
+   * one the member owns its own.
+   */
+  static async create(ctx: EngineContext, provider: OrtProvider, share?: EvalShare): Promise<OrtMember> {
     const ort = await loadOrt();
+    const own = share ? undefined : new EvalShare(ort, provider);
+    const shared = share ?? (own as EvalShare);
     const { config, data, net, moving } = ctx;
     const spec = OrtMember.spec(ctx);
     const m = config.train.batchSize;
     const test = data.test;
     const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;
     const population = net.bn && config.batchNorm.inference === 'population' ? { batches: config.batchNorm.populationBatches, batchSize: m } : undefined;
-    const evalSession = await ort.InferenceSession.create(
-      evalModel({ ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined }),
-      sessionOptions(provider),
-    );
-    const f32 = (values: Float32Array, dims: number[]) => new ort.Tensor('float32', values, dims);
-    // Copies: the data set lies on SharedArrayBuffers (for worker threads), which ORT refuses.
-    const feeds: Record<string, Tensor> = {
-      testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
-      testY: f32(oneHot(test.labels), [test.count, CLASSES]),
-      testLabels: new ort.Tensor(
-        'int64',
-        BigInt64Array.from(test.labels, (l) => BigInt(l)),
-        [test.count],
-      ),
-    };
-    if (probeCount < test.count) feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
+    const evalSpec = { ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined };
+    const evalSession = await shared.session(evalSpec);
+    const feeds = { ...shared.testFeeds(test, probeCount) };
     if (population) {
       const order = populationOrder(data.train, ctx.seed);
       const rows = Array.from({ length: population.batches }, (_, k) => Array.from(populationRows(order, k, m))).flat();
-      feeds.popX = f32(gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
+      feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
     }
-    return new OrtMember(ctx, ort, evalSession, feeds);
+    return new OrtMember(ctx, ort, evalSession, feeds, own);
   }
 
   private tensor(t: tf.Tensor): Tensor {
@@ -143,6 +139,51 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   }
 
   async dispose(): Promise<void> {
-    await this.evalSession.release();
+    await this.ownShare?.release();
+  }
+}
+
+/** Evaluation sessions (one per distinct evaluation graph) and the test-set feeds of one data set. */
+export class EvalShare {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  private feeds?: Record<string, Tensor>;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly provider: OrtProvider,
+  ) {}
+
+  session(spec: EvalSpec): Promise<InferenceSession> {
+    const key = JSON.stringify(spec);
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.ort.InferenceSession.create(evalModel(spec), sessionOptions(this.provider));
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  /** The held-out images, one-hot and integer labels, and the probe rows when the probe is a part. */
+  testFeeds(test: Split, probeCount: number): Record<string, Tensor> {
+    if (this.feeds) return this.feeds;
+    const f32 = (values: Float32Array, dims: number[]) => new this.ort.Tensor('float32', values, dims);
+    // Copies: the data set lies on SharedArrayBuffers (for worker threads), which ORT refuses.
+    this.feeds = {
+      testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
+      testY: f32(oneHot(test.labels), [test.count, CLASSES]),
+      testLabels: new this.ort.Tensor(
+        'int64',
+        BigInt64Array.from(test.labels, (l) => BigInt(l)),
+        [test.count],
+      ),
+    };
+    if (probeCount < test.count) this.feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
+    return this.feeds;
+  }
+
+  async release(): Promise<void> {
+    const sessions = await Promise.allSettled(this.sessions.values());
+    this.sessions.clear();
+    for (const s of sessions) if (s.status === 'fulfilled') await s.value.release();
   }
 }

@@ -8,7 +8,7 @@
  * member.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { OrtMember } from './ort-member.js';
+import { EvalShare, OrtMember } from './ort-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
 import { stackPrefix, stackedStepModel } from './ort/step-graph.js';
 import type { EngineContext } from './train-engine.js';
@@ -21,17 +21,20 @@ export class OrtStackedEngine {
   private constructor(
     private readonly members: OrtMember[],
     private readonly provider: OrtProvider,
+    private readonly share: EvalShare,
   ) {}
 
+  /** Members of one arm share an evaluation session, and all share the test-set feeds (K copies of MNIST's test set would be 31 MB each). */
   static async create(ctxs: EngineContext[], provider: OrtProvider): Promise<OrtStackedEngine> {
+    const share = new EvalShare(await loadOrt(), provider);
     const members: OrtMember[] = [];
     try {
-      for (const ctx of ctxs) members.push(await OrtMember.create(ctx, provider));
+      for (const ctx of ctxs) members.push(await OrtMember.create(ctx, provider, share));
     } catch (err) {
-      await Promise.all(members.map((m) => m.dispose()));
+      await share.release();
       throw err;
     }
-    return new OrtStackedEngine(members, provider);
+    return new OrtStackedEngine(members, provider, share);
   }
 
   /** Member i's state, loss sum, evaluation and syncNet (the RunLoop's engine). */
@@ -57,5 +60,6 @@ export class OrtStackedEngine {
   async dispose(): Promise<void> {
     await this.session?.release();
     await Promise.all(this.members.map((m) => m.dispose()));
+    await this.share.release();
   }
 }
