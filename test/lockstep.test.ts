@@ -2,7 +2,7 @@
  * Lockstep training (issue 18, item 3) on ort-cpu with --lockstep on: the rows of 2 arms x 2 seeds
  * stepped by one stacked graph equal those of separate runs (bit for bit: each member's subgraph
  * is the op sequence of its single-run graph); --jobs 2 runs two stacks with the same rows; an
- * interrupted lockstep folder resumed ends with the rows of one never stopped; a member with an
+ * lockstep shard merges with one trained without; an interrupted lockstep folder resumed ends with the rows of one never stopped; a member with an
  * absurd learning rate diverges while the others finish (exit 3); lockstep on a tfjs backend and a
  * bad `lockstep` value are one usage error each; the decision table of `auto`.
  * BN_REPRO_ORT_BACKEND (ort-webgpu under npm run test:webgpu) and BN_REPRO_ORT_STEPS shorten and move it.
@@ -85,6 +85,26 @@ test('ort-cpu: --jobs 2 trains two stacks side by side with the same rows', cpuO
   assert.equal(r.code, 0, r.stderr);
   assert.equal(runJson(out).jobs, 2);
   assertSameRows(out, separate);
+});
+
+test('ort-cpu: sweep shards, one in lockstep and one not, merge into the rows of separate runs', cpuOnly, () => {
+  const sweep = config('shards', {
+    sweep: [
+      { name: 'baseline', bn: false, lrMultiplier: 1 },
+      { name: 'bn', bn: true, lrMultiplier: 1 },
+    ],
+  });
+  const shards = ['on', 'off'].map((lockstep, i) => {
+    const out = join(dir, `shard-${lockstep}`);
+    const r = runCli(['sweep', sweep, '--shard', `${i + 1}/2`, '--out', out, '--quiet', '--lockstep', lockstep]);
+    assert.equal(r.code, 0, r.stderr);
+    return out;
+  });
+  const merged = join(dir, 'merged');
+  const r = runCli(['merge', ...shards, '--out', merged, '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(statusOf(merged), 'finished');
+  assertSameRows(merged, separate);
 });
 
 test('ort-cpu: a lockstep run stopped by SIGINT checkpoints every member, and --resume ends with the rows of one never stopped', cpuOnly, async () => {
