@@ -40,15 +40,15 @@ export async function tfjsKernels(body: () => void): Promise<number> {
  * temporary folder of its own.
  */
 export async function profiledKernels(
-  open: (extra: InferenceSession.SessionOptions) => Promise<{ session: InferenceSession; step: () => Promise<unknown> }>,
+  open: (extra: InferenceSession.SessionOptions) => Promise<{ session: () => InferenceSession; step: () => Promise<unknown>; dispose: () => Promise<void> }>,
   calls: number,
 ): Promise<TraceCount> {
   const dir = mkdtempSync(join(tmpdir(), 'bn-repro-ort-profile-'));
   try {
-    const { session, step } = await open({ enableProfiling: true, profileFilePrefix: join(dir, 'step') });
+    const { session, step, dispose } = await open({ enableProfiling: true, profileFilePrefix: join(dir, 'step') });
     for (let i = 0; i < calls; i++) await step();
-    session.endProfiling();
-    await session.release();
+    session().endProfiling();
+    await dispose();
     const files = readdirSync(dir).filter((f) => f.startsWith('step') && f.endsWith('.json'));
     if (files.length !== 1) throw new Error(`ORT's profiler wrote ${files.length} trace files in ${dir}, expected 1`);
     return countTrace(parseOrtTrace(readFileSync(join(dir, files[0]), 'utf8')));

@@ -180,7 +180,7 @@ for (const r of rows) {
 for (const [b, s] of Object.entries(projected)) console.log(`full protocol, both arms, ${jobs} jobs, ${b}: ${s.toFixed(0)} s projected`);
 if (stacked.length > 0)
   console.log(
-    `\nstacked ORT step (K runs, one graph call; bench only, not the train loop):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`,
+    `\nstacked ORT step (K runs, one graph call: the engine of --lockstep on):\n${'backend'.padEnd(11)}${pad('K', 4)}${pad('ms/call', 10)}${pad('run-steps/s', 13)}`,
   );
 for (const r of stacked) console.log(`${r.backend.padEnd(11)}${pad(r.k, 4)}${pad(r.msPerCall.toFixed(2), 10)}${pad(r.runStepsPerSecond.toFixed(0), 13)}`);
 console.log(

@@ -3,7 +3,8 @@
 # ort-webgpu, without a GPU: SwiftShader's Vulkan driver and a Vulkan loader, both shipped in
 # Debian 12's chromium-common, unpacked (no browser installed) into a folder outside git. Dawn,
 # inside onnxruntime-node, then finds SwiftShader as its adapter. SwiftShader emulates the GPU on
-# the CPU (about 0.6 s a step here), so the run is short: BN_REPRO_ORT_STEPS steps (default 60).
+# the CPU (about 0.6 s a step here), so the run is short: BN_REPRO_ORT_STEPS steps (default 60);
+# then one tiny lockstep case of test/lockstep.test.ts (BN_REPRO_LOCKSTEP_STEPS, default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${BN_REPRO_SWIFTSHADER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bn-repro/swiftshader}"
@@ -30,3 +31,6 @@ node bin/bn-repro doctor | grep -E '^  ort-webgpu ' || true
 node bin/bn-repro doctor | grep -qE '^  ort-webgpu +available' || { echo "error: ort-webgpu does not load with SwiftShader." >&2; exit 1; }
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_ORT_STEPS:-60}" \
   node --test --test-concurrency=1 dist/test/engine-ort.test.js
+# One tiny lockstep case: 2 arms of seed 0 stacked in one graph, rows equal to separate runs (20 steps).
+BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_LOCKSTEP_STEPS:-20}" \
+  node --test --test-concurrency=1 dist/test/lockstep.test.js

@@ -5,6 +5,7 @@
  */
 import { UsageError } from './errors.js';
 import type { ResolvedConfig } from './config.js';
+import { lockstepRefusal } from './lockstep.js';
 
 export type Rule = (value: unknown) => string | undefined;
 
@@ -120,6 +121,7 @@ export const RULES: Record<string, Rule> = {
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu', 'ort-cpu', 'ort-webgpu', 'ort-cuda'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
   tensorboard: oneOf('on', 'off'),
+  lockstep: oneOf('on', 'off', 'auto'),
   'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
   'model.initStd': positiveNumber,
   'train.steps': atMost(positiveInt, LIMITS.steps),
@@ -189,6 +191,8 @@ export function checkConsistency(c: ResolvedConfig, where: string): void {
       `${where}: config key "jobs" is ${c.jobs}, but the ${c.backend} backend trains in one thread (several GPU sessions in worker threads crashed the process); drop --jobs or use 1.`,
     );
   }
+  const lockstep = lockstepRefusal(c.lockstep, c.backend, `${where}: `);
+  if (lockstep) throw lockstep;
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
   }

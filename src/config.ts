@@ -48,6 +48,8 @@ export interface Config {
   jobs: number;
   /** Write TensorBoard event files under DIR/tensorboard/ as training goes. Changes no result. */
   tensorboard: 'on' | 'off';
+  /** Step a process's runs together, one stacked ONNX Runtime graph call per step (src/lockstep.ts decides `auto`). Changes no result. */
+  lockstep: 'on' | 'off' | 'auto';
   model: {
     /** Widths of the fully-connected sigmoid hidden layers (paper: three of 100). */
     hiddenUnits: number[];
@@ -123,6 +125,7 @@ const defaults: Config = {
   backend: 'auto',
   jobs: 0,
   tensorboard: 'on',
+  lockstep: 'auto',
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
   train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },

@@ -20,6 +20,7 @@ import { folderCsvs } from './run/folder-files.js';
 import { createRunFolder } from './run/new-run-folder.js';
 import { csvHeaderLine, csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
 import { fanOut, type Recorder, type RunSummary } from './run/records.js';
+import { lockstepFor } from './lockstep.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
@@ -120,7 +121,11 @@ async function execute(
   );
   const unnote = opts.signals?.noteOnExit(resumeHint(dir));
   try {
-    const plan = { config, data: opts.data, runs: specs, recorder, jobs: jobsFor(config), backend: backend.name, stop: stopping?.stop };
+    const jobs = jobsFor(config);
+    const stacks = Math.max(1, Math.min(jobs, specs.length));
+    const lockstep = lockstepFor(config, backend.name, Math.ceil(specs.length / stacks));
+    if (lockstep) opts.logger.info(`lockstep: ${specs.length} runs in ${stacks} stack(s), one ONNX Runtime call per step for each stack`);
+    const plan = { config, data: opts.data, runs: specs, recorder, jobs, backend: backend.name, stop: stopping?.stop, lockstep };
     runs.push(...(await runAll(plan)));
     const complete = runs.length === planned && !runs.some((r) => r.interrupted);
     // A merge of some shards, resumed to its end, still lacks the runs of the shards not merged.
@@ -145,6 +150,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   // Until the folder exists a signal exits at once: nothing is lost, and a download is not waited for.
   const unnote = opts.signals?.noteOnExit('no run folder was created');
   const backend = await initBackend(config.backend, logger);
+  lockstepFor(config, backend.name, 0); // `--lockstep on` on the tfjs backend `auto` chose is refused before any folder exists
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
@@ -198,6 +204,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger);
+  lockstepFor(config, backend.name, 0);
   if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
     logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
   }

@@ -29,7 +29,7 @@ async function countFourNodes(level: ort.InferenceSession.SessionOptions['graphO
   const feeds = { a: new ort.Tensor('float32', new Float32Array([0, 1, 2]), [3]) };
   return profiledKernels(async (extra) => {
     const session = await ort.InferenceSession.create(fourNodeGraph(), { ...sessionOptions('cpu'), graphOptimizationLevel: level, ...extra });
-    return { session, step: () => session.run(feeds) };
+    return { session: () => session, step: () => session.run(feeds), dispose: () => session.release() };
   }, calls);
 }
 

@@ -47,6 +47,13 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
     'auto (tensorflow > ort-cpu > wasm > cpu), tensorflow, webgpu (experimental), ort-cpu, ort-webgpu, ort-cuda (ONNX Runtime), wasm, cpu',
   ],
   ['jobs', '--jobs <n>', 'jobs', 'integer', 'runs trained side by side in worker threads (0 = one per CPU core)'],
+  [
+    'lockstep',
+    '--lockstep <on|off|auto>',
+    'lockstep',
+    'string',
+    'step the runs of a process together, one stacked ONNX Runtime graph call per step (auto: on ort-webgpu and ort-cuda)',
+  ],
   ['tensorboard', '--tensorboard <on|off>', 'tensorboard', 'string', 'write TensorBoard event files under DIR/tensorboard/ as training goes'],
 ];
 

@@ -20,7 +20,8 @@ import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
 import { copyRunEvents } from './tensorboard/files.js';
 
-const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, tensorboard: 'on', seeds: [] });
+// Keys that change no result (jobs, tensorboard, lockstep) may differ between the parts, as the digest lets them.
+const comparable = (d: RunData) => JSON.stringify({ ...d.config, jobs: 0, tensorboard: 'on', lockstep: 'auto', seeds: [] });
 
 /**
  * One CSV of the merged folder: each part's checked rows (already in run order, then step, then

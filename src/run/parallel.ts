@@ -3,13 +3,15 @@
  * a tfjs instance. Workers share the data set through SharedArrayBuffers (no copy per worker) and
  * send plain records back; only this thread calls the recorder, so the CSV files are written by
  * one writer, whole rows at a time. Rows of runs that ran side by side interleave; each row
- * carries its arm and seed.
+ * carries its arm and seed. In lockstep (plan.lockstep) the runs are split into `jobs` groups, each
+ * trained by one thread as one stack (lockstep.ts): --jobs N runs N stacks side by side.
  */
 import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig, Variant } from '../config.js';
 import { allocateSplit, type Dataset, type Split } from '../data/dataset.js';
 import { UserError } from '../errors.js';
 import type { RunCheckpoint } from './checkpoint.js';
+import { trainLockstep } from './lockstep.js';
 import type { Recorder, RunId, RunSummary } from './records.js';
 import { trainRun } from './train.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
@@ -32,6 +34,13 @@ export interface RunPlan {
   backend: string;
   /** Aborting asks every run to checkpoint and return; runs not started yet are not started. */
   stop?: AbortSignal;
+  /** Step each thread's runs together (src/lockstep.ts decides). */
+  lockstep?: boolean;
+}
+
+/** `runs` dealt round-robin into `n` groups, none empty (n <= runs.length). */
+export function groupsOf(runs: RunSpec[], n: number): RunSpec[][] {
+  return Array.from({ length: n }, (_, g) => runs.filter((_, i) => i % n === g));
 }
 
 /** The loaders allocate on SharedArrayBuffers (allocateSplit); anything else is copied once. */
@@ -62,6 +71,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const { config, data, runs, recorder } = plan;
   const jobs = Math.min(plan.jobs, runs.length);
   const shouldStop = () => plan.stop?.aborted ?? false;
+  if (jobs <= 1 && plan.lockstep) return shouldStop() ? [] : trainLockstep(runs, { config, data, recorder, shouldStop });
   if (jobs <= 1) {
     const out: RunSummary[] = [];
     for (const run of runs) {
@@ -74,7 +84,10 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
   const results = new Map<string, RunSummary>();
   const key = (r: RunId) => `${r.arm}/${r.seed}`;
   const specKey = (r: RunSpec) => `${r.variant.name}/${r.seed}`;
-  const queue = [...runs];
+  // A task is one run, or in lockstep one group of runs.
+  const queue: WorkerRequest[] = plan.lockstep
+    ? groupsOf(runs, jobs).map((group) => ({ type: 'group', runs: group }))
+    : runs.map((run) => ({ type: 'run', ...run }));
   const workers: Worker[] = [];
   const parking = createParkingLot();
   const stopAll = () => workers.forEach((w) => w.postMessage({ type: 'stop' } satisfies WorkerRequest));
@@ -98,17 +111,18 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
             });
             workers.push(worker);
             const next = () => {
-              const run = shouldStop() || ending ? undefined : queue.shift();
-              if (!run) {
+              const task = shouldStop() || ending ? undefined : queue.shift();
+              if (!task) {
                 chain.then(() => resolve(), reject);
                 return;
               }
               busy.add(worker);
-              worker.postMessage({ type: 'run', ...run } satisfies WorkerRequest);
+              worker.postMessage(task);
             };
             worker.on('message', (msg: WorkerMessage) => {
               if (msg.type === 'ready') return next();
-              if (msg.type === 'error' || msg.type === 'finished') busy.delete(worker);
+              if (msg.type === 'error' || msg.type === 'finished' || msg.type === 'groupDone') busy.delete(worker);
+              if (msg.type === 'groupDone') return next();
               if (msg.type === 'error') return reject(msg.userError ? new UserError(msg.message) : new Error(msg.message));
               chain = chain.then(async () => {
                 if (msg.type === 'started') recorder.runStarted?.(msg.run, msg.total, msg.fromStep);
@@ -116,7 +130,7 @@ export async function runAll(plan: RunPlan): Promise<RunSummary[]> {
                 else if (msg.type === 'step') recorder.stepDone?.(msg.run, msg.step);
                 else if (msg.type === 'evaluation') await recorder.evaluation(msg.record, msg.activations);
                 else if (msg.type === 'measurement') await recorder.measurement?.(msg.ics, msg.landscape);
-                else if (msg.type === 'finished') {
+                else if (msg.type === 'finished' || msg.type === 'runEnded') {
                   await recorder.runFinished?.(msg.summary);
                   results.set(key(msg.summary), msg.summary);
                 }

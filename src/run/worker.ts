@@ -10,10 +10,13 @@ import { UserError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { RunCheckpoint } from './checkpoint.js';
 import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord, RunId, RunSummary } from './records.js';
+import { trainLockstep } from './lockstep.js';
+import type { RunSpec } from './parallel.js';
 import { trainRun } from './train.js';
 import { parkIfQuitting, type ParkingLot } from './worker-parking.js';
 
-export type WorkerRequest = { type: 'run'; variant: Variant; seed: number; resume?: RunCheckpoint } | { type: 'stop' };
+/** `group`: runs trained in lockstep (lockstep.ts), each posted `runEnded` as it ends, then `groupDone`. */
+export type WorkerRequest = { type: 'run'; variant: Variant; seed: number; resume?: RunCheckpoint } | { type: 'group'; runs: RunSpec[] } | { type: 'stop' };
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'started'; run: RunId; total: number; fromStep: number }
@@ -22,6 +25,8 @@ export type WorkerMessage =
   | { type: 'evaluation'; record: EvalRecord; activations: ActivationRecord[] }
   | { type: 'measurement'; ics: IcsRecord[]; landscape: LandscapeRecord }
   | { type: 'finished'; summary: RunSummary }
+  | { type: 'runEnded'; summary: RunSummary }
+  | { type: 'groupDone' }
   | { type: 'error'; message: string; userError: boolean };
 
 interface WorkerInput {
@@ -50,6 +55,11 @@ if (parentPort) {
   port.on('message', (req: WorkerRequest) => {
     if (req.type === 'stop') {
       stopRequested = true;
+      return;
+    }
+    if (req.type === 'group') {
+      const groupRecorder = { ...recorder, runFinished: (summary: RunSummary) => post({ type: 'runEnded', summary }) };
+      trainLockstep(req.runs, { config, data, recorder: groupRecorder, shouldStop, atStepBoundary }).then(() => post({ type: 'groupDone' }), fail);
       return;
     }
     trainRun(req.variant, req.seed, { config, data, recorder, resume: req.resume, shouldStop, atStepBoundary }).then(

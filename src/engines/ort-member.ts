@@ -1,0 +1,189 @@
+/**
+ * One run's part of the ONNX Runtime engine: its parameters, loss sum and moving statistics as
+ * ORT tensors (fed to a step graph and swapped for its outputs), its evaluation session and the
+ * fixed feeds of that session (test set, labels, probe, the K population mini-batches), and its
+ * sampler's batches as step feeds. OrtEngine steps one member with its own step graph; the
+ * stacked engine (ort-stacked-engine.ts) steps several with one graph whose inputs and outputs
+ * carry a per-member prefix. Initial values come from the tfjs net (the seeded streams of tfjs).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
+import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
+import { netVariables } from '../model/net.js';
+import { paramSlots, type NetSpec } from './ort/net-graph.js';
+import { loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
+import { LOSS_SUM, NEXT, evalModel, movingNames, type EvalSpec, type StepSpec } from './ort/step-graph.js';
+import type { EngineContext, TrainEngine } from './train-engine.js';
+
+/** Rows `rows` of `split`'s images, one after another. */
+function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * IMAGE_PIXELS);
+  for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
+  return out;
+}
+
+function oneHot(labels: Uint8Array): Float32Array {
+  const y = new Float32Array(labels.length * CLASSES);
+  labels.forEach((label, i) => (y[i * CLASSES + label] = 1));
+  return y;
+}
+
+export class OrtMember implements Omit<TrainEngine, 'step'> {
+  /** Parameters, loss sum and moving statistics by graph input name (no prefix). */
+  private state: Record<string, Tensor> = {};
+  private readonly stateNames: string[];
+  private readonly paramNames: string[];
+  private readonly moving: { mean: string[]; variance: string[] };
+  /** The step graph's spec of this run (its arm and learning rate). */
+  readonly stepSpec: StepSpec;
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    private readonly ort: Ort,
+    private readonly evalSession: InferenceSession,
+    private readonly evalFeeds: Record<string, Tensor>,
+    /** The share this member created for itself and releases. */
+    private readonly ownShare?: EvalShare,
+  ) {
+    const { net, moving, config } = ctx;
+    const spec = OrtMember.spec(ctx);
+    this.stepSpec = { ...spec, batchSize: config.train.batchSize, learningRate: ctx.learningRate, momentum: moving?.momentum };
+    this.paramNames = paramSlots(spec).map((s) => s.name);
+    this.moving = moving ? movingNames(config.model.hiddenUnits) : { mean: [], variance: [] };
+    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance];
+    const vars = netVariables(net);
+    this.paramNames.forEach((name, i) => (this.state[name] = this.tensor(vars[i])));
+    this.state[LOSS_SUM] = new ort.Tensor('float32', new Float32Array([ctx.lossSum]), []);
+    moving?.stats.mean.forEach((t, i) => (this.state[this.moving.mean[i]] = this.tensor(t)));
+    moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
+  }
+
+  static spec(ctx: EngineContext): NetSpec {
+    const { net, config } = ctx;
+    return { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES, bn: net.bn, epsilon: net.epsilon };
+  }
+
+  /**
+   * `share`: the evaluation sessions and test-set feeds of a stack, one per distinct graph, which
+   * members with the same arm use together (same graph, same inputs: the same numbers); without
+   * one the member owns its own.
+   */
+  static async create(ctx: EngineContext, provider: OrtProvider, share?: EvalShare): Promise<OrtMember> {
+    const ort = await loadOrt();
+    const own = share ? undefined : new EvalShare(ort, provider);
+    const shared = share ?? (own as EvalShare);
+    const { config, data, net, moving } = ctx;
+    const spec = OrtMember.spec(ctx);
+    const m = config.train.batchSize;
+    const test = data.test;
+    const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;
+    const population = net.bn && config.batchNorm.inference === 'population' ? { batches: config.batchNorm.populationBatches, batchSize: m } : undefined;
+    const evalSpec = { ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined };
+    const evalSession = await shared.session(evalSpec);
+    const feeds = { ...shared.testFeeds(test, probeCount) };
+    if (population) {
+      const order = populationOrder(data.train, ctx.seed);
+      const rows = Array.from({ length: population.batches }, (_, k) => Array.from(populationRows(order, k, m))).flat();
+      feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
+    }
+    return new OrtMember(ctx, ort, evalSession, feeds, own);
+  }
+
+  private tensor(t: tf.Tensor): Tensor {
+    return new this.ort.Tensor('float32', Float32Array.from(t.dataSync() as Float32Array), t.shape);
+  }
+
+  /** The next step's feeds of this run, its state and the sampler's next mini-batch, named `prefix` + name. */
+  stepFeeds(prefix: string): Record<string, Tensor> {
+    const m = this.ctx.config.train.batchSize;
+    const { x, y } = this.ctx.sampler.nextHost(false);
+    const feeds: Record<string, Tensor> = {
+      [`${prefix}x`]: new this.ort.Tensor('float32', x, [m, IMAGE_PIXELS]),
+      [`${prefix}y`]: new this.ort.Tensor('float32', y, [m, CLASSES]),
+    };
+    for (const name of this.stateNames) feeds[prefix + name] = this.state[name];
+    return feeds;
+  }
+
+  /** Takes this run's next state from a step graph's outputs (`prefix` + NEXT + name). */
+  takeStep(out: Record<string, Tensor>, prefix: string): void {
+    for (const name of this.stateNames) this.state[name] = out[prefix + NEXT + name];
+  }
+
+  async lossSum(): Promise<number> {
+    return (this.state[LOSS_SUM].data as Float32Array)[0];
+  }
+
+  resetLossSum(): void {
+    this.state[LOSS_SUM] = new this.ort.Tensor('float32', new Float32Array([0]), []);
+  }
+
+  async evaluate(): Promise<Evaluation> {
+    const feeds: Record<string, Tensor> = { ...this.evalFeeds };
+    for (const name of [...this.paramNames, ...this.moving.mean, ...this.moving.variance]) feeds[name] = this.state[name];
+    const out = await this.evalSession.run(feeds);
+    const { config, data } = this.ctx;
+    return {
+      testLoss: (out.loss.data as Float32Array)[0],
+      testAccuracy: (out.correct.data as Float32Array)[0] / data.test.count,
+      units: unitSummaries(out.probePre.data as Float32Array, config.eval.units, config.eval.percentiles),
+    };
+  }
+
+  syncNet(): void {
+    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(this.state[name].data as Float32Array, v.shape)));
+    netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
+    this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
+    this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
+  }
+
+  async dispose(): Promise<void> {
+    await this.ownShare?.release();
+  }
+}
+
+/** Evaluation sessions (one per distinct evaluation graph) and the test-set feeds of one data set. */
+export class EvalShare {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  private feeds?: Record<string, Tensor>;
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly provider: OrtProvider,
+  ) {}
+
+  session(spec: EvalSpec): Promise<InferenceSession> {
+    const key = JSON.stringify(spec);
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = this.ort.InferenceSession.create(evalModel(spec), sessionOptions(this.provider));
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  /** The held-out images, one-hot and integer labels, and the probe rows when the probe is a part. */
+  testFeeds(test: Split, probeCount: number): Record<string, Tensor> {
+    if (this.feeds) return this.feeds;
+    const f32 = (values: Float32Array, dims: number[]) => new this.ort.Tensor('float32', values, dims);
+    // Copies: the data set lies on SharedArrayBuffers (for worker threads), which ORT refuses.
+    this.feeds = {
+      testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
+      testY: f32(oneHot(test.labels), [test.count, CLASSES]),
+      testLabels: new this.ort.Tensor(
+        'int64',
+        BigInt64Array.from(test.labels, (l) => BigInt(l)),
+        [test.count],
+      ),
+    };
+    if (probeCount < test.count) this.feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
+    return this.feeds;
+  }
+
+  async release(): Promise<void> {
+    const sessions = await Promise.allSettled(this.sessions.values());
+    this.sessions.clear();
+    for (const s of sessions) if (s.status === 'fulfilled') await s.value.release();
+  }
+}
