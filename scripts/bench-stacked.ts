@@ -9,7 +9,7 @@ import { BatchSampler } from '../src/batches.js';
 import type { ResolvedConfig } from '../src/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
 import { paramSlots } from '../src/engines/ort/net-graph.js';
-import { loadOrt, sessionOptions, type OrtProvider } from '../src/engines/ort/runtime.js';
+import { LOG_SOFTMAX, loadOrt, sessionOptions, type OrtProvider } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, stackPrefix, stackedStepModel, type StepSpec } from '../src/engines/ort/step-graph.js';
 import { createNet, disposeNet, netVariables } from '../src/model/net.js';
 import { Rng } from '../src/random.js';
@@ -47,6 +47,7 @@ export async function openStack(
     epsilon: config.batchNorm.epsilon,
     batchSize: m,
     learningRate: config.train.learningRate,
+    logSoftmax: LOG_SOFTMAX[provider],
   }));
   const session = await ort.InferenceSession.create(stackedStepModel(specs), { ...sessionOptions(provider), ...extra });
   const state: Record<string, Tensor> = {};

@@ -10,7 +10,7 @@ import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
 import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
-import { loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
+import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
 import { LOSS_SUM, NEXT, evalModel, movingNames, stepModel } from './ort/step-graph.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
@@ -60,7 +60,7 @@ export class OrtEngine implements TrainEngine {
   static async create(ctx: EngineContext, provider: OrtProvider): Promise<OrtEngine> {
     const ort = await loadOrt();
     const { config, data, net, moving } = ctx;
-    const spec = OrtEngine.spec(ctx);
+    const spec = { ...OrtEngine.spec(ctx), logSoftmax: LOG_SOFTMAX[provider] };
     const m = config.train.batchSize;
     const test = data.test;
     const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;

@@ -12,6 +12,8 @@ export interface NetSpec {
   classes: number;
   bn: boolean;
   epsilon: number;
+  /** The loss's log-softmax (default `op`); see LogSoftmaxForm. */
+  logSoftmax?: LogSoftmaxForm;
 }
 
 interface ParamSlot {
@@ -108,9 +110,24 @@ export function forwardInference(g: GraphBuilder, spec: NetSpec, p: Map<string, 
   return g.add(g.matMul(h, p.get('out.w')!), p.get('out.b')!);
 }
 
+/**
+ * How the log-softmax is expressed: `op`, ONNX's LogSoftmax (one node; ORT's WebGPU provider has
+ * no kernel for it and runs it on the CPU, with a copy each way); `reduce`, the same function as
+ * x - max - log(sum(exp(x - max))) over the classes, ops every provider here runs.
+ */
+export type LogSoftmaxForm = 'op' | 'reduce';
+
+/** log(softmax(x)) over axis 1 of a (rows x classes) matrix. */
+function logSoftmax(g: GraphBuilder, x: string, form: LogSoftmaxForm): string {
+  if (form === 'op') return g.op('LogSoftmax', [x], { axis: 1 });
+  const shifted = g.sub(x, g.op('ReduceMax', [x], { axes: [1], keepdims: 1 }));
+  const logSum = g.op('Log', [g.op('ReduceSum', [g.op('Exp', [shifted]), g.ints([1])], { keepdims: 1 })]);
+  return g.sub(shifted, logSum);
+}
+
 /** Mean cross-entropy of logits against one-hot targets over `rows` examples. */
-export function crossEntropy(g: GraphBuilder, logits: string, targets: string, rows: number): { loss: string; logProbs: string } {
-  const logProbs = g.op('LogSoftmax', [logits], { axis: 1 });
+export function crossEntropy(g: GraphBuilder, logits: string, targets: string, rows: number, form: LogSoftmaxForm = 'op'): { loss: string; logProbs: string } {
+  const logProbs = logSoftmax(g, logits, form);
   return { loss: g.div(g.op('Neg', [g.sum(g.mul(targets, logProbs))]), g.scalar(rows)), logProbs };
 }
 

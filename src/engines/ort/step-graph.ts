@@ -48,7 +48,7 @@ function addStep(g: GraphBuilder, spec: StepSpec, prefix: string): void {
   const y = g.input(`${prefix}y`, [m, spec.classes]);
   const lossSum = g.input(prefix + LOSS_SUM, []);
   const fwd = forwardTrain(g, spec, p, x, m);
-  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m);
+  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, spec.learningRate);
   for (const s of paramSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
   g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
@@ -75,7 +75,7 @@ export function gradModel(spec: NetSpec & { batchSize: number }, dtype: FloatTyp
   const x = g.input('x', [m, spec.inputSize]);
   const y = g.input('y', [m, spec.classes]);
   const fwd = forwardTrain(g, spec, p, x, m);
-  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m);
+  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, 1);
   g.output('loss', loss, []);
   for (const s of paramSlots(spec)) g.output(`grad.${s.name}`, grads.get(s.name)!, s.dims);
@@ -118,7 +118,7 @@ export function evalModel(spec: EvalSpec): Uint8Array {
     stats = { mean: spec.hiddenUnits.map((u, i) => g.input(names.mean[i], [u])), variance: spec.hiddenUnits.map((u, i) => g.input(names.variance[i], [u])) };
   }
   const logits = forwardInference(g, spec, p, testX, stats);
-  g.output('loss', crossEntropy(g, logits, testY, n).loss, []);
+  g.output('loss', crossEntropy(g, logits, testY, n, spec.logSoftmax).loss, []);
   const right = g.op('Cast', [g.op('Equal', [g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), labels])], { to: 1 /* FLOAT */ });
   g.output('correct', g.sum(right), []);
   const probe = forwardTrain(g, spec, p, probeX, spec.probeCount);
