@@ -1,8 +1,8 @@
 /**
  * The batched stack (layout.ts, batchedStackModel): K runs of one arm on a leading axis, one kernel
- * per op for all K. On the CPU provider it must step as K separate engine graphs (stepModel), each
- * run with its own init, batches and learning rate, moving statistics included; and its kernel count
- * per call must not grow with K (ORT's profiler), which is what it is for.
+ * per op for all K. On the provider BN_REPRO_ORT_BACKEND names (default ort-cpu) it must step as K
+ * separate engine graphs (stepModel), each run with its own init, batches and learning rate, moving
+ * statistics included; and its kernel count per call must not grow with K (ORT's profiler, CPU).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,10 +10,11 @@ import * as ort from 'onnxruntime-node';
 import { profiledKernels } from '../scripts/bench-count.js';
 import { paramSlots } from '../src/engines/ort/net-graph.js';
 import { layoutDims } from '../src/engines/ort/layout.js';
-import { sessionOptions } from '../src/engines/ort/runtime.js';
+import { LOG_SOFTMAX, ORT_BACKENDS, sessionOptions } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, batchedStackModel, movingNames, stepModel, type StepSpec } from '../src/engines/ort/step-graph.js';
 import { Rng } from '../src/random.js';
 
+const PROVIDER = ORT_BACKENDS[(process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu') as keyof typeof ORT_BACKENDS];
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 const base = { inputSize: 6, hiddenUnits: [5, 4], classes: 3, epsilon: 1e-3, batchSize: 7 };
 
@@ -30,11 +31,11 @@ function stackOf(tensors: ort.Tensor[], dims: number[]): ort.Tensor {
 }
 
 async function compare(bn: boolean, learningRates: number[], steps: number) {
-  const spec: StepSpec = { ...base, bn, learningRate: 0, momentum: bn ? 0.9 : undefined };
+  const spec: StepSpec = { ...base, bn, learningRate: 0, momentum: bn ? 0.9 : undefined, logSoftmax: LOG_SOFTMAX[PROVIDER] };
   const k = learningRates.length;
   const layout = { kind: 'batched', runs: k } as const;
-  const batched = await ort.InferenceSession.create(batchedStackModel([{ spec, learningRates, prefix: 'g/' }]), sessionOptions('cpu'));
-  const single = await Promise.all(learningRates.map((lr) => ort.InferenceSession.create(stepModel({ ...spec, learningRate: lr }), sessionOptions('cpu'))));
+  const batched = await ort.InferenceSession.create(batchedStackModel([{ spec, learningRates, prefix: 'g/' }]), sessionOptions(PROVIDER));
+  const single = await Promise.all(learningRates.map((lr) => ort.InferenceSession.create(stepModel({ ...spec, learningRate: lr }), sessionOptions(PROVIDER))));
   const rng = Rng.stream(9, 'batched-check');
   const f32 = (dims: number[], f: () => number) => new ort.Tensor('float32', Float32Array.from({ length: size(dims) }, f), dims);
   const slots = [...paramSlots(spec), { name: LOSS_SUM, dims: [] }];
