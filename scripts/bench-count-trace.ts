@@ -90,6 +90,12 @@ export interface DispatchRow {
   byProvider?: Record<string, number>;
   /** ORT WebGPU only: GPU compute programs per call (one node can be several, a reshape none). */
   gpuPrograms?: number;
+  /**
+   * ORT only: how the K runs share the graph. `copies`: K independent copies of the step
+   * (stackedStepModel; K = 1 is the engine's own graph); `batched`: one subgraph per arm with the runs
+   * on a leading axis (batchedStackModel), one kernel per op for all of them.
+   */
+  layout?: 'copies' | 'batched';
 }
 
 export function dispatchRow(
@@ -97,7 +103,7 @@ export function dispatchRow(
   arm: string,
   k: number,
   perStep: number,
-  extra: Pick<DispatchRow, 'byProvider' | 'gpuPrograms'> = {},
+  extra: Pick<DispatchRow, 'byProvider' | 'gpuPrograms' | 'layout'> = {},
 ): DispatchRow {
   return { backend, arm, k, perStep, perRunStep: perStep / k, ...extra };
 }
@@ -105,11 +111,11 @@ export function dispatchRow(
 /** The table `--count` prints. */
 export function dispatchTable(rows: DispatchRow[]): string {
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  const head = `${'backend'.padEnd(11)}${'arm'.padEnd(9)}${pad('K', 3)}${pad('per call', 10)}${pad('per run-step', 14)}${pad('GPU programs', 14)}${pad('per run-step', 14)}  on CPU`;
+  const head = `${'backend'.padEnd(11)}${'arm'.padEnd(9)}${'layout'.padEnd(8)}${pad('K', 3)}${pad('per call', 10)}${pad('per run-step', 14)}${pad('GPU programs', 14)}${pad('per run-step', 14)}  on CPU`;
   const body = rows.map((r) => {
     const gpu = r.gpuPrograms === undefined ? ['-', '-'] : [r.gpuPrograms.toFixed(0), (r.gpuPrograms / r.k).toFixed(2)];
     const cpu = r.byProvider && Object.keys(r.byProvider).length > 1 ? String(r.byProvider.CPUExecutionProvider ?? 0) : '-';
-    return `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${pad(r.k, 3)}${pad(r.perStep, 10)}${pad(r.perRunStep.toFixed(2), 14)}${pad(gpu[0], 14)}${pad(gpu[1], 14)}  ${cpu}`;
+    return `${r.backend.padEnd(11)}${r.arm.padEnd(9)}${(r.layout ?? '-').padEnd(8)}${pad(r.k, 3)}${pad(r.perStep, 10)}${pad(r.perRunStep.toFixed(2), 14)}${pad(gpu[0], 14)}${pad(gpu[1], 14)}  ${cpu}`;
   });
   return [head, ...body].join('\n');
 }

@@ -2,8 +2,9 @@
  * `npm run bench -- --count`: the kernels dispatched per training step on every backend that
  * loads. tfjs backends: `tf.profile` of one sgdStep after warm-up (the batch's upload is not a
  * kernel). ORT backends: ORT's profiler over one warm-up call and one counted call of the K-run
- * step graph (bench-stacked.ts), K = 1 being the engine's own one-graph step; the trace is read by
- * bench-count-trace.ts. Every member of a counted stack has the same arm (seeds 0..K-1).
+ * step graph, K = 1 being the engine's own one-graph step: as K copies (bench-stacked.ts) and, for
+ * K > 1, batched (bench-batched.ts); the trace is read by bench-count-trace.ts. Every member of a
+ * counted stack has the same arm (seeds 0..K-1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { sgdStep } from '../src/model/sgd.js';
 import { Rng } from '../src/random.js';
 import { armsOf } from '../src/runs.js';
 import { countTrace, dispatchRow, parseOrtTrace, type DispatchRow, type TraceCount } from './bench-count-trace.js';
+import { openBatchedStack } from './bench-batched.js';
 import { openStack } from './bench-stacked.js';
 
 /** Steps before the counted one: the first calls compile shaders and size buffers, not the step's kernels. */
@@ -97,13 +99,18 @@ async function countBackend(name: string, config: ResolvedConfig, data: Dataset,
     }
     for (const k of ks) {
       const members = Array.from({ length: k }, (_, seed) => ({ bn: arm === 'bn', seed }));
-      const trace = await profiledKernels((extra) => openStack(config, data, provider, members, extra), PROFILED_CALLS);
-      const last = trace.runs.at(-1);
-      if (!last || trace.runs.length !== PROFILED_CALLS) throw new Error(`ORT's trace holds ${trace.runs.length} runs, expected ${PROFILED_CALLS}`);
-      rows.push(dispatchRow(name, arm, k, last.nodes, { byProvider: last.byProvider, gpuPrograms: trace.gpuProgramsPerRun }));
+      const layouts = k > 1 ? (['copies', 'batched'] as const) : (['copies'] as const);
+      for (const layout of layouts) {
+        const open = layout === 'copies' ? openStack : openBatchedStack;
+        const trace = await profiledKernels((extra) => open(config, data, provider, members, extra), PROFILED_CALLS);
+        const last = trace.runs.at(-1);
+        if (!last || trace.runs.length !== PROFILED_CALLS) throw new Error(`ORT's trace holds ${trace.runs.length} runs, expected ${PROFILED_CALLS}`);
+        rows.push(dispatchRow(name, arm, k, last.nodes, { byProvider: last.byProvider, gpuPrograms: trace.gpuProgramsPerRun, layout }));
+      }
     }
   }
-  for (const r of rows) logger.info(`${r.backend} ${r.arm} K=${r.k}: ${r.perStep} kernels per call, ${r.perRunStep.toFixed(2)} per run-step`);
+  for (const r of rows)
+    logger.info(`${r.backend} ${r.arm}${r.layout ? ` ${r.layout}` : ''} K=${r.k}: ${r.perStep} kernels per call, ${r.perRunStep.toFixed(2)} per run-step`);
   return rows;
 }
 

@@ -11,10 +11,11 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../src/engines/ort/graph.js';
 import { sessionOptions } from '../src/engines/ort/runtime.js';
-import { profiledKernels, tfjsKernels } from '../scripts/bench-count.js';
-import { countTrace, dispatchRow, parseOrtTrace, stackSizes, type TraceEvent } from '../scripts/bench-count-trace.js';
+import { countDispatches, profiledKernels, tfjsKernels } from '../scripts/bench-count.js';
+import { countTrace, dispatchRow, dispatchTable, parseOrtTrace, stackSizes, type TraceEvent } from '../scripts/bench-count-trace.js';
 import { writeBenchJson } from '../scripts/bench-output.js';
-import { tempDir, useTestBackend } from './helpers.js';
+import { silentLogger } from '../src/logger.js';
+import { syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
 
 /** sigmoid(a), + a, * sigmoid(a), then the output's Identity: 4 nodes. */
 function fourNodeGraph(): Uint8Array {
@@ -128,4 +129,22 @@ test('writeBenchJson: a second file of the same second gets -2, the first stays 
   } finally {
     process.chdir(cwd);
   }
+});
+
+test('countDispatches on ort-cpu: K copies cost K times the single step; the batched stack of K = 4 costs about one step per call, per arm', async () => {
+  const config = testConfig({ model: { hiddenUnits: [8, 8] }, train: { batchSize: 6 } });
+  const rows = await countDispatches(config, syntheticDataset(60, 20), ['ort-cpu'], [1, 4], silentLogger);
+  assert.deepEqual(
+    rows.map((r) => `${r.arm} ${r.layout} ${r.k}`),
+    ['baseline copies 1', 'baseline copies 4', 'baseline batched 4', 'bn copies 1', 'bn copies 4', 'bn batched 4'],
+  );
+  for (const arm of ['baseline', 'bn']) {
+    const [one, copies, batched] = rows.filter((r) => r.arm === arm);
+    assert.equal(copies.perStep, 4 * one.perStep, `${arm}: 4 copies`);
+    assert.equal(copies.perRunStep, one.perStep);
+    // Batched ops are 3-D, so ORT fuses less (MatMul + Add into Gemm): a few kernels more than one step, never K times.
+    assert.ok(batched.perStep >= one.perStep && batched.perStep <= one.perStep + 10, `${arm}: batched ${batched.perStep} vs one ${one.perStep}`);
+    assert.equal(batched.perRunStep, batched.perStep / 4);
+  }
+  assert.match(dispatchTable(rows).split('\n')[3], /^ort-cpu +baseline +batched +4 /);
 });

@@ -12,7 +12,7 @@ import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
 import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
-import { loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
+import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
 import { LOSS_SUM, NEXT, evalModel, movingNames, type EvalSpec, type StepSpec } from './ort/step-graph.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
@@ -41,13 +41,14 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   private constructor(
     private readonly ctx: EngineContext,
     private readonly ort: Ort,
+    provider: OrtProvider,
     private readonly evalSession: InferenceSession,
     private readonly evalFeeds: Record<string, Tensor>,
     /** The share this member created for itself and releases. */
     private readonly ownShare?: EvalShare,
   ) {
     const { net, moving, config } = ctx;
-    const spec = OrtMember.spec(ctx);
+    const spec = OrtMember.spec(ctx, provider);
     this.stepSpec = { ...spec, batchSize: config.train.batchSize, learningRate: ctx.learningRate, momentum: moving?.momentum };
     this.paramNames = paramSlots(spec).map((s) => s.name);
     this.moving = moving ? movingNames(config.model.hiddenUnits) : { mean: [], variance: [] };
@@ -59,9 +60,17 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
     moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
   }
 
-  static spec(ctx: EngineContext): NetSpec {
+  /** The net's graph spec on `provider` (its log-softmax form: LOG_SOFTMAX in runtime.ts). */
+  static spec(ctx: EngineContext, provider: OrtProvider): NetSpec {
     const { net, config } = ctx;
-    return { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES, bn: net.bn, epsilon: net.epsilon };
+    return {
+      inputSize: IMAGE_PIXELS,
+      hiddenUnits: config.model.hiddenUnits,
+      classes: CLASSES,
+      bn: net.bn,
+      epsilon: net.epsilon,
+      logSoftmax: LOG_SOFTMAX[provider],
+    };
   }
 
   /**
@@ -74,7 +83,7 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
     const own = share ? undefined : new EvalShare(ort, provider);
     const shared = share ?? (own as EvalShare);
     const { config, data, net, moving } = ctx;
-    const spec = OrtMember.spec(ctx);
+    const spec = OrtMember.spec(ctx, provider);
     const m = config.train.batchSize;
     const test = data.test;
     const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;
@@ -87,7 +96,7 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
       const rows = Array.from({ length: population.batches }, (_, k) => Array.from(populationRows(order, k, m))).flat();
       feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
     }
-    return new OrtMember(ctx, ort, evalSession, feeds, own);
+    return new OrtMember(ctx, ort, provider, evalSession, feeds, own);
   }
 
   private tensor(t: tf.Tensor): Tensor {

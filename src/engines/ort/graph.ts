@@ -59,6 +59,11 @@ export class GraphBuilder {
     return this.constant(this.dtype, [value], []);
   }
 
+  /** A constant of the model's float type with the given dims. */
+  floats(values: number[], dims: number[]): string {
+    return this.constant(this.dtype, values, dims);
+  }
+
   /** A 1-D int64 constant (axes, shapes, indices). */
   ints(values: number[]): string {
     return this.constant('int64', values, [values.length]);

@@ -9,11 +9,20 @@ import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 import { ORT_INTRA_OP_THREADS, type OrtBackendName } from '../../config.js';
 import { GraphBuilder } from './graph.js';
+import type { LogSoftmaxForm } from './net-graph.js';
 
 export type Ort = typeof OrtModule;
 export type OrtProvider = 'cpu' | 'webgpu' | 'cuda';
 
 export const ORT_BACKENDS: Record<OrtBackendName, OrtProvider> = { 'ort-cpu': 'cpu', 'ort-webgpu': 'webgpu', 'ort-cuda': 'cuda' };
+
+/**
+ * The loss's log-softmax per provider. WebGPU: ORT 1.30's WebGPU provider has no LogSoftmax kernel,
+ * so the op form ran on the CPU with a copy each way; the reduce form runs every node on the GPU.
+ * CPU and CUDA keep the single op: on ORT's CPU provider the reduce form differs in the last bits
+ * (6e-7 after 300 BN steps), and today's rows there stay as they were.
+ */
+export const LOG_SOFTMAX: Record<OrtProvider, LogSoftmaxForm> = { cpu: 'op', webgpu: 'reduce', cuda: 'op' };
 
 /** How to get the CUDA provider, which ORT's install downloads from NuGet only when asked. */
 export const INSTALL_ORT_CUDA = 'npm_config_onnxruntime_node_install=cuda12 npm ci';

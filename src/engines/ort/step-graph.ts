@@ -4,6 +4,7 @@
  * statistics, test loss and correct count, the probe's sigmoid inputs) as another.
  */
 import { GraphBuilder, type FloatType } from './graph.js';
+import { layoutDims, SINGLE } from './layout.js';
 import { backward, crossEntropy, forwardInference, forwardTrain, paramInputs, paramSlots, type NetSpec } from './net-graph.js';
 
 export interface StepSpec extends NetSpec {
@@ -41,28 +42,46 @@ export function stackedStepModel(specs: StepSpec[]): Uint8Array {
 
 export const stackPrefix = (run: number) => `run${run}/`;
 
-function addStep(g: GraphBuilder, spec: StepSpec, prefix: string): void {
+/** Runs of one arm batched in one subgraph (layout.ts): run r steps at learningRates[r]. */
+export interface BatchedGroup {
+  spec: StepSpec;
+  learningRates: number[];
+  /** Prefix of the group's inputs and outputs, which are stepModel's names with K in front of each dims. */
+  prefix: string;
+}
+
+/** Groups of batched runs in one graph: one call steps all, each op one kernel per group. */
+export function batchedStackModel(groups: BatchedGroup[]): Uint8Array {
+  const g = new GraphBuilder('float32');
+  for (const { spec, learningRates, prefix } of groups) addStep(g, { ...spec, layout: { kind: 'batched', runs: learningRates.length } }, prefix, learningRates);
+  return g.encode();
+}
+
+function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?: number[]): void {
   const m = spec.batchSize;
+  const l = spec.layout ?? SINGLE;
+  const dims = (d: number[]) => layoutDims(l, d);
   const p = paramInputs(g, spec, prefix);
-  const x = g.input(`${prefix}x`, [m, spec.inputSize]);
-  const y = g.input(`${prefix}y`, [m, spec.classes]);
-  const lossSum = g.input(prefix + LOSS_SUM, []);
+  const x = g.input(`${prefix}x`, dims([m, spec.inputSize]));
+  const y = g.input(`${prefix}y`, dims([m, spec.classes]));
+  const lossDims = l.kind === 'batched' ? [l.runs] : [];
+  const lossSum = g.input(prefix + LOSS_SUM, lossDims);
   const fwd = forwardTrain(g, spec, p, x, m);
-  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m);
-  const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, spec.learningRate);
-  for (const s of paramSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
-  g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
+  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax, l);
+  const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, learningRates ?? spec.learningRate);
+  for (const s of paramSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), dims(s.dims));
+  g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), lossDims);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased, as sgd.ts.
     const names = movingNames(spec.hiddenUnits);
     const mom = g.scalar(spec.momentum);
     const rest = g.scalar(1 - spec.momentum);
     spec.hiddenUnits.forEach((u, i) => {
-      const mean = g.input(prefix + names.mean[i], [u]);
-      const variance = g.input(prefix + names.variance[i], [u]);
+      const mean = g.input(prefix + names.mean[i], dims([u]));
+      const variance = g.input(prefix + names.variance[i], dims([u]));
       const unbiased = g.mul(fwd.layers[i].variance!, g.scalar(m / (m - 1)));
-      g.output(prefix + NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(fwd.layers[i].mean!, rest)), [u]);
-      g.output(prefix + NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [u]);
+      g.output(prefix + NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(fwd.layers[i].mean!, rest)), dims([u]));
+      g.output(prefix + NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), dims([u]));
     });
   }
 }
@@ -75,7 +94,7 @@ export function gradModel(spec: NetSpec & { batchSize: number }, dtype: FloatTyp
   const x = g.input('x', [m, spec.inputSize]);
   const y = g.input('y', [m, spec.classes]);
   const fwd = forwardTrain(g, spec, p, x, m);
-  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m);
+  const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, 1);
   g.output('loss', loss, []);
   for (const s of paramSlots(spec)) g.output(`grad.${s.name}`, grads.get(s.name)!, s.dims);
@@ -118,7 +137,7 @@ export function evalModel(spec: EvalSpec): Uint8Array {
     stats = { mean: spec.hiddenUnits.map((u, i) => g.input(names.mean[i], [u])), variance: spec.hiddenUnits.map((u, i) => g.input(names.variance[i], [u])) };
   }
   const logits = forwardInference(g, spec, p, testX, stats);
-  g.output('loss', crossEntropy(g, logits, testY, n).loss, []);
+  g.output('loss', crossEntropy(g, logits, testY, n, spec.logSoftmax).loss, []);
   const right = g.op('Cast', [g.op('Equal', [g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), labels])], { to: 1 /* FLOAT */ });
   g.output('correct', g.sum(right), []);
   const probe = forwardTrain(g, spec, p, probeX, spec.probeCount);
