@@ -143,7 +143,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   refuseUsedDir(outDir); // before any slow work, so a typo costs nothing
   // Until the folder exists a signal exits at once: nothing is lost, and a download is not waited for.
   const unnote = opts.signals?.noteOnExit('no run folder was created');
-  const backend = await initBackend(config.backend, logger);
+  const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
@@ -193,7 +193,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   const plan = planResume(runDir);
   checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
-  const backend = await initBackend(config.backend, logger);
+  const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
     logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
   }

@@ -59,7 +59,7 @@ test('im2col and col2im of a 3x3 image and a 2x2 kernel, by hand', () => {
 test('BN per feature map over batch and locations (Alg. 1), then ReLU and max-pool, by hand', () => {
   const net = handNet(true);
   tf.tidy(() => {
-    const fwd = convForwardTrain(net, images());
+    const fwd = convForwardTrain(net, images(), { reference: true });
     const cache = fwd.stages[0];
     const pool = fwd.stages[1];
     assert.ok(cache.type === 'conv' && pool.type === 'pool');
@@ -72,7 +72,7 @@ test('BN per feature map over batch and locations (Alg. 1), then ReLU and max-po
     valuesOf(cache.layer.pre).forEach((v, i) => assertClose(v, want[i], 1e-5, `y[${i}]`));
     valuesOf(cache.layer.act).forEach((v, i) => assertClose(v, Math.max(0, want[i]), 1e-5, `relu[${i}]`));
     // The 2x2 pool takes each image's maximum: 2.1 and 0.
-    valuesOf(pool.pool.maxima).forEach((v, i) => assertClose(v, [2.1, 0][i], 1e-5, `pool[${i}]`));
+    valuesOf(pool.pool!.maxima).forEach((v, i) => assertClose(v, [2.1, 0][i], 1e-5, `pool[${i}]`));
   });
   // Algorithm 2 over this one batch: mean 6, variance unbiased by m'/(m'-1) = 8/7: 21 * 8/7 = 24.
   const stats = convPopulationStats(net, 1, images);
@@ -164,7 +164,7 @@ for (const backend of ['wasm', 'cpu']) {
         const ours = ourGradients(net, x, y);
         const vars = convNetVariables(net);
         const auto = tf.tidy(() => {
-          const g = tf.variableGrads(() => softmaxCrossEntropy(convForwardTrain(net, x).logits, y).loss, vars).grads;
+          const g = tf.variableGrads(() => softmaxCrossEntropy(convForwardTrain(net, x, { reference: true }).logits, y).loss, vars).grads;
           return vars.map((v) => valuesOf(g[v.name]));
         });
         vars.forEach((_, i) => ours[i].forEach((g, j) => assertClose(g, auto[i][j], 1e-5 + 1e-4 * Math.abs(auto[i][j]), `${name} param ${i}[${j}]`)));

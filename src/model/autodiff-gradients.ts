@@ -115,14 +115,14 @@ const GRADIENTS: tf.GradConfig[] = [
     },
   },
   {
-    // The CNN's im2col (a gather along axis 1 of a matrix): dx = dy onehot(indices), a product, not a scatter.
+    // The CNN's im2col (a gather from a flat vector): dx = dy onehot(indices), a product, not a scatter.
     kernelName: tf.GatherV2,
     inputsToSave: ['x', 'indices'],
     gradFunc: (dy, saved, attrs: Attrs) => {
       const [x, indices] = saved as Saved;
-      if (x.rank !== 2 || attrs.axis !== 1) throw new Error('reference GatherV2 gradient: only axis 1 of a matrix');
-      const onehot = tf.cast(tf.oneHot(tf.cast(indices, 'int32') as tf.Tensor1D, x.shape[1] as number), 'float32');
-      return { x: () => tf.matMul(dy as tf.Tensor2D, onehot as tf.Tensor2D), indices: () => tf.zerosLike(indices) };
+      if (x.rank !== 1 || indices.rank !== 1 || attrs.axis !== 0) throw new Error('reference GatherV2 gradient: only a vector gathered by a vector');
+      const onehot = tf.cast(tf.oneHot(tf.cast(indices, 'int32') as tf.Tensor1D, x.shape[0]), 'float32') as tf.Tensor2D;
+      return { x: () => tf.reshape(tf.matMul(tf.reshape(dy as tf.Tensor, [1, -1]), onehot), x.shape), indices: () => tf.zerosLike(indices) };
     },
   },
 ];

@@ -1,15 +1,16 @@
 /**
  * Hand-written backward pass of the CNN (conv-forward.ts), checked against central finite
- * differences and tfjs autodiff in test/cnn-model.test.ts. A conv stage is an affine layer on its
- * im2col patches, so dW = patches^T dz as for a fully connected layer, and the gradient of its
- * input is col2im(dz W^T) (conv-ops.ts). Batch normalization per map: conv-bn.ts.
+ * differences and tfjs autodiff (through the gather-based im2col forward) in test/cnn-model.test.ts.
+ * A conv stage is an affine layer on its im2col patches: dW = patches^T dz and the input gradient
+ * is col2im(dz W^T), computed by tfjs's conv kernels (conv-kernels.ts). BN per map: conv-bn.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGrads } from './backward.js';
 import { batchNormBackward } from './conv-bn.js';
 import type { ConvNet } from './conv-net.js';
 import type { AffineCache, ConvForward } from './conv-forward.js';
-import { activationBackward, col2im, maxPoolBackward } from './conv-ops.js';
+import { activationBackward, maxPoolBackward, type PoolCache } from './conv-ops.js';
+import { convFilterGrad, convInputGrad, poolBackward } from './conv-kernels.js';
 import type { HiddenLayer } from './net.js';
 
 export interface ConvGrads {
@@ -20,9 +21,14 @@ export interface ConvGrads {
 }
 
 /** The layer's parameter gradients and dL/dz (z = input W, before BN or bias). */
-function affineBackward(dAct: tf.Tensor2D, cache: AffineCache, layer: HiddenLayer<tf.Tensor>, net: ConvNet<tf.Tensor>): { grads: LayerGrads; dz: tf.Tensor2D } {
+function affineBackward(
+  dAct: tf.Tensor2D,
+  cache: AffineCache,
+  layer: HiddenLayer<tf.Tensor>,
+  net: ConvNet<tf.Tensor>,
+  dW: (dz: tf.Tensor2D) => tf.Tensor2D,
+): { grads: LayerGrads; dz: tf.Tensor2D } {
   const dPre = activationBackward(dAct, cache.act, net.activation);
-  const dW = (dz: tf.Tensor2D) => tf.matMul(tf.transpose(cache.input), dz) as tf.Tensor2D;
   if (cache.bn) {
     const { dz, dGamma, dBeta } = batchNormBackward(dPre, cache.bn, layer.gamma as tf.Tensor1D);
     return { grads: { w: dW(dz), gamma: dGamma, beta: dBeta }, dz };
@@ -40,7 +46,8 @@ export function convBackward(net: ConvNet<tf.Tensor>, fwd: ConvForward, dLogits:
   let d = tf.matMul(dLogits, tf.transpose(net.out.w)) as tf.Tensor2D;
   const hidden: LayerGrads[] = new Array(net.hidden.length);
   for (let i = net.hidden.length - 1; i >= 0; i--) {
-    const { grads, dz } = affineBackward(d, fwd.hidden[i], net.hidden[i], net);
+    const input = fwd.hidden[i].input;
+    const { grads, dz } = affineBackward(d, fwd.hidden[i], net.hidden[i], net, (g) => tf.matMul(tf.transpose(input), g) as tf.Tensor2D);
     hidden[i] = grads;
     d = tf.matMul(dz, tf.transpose(net.hidden[i].w)) as tf.Tensor2D;
   }
@@ -51,14 +58,14 @@ export function convBackward(net: ConvNet<tf.Tensor>, fwd: ConvForward, dLogits:
     const stage = net.stages[i];
     const cache = fwd.stages[i];
     if (stage.type === 'pool' && cache.type === 'pool') {
-      d = maxPoolBackward(d, cache.pool);
+      d = cache.kernel ? poolBackward(d, cache.kernel, stage) : maxPoolBackward(d, cache.pool as PoolCache);
       continue;
     }
     if (stage.type !== 'conv' || cache.type !== 'conv') throw new Error('convBackward: the forward caches do not match the net');
     const dAct = tf.reshape(d, cache.layer.act.shape) as tf.Tensor2D;
-    const { grads, dz } = affineBackward(dAct, cache.layer, stage, net);
+    const { grads, dz } = affineBackward(dAct, cache.layer, stage, net, (g) => convFilterGrad(cache.layer.input, g, stage));
     conv.unshift(grads);
-    if (i > firstConv) d = col2im(tf.matMul(dz, tf.transpose(stage.w)) as tf.Tensor2D, stage, m);
+    if (i > firstConv) d = convInputGrad(dz, stage, m);
   }
   return { conv, hidden, out };
 }

@@ -10,10 +10,11 @@ import type { BnStats, HiddenLayer } from './net.js';
 import type { ConvNet } from './conv-net.js';
 import { batchNormInference, batchNormTrain, type BnCache } from './conv-bn.js';
 import { activate, im2col, maxPool, type PoolCache } from './conv-ops.js';
+import { convForward, poolForward, type PoolKernelCache } from './conv-kernels.js';
 
 /** What the backward pass needs of one conv stage or hidden layer: z = input W, then BN or bias, then the nonlinearity. */
 export interface AffineCache {
-  /** The im2col patches (conv) or the layer's input (fully connected). */
+  /** The layer's input: flat NHWC maps (conv) or the previous layer's output (fully connected). */
   input: tf.Tensor2D;
   /** Input to the nonlinearity (activations.csv records the last hidden layer's). */
   pre: tf.Tensor2D;
@@ -21,7 +22,8 @@ export interface AffineCache {
   bn?: BnCache;
 }
 
-export type StageCache = { type: 'conv'; layer: AffineCache } | { type: 'pool'; pool: PoolCache };
+/** A pool's cache: the kernels' (training) or the reshape + max reference's (ConvForwardOptions.reference). */
+export type StageCache = { type: 'conv'; layer: AffineCache } | { type: 'pool'; pool?: PoolCache; kernel?: PoolKernelCache };
 
 export interface ConvForward {
   stages: StageCache[];
@@ -31,8 +33,12 @@ export interface ConvForward {
 
 type Layer = HiddenLayer<tf.Tensor>;
 
-function affineTrain(input: tf.Tensor2D, layer: Layer, net: ConvNet<tf.Tensor>): AffineCache {
-  const z = tf.matMul(input, layer.w as tf.Tensor2D) as tf.Tensor2D;
+export interface ConvForwardOptions {
+  /** Convolve by the gather-based im2col and a matMul, pool by reshape + max (conv-ops.ts): the tests' second formulation. */
+  reference?: boolean;
+}
+
+function affineTrain(input: tf.Tensor2D, z: tf.Tensor2D, layer: Layer, net: ConvNet<tf.Tensor>): AffineCache {
   if (net.bn) {
     const { pre, ...bn } = batchNormTrain(z, layer.gamma as tf.Tensor1D, layer.beta as tf.Tensor1D, net.epsilon);
     return { input, pre, act: activate(pre, net.activation), bn };
@@ -42,21 +48,27 @@ function affineTrain(input: tf.Tensor2D, layer: Layer, net: ConvNet<tf.Tensor>):
 }
 
 /** Training-mode forward pass of a mini-batch x (m x 784), keeping what convBackward needs. */
-export function convForwardTrain(net: ConvNet<tf.Tensor>, x: tf.Tensor2D): ConvForward {
+export function convForwardTrain(net: ConvNet<tf.Tensor>, x: tf.Tensor2D, opts: ConvForwardOptions = {}): ConvForward {
   const m = x.shape[0];
   let h = x;
   const stages = net.stages.map((stage): StageCache => {
     if (stage.type === 'pool') {
+      if (!opts.reference) {
+        const { out, cache } = poolForward(h, stage);
+        h = out;
+        return { type: 'pool', kernel: cache };
+      }
       const { out, cache } = maxPool(h, stage);
       h = out;
       return { type: 'pool', pool: cache };
     }
-    const layer = affineTrain(im2col(h, stage), stage, net);
+    const z = opts.reference ? (tf.matMul(im2col(h, stage), stage.w as tf.Tensor2D) as tf.Tensor2D) : convForward(h, stage);
+    const layer = affineTrain(h, z, stage, net);
     h = tf.reshape(layer.act, [m, layer.act.size / m]);
     return { type: 'conv', layer };
   });
   const hidden = net.hidden.map((l) => {
-    const layer = affineTrain(h, l, net);
+    const layer = affineTrain(h, tf.matMul(h, l.w as tf.Tensor2D) as tf.Tensor2D, l, net);
     h = layer.act;
     return layer;
   });
@@ -73,8 +85,7 @@ export function convForwardInference(net: ConvNet<tf.Tensor>, x: tf.Tensor2D, st
   let h = x;
   let k = 0;
   let lastPre = x;
-  const affine = (input: tf.Tensor2D, layer: Layer): tf.Tensor2D => {
-    const z = tf.matMul(input, layer.w as tf.Tensor2D) as tf.Tensor2D;
+  const affine = (z: tf.Tensor2D, layer: Layer): tf.Tensor2D => {
     const pre =
       net.bn && stats
         ? batchNormInference(z, layer.gamma as tf.Tensor1D, layer.beta as tf.Tensor1D, stats.mean[k], stats.variance[k], net.epsilon)
@@ -84,9 +95,9 @@ export function convForwardInference(net: ConvNet<tf.Tensor>, x: tf.Tensor2D, st
     return activate(pre, net.activation);
   };
   for (const stage of net.stages) {
-    if (stage.type === 'pool') h = maxPool(h, stage).out;
-    else h = tf.reshape(affine(im2col(h, stage), stage), [m, -1]);
+    if (stage.type === 'pool') h = poolForward(h, stage).out;
+    else h = tf.reshape(affine(convForward(h, stage), stage), [m, -1]);
   }
-  for (const layer of net.hidden) h = affine(h, layer);
+  for (const layer of net.hidden) h = affine(tf.matMul(h, layer.w as tf.Tensor2D) as tf.Tensor2D, layer);
   return { logits: tf.add(tf.matMul(h, net.out.w), net.out.b) as tf.Tensor2D, lastPre };
 }

@@ -9,11 +9,29 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
 import type { ConvStage, PoolStage } from './conv-net.js';
 
+/**
+ * `perExample` (indices into one example's `width` values) for m examples of a flattened batch:
+ * example e's copy is offset by e * width. Kept on the stage per batch size (training, population
+ * and evaluation batches), outside any tidy scope; disposeConvNet releases them.
+ */
+function batchIndices(stage: ConvStage<tf.Tensor>, which: 'im2col' | 'col2im', m: number, width: number): tf.Tensor1D {
+  const key = `${which}/${m}`;
+  const known = stage.batchIndices.get(key);
+  if (known) return known;
+  const base = stage[which];
+  const flat = new Int32Array(m * base.length);
+  for (let e = 0; e < m; e++) for (let j = 0; j < base.length; j++) flat[e * base.length + j] = base[j] + e * width;
+  const t = tf.keep(tf.tensor1d(flat, 'int32'));
+  stage.batchIndices.set(key, t);
+  return t;
+}
+
 /** The patches of every example, one row per output location: (m*P*Q) x (k*k*C). */
 export function im2col(h: tf.Tensor2D, stage: ConvStage<tf.Tensor>): tf.Tensor2D {
+  const [m, width] = h.shape;
   const [p, q] = stage.outShape;
   const patch = stage.kernel * stage.kernel * stage.inShape[2];
-  return tf.reshape(tf.gather(h, stage.im2col, 1), [h.shape[0] * p * q, patch]);
+  return tf.reshape(tf.gather(tf.reshape(h, [-1]), batchIndices(stage, 'im2col', m, width)), [m * p * q, patch]);
 }
 
 /**
@@ -25,7 +43,8 @@ export function col2im(dCols: tf.Tensor2D, stage: ConvStage<tf.Tensor>, m: numbe
   const perExample = tf.reshape(dCols, [m, dCols.size / m]);
   // Slot index P*Q*k*k*C reads this zero column: the input fed fewer than k*k patches.
   const padded = tf.concat([perExample, tf.zeros([m, 1])], 1);
-  const slots = tf.reshape(tf.gather(padded, stage.col2im, 1), [m, h * w * c, stage.kernel * stage.kernel]);
+  const flat = tf.reshape(padded, [-1]);
+  const slots = tf.reshape(tf.gather(flat, batchIndices(stage, 'col2im', m, dCols.size / m + 1)), [m, h * w * c, stage.kernel * stage.kernel]);
   return tf.sum(slots, 2) as tf.Tensor2D;
 }
 

@@ -7,12 +7,12 @@
  * Steps and evaluations run on the engine of the chosen backend (src/engines/: tfjs or ONNX Runtime).
  */
 import type { ResolvedConfig, Variant } from '../config.js';
-import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../batches.js';
 import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
 import { createTrainEngine } from '../engines/train-engine.js';
-import { createNet, disposeNet, disposeStats } from '../model/net.js';
-import { createMovingStats } from '../model/sgd.js';
+import { asMlp, createModel, disposeModel } from '../model/model.js';
+import { disposeStats } from '../model/net.js';
 import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
@@ -38,14 +38,11 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   const { config, data, recorder, resume } = ctx;
   const now = ctx.now ?? (() => performance.now() / 1000);
   const arm = variant.name;
-  const bn = variant.bn;
   const learningRate = config.train.learningRate * variant.lrMultiplier;
-  const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
   // Every variant of a seed draws the same initial weights and sees the same batches.
-  const net = createNet(shape, { bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
+  const { net, moving } = createModel(config, variant, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
-  const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
   const run = { arm, seed };
   const total = config.train.steps;
   const start = now() - (resume?.elapsedS ?? 0);
@@ -76,7 +73,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     );
     if (probe && measuresAt(config, step)) {
       engine.syncNet();
-      const m = probe.measure(net, learningRate, run, step);
+      const m = probe.measure(asMlp(net), learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) divergedAtStep = step;
@@ -124,7 +121,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     }
   } finally {
     await engine.dispose();
-    disposeNet(net);
+    disposeModel(net);
     disposeStats(moving?.stats);
     probe?.dispose();
   }
