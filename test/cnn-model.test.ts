@@ -31,7 +31,13 @@ function plan(layers: ConvLayerSpec[], input: MapShape): CnnPlan {
 /** The hand-computed net: a 3x3 image, one 2x2 conv map (w = identity diagonal), pool 2, one hidden unit, 2 classes. */
 function handNet(bn: boolean): ConvNet {
   const net = createConvNet(
-    plan([{ type: 'conv', kernel: 2, maps: 1 }, { type: 'pool', size: 2 }], [3, 3, 1]),
+    plan(
+      [
+        { type: 'conv', kernel: 2, maps: 1 },
+        { type: 'pool', size: 2 },
+      ],
+      [3, 3, 1],
+    ),
     [1],
     2,
     { bn, initStd: 1, epsilon: 4, activation: 'relu' },
@@ -42,7 +48,11 @@ function handNet(bn: boolean): ConvNet {
   conv.beta?.assign(tf.tensor1d([0.5]));
   return net;
 }
-const images = () => tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 1, 1, 1, 1, 1, 1, 1]]);
+const images = () =>
+  tf.tensor2d([
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 1, 1, 1, 1, 1, 1, 1, 1],
+  ]);
 
 test('im2col and col2im of a 3x3 image and a 2x2 kernel, by hand', () => {
   const net = handNet(false);
@@ -100,7 +110,10 @@ function tinyProblem(bn: boolean, activation: Activation) {
   ];
   const net = createConvNet(plan(layers, [8, 8, 1]), [4], 3, { bn, initStd: 0.5, epsilon: 1e-3, activation }, Rng.stream(7, 'init'));
   const r = Rng.stream(8, 'data');
-  const x = tf.tensor2d(Float32Array.from({ length: 4 * 64 }, () => r.uniform()), [4, 64]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: 4 * 64 }, () => r.uniform()),
+    [4, 64],
+  );
   const y = tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3), 'float32') as tf.Tensor2D;
   // Non-trivial gamma and beta and biases, so every term of the BN backward is exercised.
   for (const [i, v] of convNetVariables(net).entries()) {

@@ -31,7 +31,14 @@ export function batchNormBackward(dPre: tf.Tensor2D, cache: BnCache, gamma: tf.T
 }
 
 /** Algorithm 2, step 10 with fixed statistics: gamma * (z - mean) / sqrt(var + eps) + beta. */
-export function batchNormInference(z: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mean: tf.Tensor1D, variance: tf.Tensor1D, epsilon: number): tf.Tensor2D {
+export function batchNormInference(
+  z: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  epsilon: number,
+): tf.Tensor2D {
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
   return tf.add(tf.mul(tf.sub(z, mean), scale), beta) as tf.Tensor2D;
 }

@@ -20,20 +20,28 @@ export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds)
     return;
   }
   if (c.backend.startsWith('ort-')) {
-    throw new UsageError(`${where}: config key "backend" is ${c.backend}, but the ONNX Runtime engines are not built for the CNN (model.kind "cnn"); use --backend auto or wasm.`);
+    throw new UsageError(
+      `${where}: config key "backend" is ${c.backend}, but the ONNX Runtime engines are not built for the CNN (model.kind "cnn"); use --backend auto or wasm.`,
+    );
   }
   if (c.eval.landscape.every > 0) {
-    throw new UsageError(`${where}: config key "eval.landscape.every" is ${c.eval.landscape.every}, but the ICS and landscape measurements are not built for the CNN (model.kind "cnn"); set it to 0.`);
+    throw new UsageError(
+      `${where}: config key "eval.landscape.every" is ${c.eval.landscape.every}, but the ICS and landscape measurements are not built for the CNN (model.kind "cnn"); set it to 0.`,
+    );
   }
   const plan = planCnn(c.model.convLayers, [IMAGE_SIDE, IMAGE_SIDE, 1]);
   if (typeof plan === 'string') throw new UsageError(`${where}: config key "model.convLayers" ${plan}.`);
   const fmt = (n: number) => n.toLocaleString('en-US');
   const params = convParameterCount(plan) + plan.flatSize * c.model.hiddenUnits[0];
   if (params > limits.parameters) {
-    throw new UsageError(`${where}: config key "model.convLayers" gives ${fmt(params)} parameters below the first hidden layer, more than the ${fmt(limits.parameters)} a checkpoint holds.`);
+    throw new UsageError(
+      `${where}: config key "model.convLayers" gives ${fmt(params)} parameters below the first hidden layer, more than the ${fmt(limits.parameters)} a checkpoint holds.`,
+    );
   }
   const values = convValuesPerExample(plan) * c.train.batchSize;
   if (values > limits.batchValues) {
-    throw new UsageError(`${where}: config key "model.convLayers" holds ${fmt(values)} values in a training step's conv stages, more than the ${fmt(limits.batchValues)} that fit in memory; use fewer maps or a smaller train.batchSize.`);
+    throw new UsageError(
+      `${where}: config key "model.convLayers" holds ${fmt(values)} values in a training step's conv stages, more than the ${fmt(limits.batchValues)} that fit in memory; use fewer maps or a smaller train.batchSize.`,
+    );
   }
 }

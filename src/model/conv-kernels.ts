@@ -47,7 +47,12 @@ export function convInputGrad(dz: tf.Tensor2D, stage: ConvStage<tf.Tensor>, m: n
   const [hh, ww, c] = stage.inShape;
   const [p, q, f] = stage.outShape;
   const k = stage.kernel - 1;
-  const padded = tf.pad(tf.reshape(dz, [m, p, q, f]), [[0, 0], [k, k], [k, k], [0, 0]]) as tf.Tensor4D;
+  const padded = tf.pad(tf.reshape(dz, [m, p, q, f]), [
+    [0, 0],
+    [k, k],
+    [k, k],
+    [0, 0],
+  ]) as tf.Tensor4D;
   const turned = tf.transpose(tf.reverse(filter(stage), [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
   return tf.reshape(tf.conv2d(padded, turned, 1, 'valid'), [m, hh * ww * c]);
 }

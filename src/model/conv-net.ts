@@ -96,8 +96,7 @@ export function convIndices(inShape: MapShape, kernel: number): { im2col: Int32A
 
 /** A freshly initialised CNN for `plan`, fully connected widths `hiddenUnits`, `classes` logits. */
 export function createConvNet(plan: CnnPlan, hiddenUnits: number[], classes: number, opts: ConvNetOptions, rng: Rng): ConvNet {
-  const perMap = (units: number) =>
-    opts.bn ? { gamma: variable(tf.ones([units])), beta: variable(tf.zeros([units])) } : { b: variable(tf.zeros([units])) };
+  const perMap = (units: number) => (opts.bn ? { gamma: variable(tf.ones([units])), beta: variable(tf.zeros([units])) } : { b: variable(tf.zeros([units])) });
   const stages: Stage[] = plan.stages.map((s) => {
     if (s.type === 'pool') return { ...s };
     const maps = s.outShape[2];

@@ -37,7 +37,13 @@ export function createModel(config: ResolvedConfig, variant: Variant, rng: Rng):
   const opts = { bn: variant.bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon };
   const useMoving = variant.bn && config.batchNorm.inference === 'moving';
   if (config.model.kind === 'cnn') {
-    const net = createConvNet(cnnPlanOf(config), config.model.hiddenUnits, CLASSES, { ...opts, activation: variant.activation ?? config.model.activation }, rng);
+    const net = createConvNet(
+      cnnPlanOf(config),
+      config.model.hiddenUnits,
+      CLASSES,
+      { ...opts, activation: variant.activation ?? config.model.activation },
+      rng,
+    );
     return { net, moving: useMoving ? createConvMovingStats(net, config.batchNorm.momentum) : undefined };
   }
   const net = createNet({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, opts, rng);
