@@ -20,7 +20,7 @@ import { Rng } from '../src/random.js';
 import { assertClose, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);
-after(() => tf.setBackend('wasm'));
+after(() => tf.setBackend(process.env.BN_REPRO_TEST_BACKEND ?? 'wasm'));
 
 function plan(layers: ConvLayerSpec[], input: MapShape): CnnPlan {
   const p = planCnn(layers, input);
@@ -131,7 +131,9 @@ function ourGradients(net: ConvNet, x: tf.Tensor2D, y: tf.Tensor2D): number[][] 
   });
 }
 
-for (const backend of ['wasm', 'cpu']) {
+// wasm and cpu always; BN_REPRO_TEST_BACKEND (helpers.ts) adds another (tensorflow, webgpu) where it runs.
+const extra = process.env.BN_REPRO_TEST_BACKEND;
+for (const backend of ['wasm', 'cpu', ...(extra && extra !== 'wasm' && extra !== 'cpu' ? [extra] : [])]) {
   for (const activation of ['relu', 'sigmoid'] as Activation[]) {
     for (const bn of [false, true]) {
       const name = `${backend} ${activation} ${bn ? 'BN' : 'baseline'}`;
