@@ -123,6 +123,18 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
   ['an unknown activation', {}, ['--model', 'cnn', '--activation', 'tanh'], /"model\.activation" must be one of "sigmoid", "relu"/],
   ['an unknown model kind', {}, ['--model', 'rnn'], /"model\.kind" must be one of "mlp", "cnn"/],
   ['relu on the MLP', {}, ['--activation', 'relu'], /"model\.activation" "relu" is built for the CNN only/],
+  [
+    'a relu sweep entry on the MLP',
+    { sweep: [{ name: 'r', bn: true, lrMultiplier: 1, activation: 'relu' }] },
+    [],
+    /"sweep" entry "r" sets activation "relu", which is built for the CNN only/,
+  ],
+  [
+    'an unknown sweep activation',
+    { sweep: [{ name: 'r', bn: true, lrMultiplier: 1, activation: 'tanh' }] },
+    [],
+    /an entry has activation other than "sigmoid" or "relu"/,
+  ],
   ['the CNN on ort-cpu', {}, ['--model', 'cnn', '--backend', 'ort-cpu'], /"backend" is ort-cpu, but the ONNX Runtime engines are not built for the CNN/],
   [
     'the CNN with the landscape measurements',

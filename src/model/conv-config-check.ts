@@ -14,9 +14,14 @@ interface Bounds {
 }
 
 export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds): void {
-  const relu = c.model.activation === 'relu' || c.sweep.some((v) => v.activation === 'relu');
   if (c.model.kind === 'mlp') {
-    if (relu) throw new UsageError(`${where}: config key "model.activation" "relu" is built for the CNN only (model.kind "cnn"); the MLP is sigmoid.`);
+    const reluEntry = c.sweep.find((v) => v.activation === 'relu');
+    if (c.model.activation === 'relu')
+      throw new UsageError(`${where}: config key "model.activation" "relu" is built for the CNN only (model.kind "cnn"); the MLP is sigmoid.`);
+    if (reluEntry)
+      throw new UsageError(
+        `${where}: config key "sweep" entry "${reluEntry.name}" sets activation "relu", which is built for the CNN only (model.kind "cnn").`,
+      );
     return;
   }
   if (c.backend.startsWith('ort-')) {
