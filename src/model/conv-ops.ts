@@ -1,9 +1,10 @@
 /**
- * The CNN's elementary operations and their adjoints, on flat NHWC activations (m x H*W*C):
- * im2col as a gather of precomputed indices (conv-net.ts), col2im as a gather of the patch
- * gradients followed by a sum (no scatter: deterministic, and no Conv2DBackpropFilter kernel,
- * which tfjs-backend-wasm lacks), non-overlapping max-pooling by reshape + max, and the two
- * nonlinearities. Callers run these inside tf.tidy.
+ * The CNN's elementary operations on flat NHWC activations (m x H*W*C). im2col as a gather of
+ * precomputed indices (conv-net.ts), col2im as a gather of the patch gradients followed by a sum
+ * (no scatter), and max-pooling by reshape + max with an equality-mask backward: the gather
+ * formulation of the convolution, which the tests check the training path (conv-kernels.ts)
+ * against and which maps 1:1 onto ONNX Gather. The two nonlinearities and their derivatives are
+ * used by training too. Callers run these inside tf.tidy.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
