@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
 import { initOrt, probeOrtBackend } from './backends/ort.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
-import type { BackendName, OrtBackendName } from './config.js';
+import type { BackendName, ModelKind, OrtBackendName } from './config.js';
 import { setActiveOrtProvider, type ProviderProbe } from './engines/ort/runtime.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -63,8 +63,11 @@ const NO_ORT = async (): Promise<ProviderProbe> => ({ ok: false, reason: 'ONNX R
 
 const CPU_DEVICE: DeviceInfo = { gpu: false };
 
-/** Initialises the requested backend; an explicit choice that cannot run is a user error. */
-export async function initBackend(requested: BackendName, logger: Logger, deps: BackendDeps = realDeps): Promise<BackendInfo> {
+/**
+ * Initialises the requested backend; an explicit choice that cannot run is a user error. `model`:
+ * the ONNX Runtime engines have no CNN graph, so `auto` skips ort-cpu for the CNN.
+ */
+export async function initBackend(requested: BackendName, logger: Logger, deps: BackendDeps = realDeps, model: ModelKind = 'mlp'): Promise<BackendInfo> {
   const tfjsVersion = tf.version_core;
   // PROD silences tfjs's console banners and skips its debug-only checks on every op.
   tf.env().set('PROD', true);
@@ -96,7 +99,7 @@ export async function initBackend(requested: BackendName, logger: Logger, deps: 
       throw new UserError(`The tensorflow backend is not available (${why}); use --backend wasm or cpu.`);
     }
   }
-  if (requested === 'auto') {
+  if (requested === 'auto' && model !== 'cnn') {
     try {
       return { name: 'ort-cpu', package: 'onnxruntime-node', tfjsVersion, ...(await initOrt('ort-cpu', deps.activate, deps.probeOrt ?? NO_ORT)) };
     } catch (err) {

@@ -6,6 +6,8 @@
 import { UsageError } from './errors.js';
 import type { ResolvedConfig } from './config.js';
 import { lockstepRefusal } from './lockstep.js';
+import { checkCnnConfig } from './model/conv-config-check.js';
+import { convLayersProblem } from './model/conv-shapes.js';
 
 export type Rule = (value: unknown) => string | undefined;
 
@@ -94,18 +96,19 @@ const atMost =
 
 const seed: Rule = (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)');
 
-/** A sweep entry: { name, bn, lrMultiplier, initStd? }, nothing else. */
+/** A sweep entry: { name, bn, lrMultiplier, initStd?, activation? }, nothing else. */
 const variant: Rule = (v) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object';
   const o = v as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd'].includes(k));
+  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd', 'activation'].includes(k));
   if (extra.length > 0) return `has unknown key "${extra[0]}"`;
   const initStd = o.initStd === undefined ? undefined : positiveNumber(o.initStd);
   return (
     nonEmptyName(o.name) ??
     (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ??
     positiveNumber(o.lrMultiplier) ??
-    (initStd && `initStd ${initStd}`)
+    (initStd && `initStd ${initStd}`) ??
+    (o.activation === undefined || o.activation === 'sigmoid' || o.activation === 'relu' ? undefined : 'has activation other than "sigmoid" or "relu"')
   );
 };
 
@@ -114,14 +117,17 @@ export const RULES: Record<string, Rule> = {
   seeds: listOf(seed, 'seeds (integers in [0, 2^32))'),
   bn: oneOf('on', 'off', 'both'),
   sweep: (v) => {
-    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier, initStd? } entries';
+    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier, initStd?, activation? } entries';
     const bad = v.map(variant).find((p) => p !== undefined);
-    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier, initStd? } entries (an entry ${bad})`;
+    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier, initStd?, activation? } entries (an entry ${bad})`;
   },
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu', 'ort-cpu', 'ort-webgpu', 'ort-cuda'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
   tensorboard: oneOf('on', 'off'),
   lockstep: oneOf('on', 'off', 'auto'),
+  'model.kind': oneOf('mlp', 'cnn'),
+  'model.convLayers': (v) => convLayersProblem(v, LIMITS.layers),
+  'model.activation': oneOf('sigmoid', 'relu'),
   'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
   'model.initStd': positiveNumber,
   'train.steps': atMost(positiveInt, LIMITS.steps),
@@ -196,4 +202,5 @@ export function checkConsistency(c: ResolvedConfig, where: string): void {
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
   }
+  checkCnnConfig(c, where, LIMITS);
 }

@@ -23,7 +23,13 @@ export interface Variant {
   lrMultiplier: number;
   /** Std of the Gaussian initial weights for this network (absolute); else model.initStd. */
   initStd?: number;
+  /** The nonlinearity of this network; else model.activation. */
+  activation?: Activation;
 }
+export type ModelKind = 'mlp' | 'cnn';
+export type Activation = 'sigmoid' | 'relu';
+/** One stage below the CNN's fully connected layers: a "valid" stride-1 convolution, or a max-pool. */
+export type ConvLayerSpec = { type: 'conv'; kernel: number; maps: number } | { type: 'pool'; size: number };
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | OrtBackendName;
 /** The ONNX Runtime engine (src/engines/ort/) on one of its execution providers. */
 export type OrtBackendName = 'ort-cpu' | 'ort-webgpu' | 'ort-cuda';
@@ -32,6 +38,11 @@ export type OrtBackendName = 'ort-cpu' | 'ort-webgpu' | 'ort-cuda';
  * oversubscribe the cores and a run's rows do not depend on the machine's core count.
  */
 export const ORT_INTRA_OP_THREADS = 1;
+/**
+ * Held-out examples per CNN inference pass: the first conv layer's im2col holds examples x 576 x 25
+ * values, 14 M (58 MB) at 1,000, where all 10,000 at once would take 576 MB. Changes no result.
+ */
+export const CNN_EVAL_CHUNK = 1000;
 export type DataSource = 'auto' | 'full' | 'embedded';
 
 export interface Config {
@@ -51,7 +62,13 @@ export interface Config {
   /** Step a process's runs together, one stacked ONNX Runtime graph call per step (src/lockstep.ts decides `auto`). Changes no result. */
   lockstep: 'on' | 'off' | 'auto';
   model: {
-    /** Widths of the fully-connected sigmoid hidden layers (paper: three of 100). */
+    /** mlp: the Sec. 4.1 net; cnn: convLayers below the hiddenUnits layers (docs/cnn.md). */
+    kind: ModelKind;
+    /** The CNN's conv and pool stages, input side first (model.kind "cnn" only). */
+    convLayers: ConvLayerSpec[];
+    /** The nonlinearity of every hidden layer (paper, Sec. 4.1: sigmoid). */
+    activation: Activation;
+    /** Widths of the fully-connected hidden layers (paper: three of 100). */
     hiddenUnits: number[];
     /** Weights ~ N(0, initStd^2); biases, beta start at 0 and gamma at 1. */
     initStd: number;
@@ -126,7 +143,19 @@ const defaults: Config = {
   jobs: 0,
   tensorboard: 'on',
   lockstep: 'auto',
-  model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
+  model: {
+    kind: 'mlp',
+    // Two conv stages as in LeNet, small enough that a CNN step costs a few ms on wasm (docs/cnn.md).
+    convLayers: [
+      { type: 'conv', kernel: 5, maps: 8 },
+      { type: 'pool', size: 2 },
+      { type: 'conv', kernel: 5, maps: 16 },
+      { type: 'pool', size: 2 },
+    ],
+    activation: 'sigmoid',
+    hiddenUnits: [100, 100, 100],
+    initStd: 0.1,
+  },
   train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
   eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0, landscape: { every: 0, stepMultiples: [0.5, 1, 2, 4] } },

@@ -149,7 +149,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   refuseUsedDir(outDir); // before any slow work, so a typo costs nothing
   // Until the folder exists a signal exits at once: nothing is lost, and a download is not waited for.
   const unnote = opts.signals?.noteOnExit('no run folder was created');
-  const backend = await initBackend(config.backend, logger);
+  const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   lockstepFor(config, backend.name, 0); // `--lockstep on` on the tfjs backend `auto` chose is refused before any folder exists
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
@@ -203,7 +203,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
     throw new UserError(`${join(runDir, RUN_JSON)} is damaged: it has no "planned" list of the runs it holds, so --resume cannot tell which runs to continue.`);
   checkRowsAgree(runDir, plan);
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
-  const backend = await initBackend(config.backend, logger);
+  const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   lockstepFor(config, backend.name, 0);
   if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
     logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);

@@ -19,6 +19,8 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['batchSize', '--batch-size <m>', 'train.batchSize', 'integer', 'mini-batch size m'],
   ['lr', '--lr <rate>', 'train.learningRate', 'number', 'constant SGD learning rate'],
   ['initStd', '--init-std <std>', 'model.initStd', 'number', 'std of the Gaussian initial weights'],
+  ['model', '--model <kind>', 'model.kind', 'string', 'mlp (the Sec. 4.1 net) or cnn (conv stages of model.convLayers, docs/cnn.md)'],
+  ['activation', '--activation <name>', 'model.activation', 'string', 'nonlinearity of the hidden layers: sigmoid or relu (relu: the CNN only)'],
   ['evalEvery', '--eval-every <n>', 'eval.every', 'integer', 'evaluate every n steps (and at step 0 and the last step)'],
   [
     'landscapeEvery',

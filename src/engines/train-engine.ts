@@ -8,16 +8,17 @@ import type { BatchSampler } from '../batches.js';
 import type { ResolvedConfig } from '../config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Evaluation } from '../evaluate.js';
+import { isConvNet, type Model } from '../model/model.js';
 import type { Net } from '../model/net.js';
 import type { MovingStats } from '../model/sgd.js';
 import { activeOrtProvider } from './ort/runtime.js';
 
-export interface EngineContext {
+export interface EngineContext<N extends Model = Net> {
   config: ResolvedConfig;
   data: Dataset;
   seed: number;
   /** The run's net, at its initial or resumed parameters. */
-  net: Net;
+  net: N;
   moving?: MovingStats;
   learningRate: number;
   sampler: BatchSampler;
@@ -37,8 +38,12 @@ export interface TrainEngine {
 }
 
 /** The engine of the backend initBackend chose for this thread. */
-export async function createTrainEngine(ctx: EngineContext): Promise<TrainEngine> {
+export async function createTrainEngine(ctx: EngineContext<Model>): Promise<TrainEngine> {
+  const { net } = ctx;
+  // The CNN trains on tfjs only (docs/cnn.md); the config check refuses an explicit ort-* backend for it.
+  if (isConvNet(net)) return new (await import('./cnn-engine.js')).CnnEngine({ ...ctx, net });
+  const mlp = { ...ctx, net };
   const provider = activeOrtProvider();
-  if (provider) return (await import('./ort-engine.js')).OrtEngine.create(ctx, provider);
-  return new (await import('./tfjs-engine.js')).TfjsEngine(ctx);
+  if (provider) return (await import('./ort-engine.js')).OrtEngine.create(mlp, provider);
+  return new (await import('./tfjs-engine.js')).TfjsEngine(mlp);
 }

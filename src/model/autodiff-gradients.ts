@@ -95,6 +95,36 @@ const GRADIENTS: tf.GradConfig[] = [
       return { a: () => tf.matMul(b, d, true, true), b: () => tf.matMul(d, a, true, true) };
     },
   },
+  {
+    kernelName: tf.Reshape,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ x: () => tf.reshape(dy as tf.Tensor, (saved as Saved)[0].shape) }),
+  },
+  unary(tf.Relu, (dy, x) => tf.mul(dy, tf.cast(tf.greater(x, 0), 'float32'))),
+  {
+    // The CNN's pooling (conv-ops.ts): every entry equal to its window's maximum gets the gradient.
+    kernelName: tf.Max,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs: Attrs) => {
+      const [x, y] = saved as Saved;
+      const axes = tf.util.parseAxisParam(attrs.reductionIndices as number[], x.shape);
+      const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const mask = tf.cast(tf.equal(x, tf.reshape(y, kept)), 'float32');
+      return { x: () => tf.mul(mask, tf.reshape(dy as tf.Tensor, kept)) };
+    },
+  },
+  {
+    // The CNN's im2col (a gather from a flat vector): dx = dy onehot(indices), a product, not a scatter.
+    kernelName: tf.GatherV2,
+    inputsToSave: ['x', 'indices'],
+    gradFunc: (dy, saved, attrs: Attrs) => {
+      const [x, indices] = saved as Saved;
+      if (x.rank !== 1 || indices.rank !== 1 || attrs.axis !== 0) throw new Error('reference GatherV2 gradient: only a vector gathered by a vector');
+      const onehot = tf.cast(tf.oneHot(tf.cast(indices, 'int32') as tf.Tensor1D, x.shape[0]), 'float32') as tf.Tensor2D;
+      return { x: () => tf.reshape(tf.matMul(tf.reshape(dy as tf.Tensor, [1, -1]), onehot), x.shape), indices: () => tf.zerosLike(indices) };
+    },
+  },
 ];
 
 /** Registers the gradients above for every kernel that has none yet. */

@@ -31,7 +31,7 @@ export interface TrainForward {
  * Algorithm 1 on a mini-batch of pre-activations z = Wu, written out op by op (tf.moments adds
  * casts and reshapes that cost more than the arithmetic at this size).
  */
-function batchNormTrain(z: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
+export function batchNormTrain(z: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
   const mean = tf.mean(z, 0) as tf.Tensor1D;
   const centered = tf.sub(z, mean) as tf.Tensor2D;
   const variance = tf.mean(tf.square(centered), 0) as tf.Tensor1D; // biased: divides by m

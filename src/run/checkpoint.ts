@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { SamplerState } from '../batches.js';
 import type { Arm } from '../config.js';
 import { UserError } from '../errors.js';
-import { netVariables, type BnStats, type Net } from '../model/net.js';
+import { modelVariables, type Model } from '../model/model.js';
+import type { BnStats } from '../model/net.js';
 import type { EvalRecord, RunSummary } from './records.js';
 import { regularFileText, writeJsonAtomic } from './run-folder.js';
 import { checkpointSchema, endedRunSchema, parseWith } from './schemas.js';
@@ -30,7 +31,7 @@ export interface RunCheckpoint {
   bestAccuracy: number;
   last?: EvalRecord;
   elapsedS: number;
-  /** float32 values of netVariables(net), base64, in that order. */
+  /** float32 values of modelVariables(net), base64, in that order. */
   params: string[];
   moving?: { mean: string[]; variance: string[] };
   sampler: SamplerState;
@@ -66,8 +67,8 @@ const decode = (s: string): Float32Array => {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 };
 
-export function encodeNet(net: Net): string[] {
-  return netVariables(net).map(encode);
+export function encodeNet(net: Model): string[] {
+  return modelVariables(net).map(encode);
 }
 
 export function encodeStats(stats: BnStats): { mean: string[]; variance: string[] } {
@@ -84,8 +85,8 @@ function decodeFor(t: tf.Tensor, s: string | undefined): Float32Array {
 }
 
 /** Loads saved values into `net` (and moving statistics held in variables), checking every size first. */
-export function restoreNet(net: Net, params: string[], moving?: BnStats, saved?: { mean: string[]; variance: string[] }): void {
-  const vars = netVariables(net);
+export function restoreNet(net: Model, params: string[], moving?: BnStats, saved?: { mean: string[]; variance: string[] }): void {
+  const vars = modelVariables(net);
   if (vars.length !== params.length) throw new UserError(MISMATCH);
   const values = vars.map((v, i) => decodeFor(v, params[i]));
   const stats =

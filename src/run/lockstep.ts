@@ -24,7 +24,7 @@ export async function trainLockstep(runs: RunSpec[], ctx: Omit<RunContext, 'resu
   };
   try {
     const engine = await OrtStackedEngine.create(
-      loops.map((l) => l.engineContext()),
+      loops.map((l) => l.mlpEngineContext()),
       provider,
     );
     try {

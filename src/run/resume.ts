@@ -8,8 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointPath, isEnded, type RunCheckpoint } from './checkpoint.js';
-import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
-import { parameterSizes } from '../model/net.js';
+import { modelParameterSizes } from '../model/model.js';
 import type { ResolvedConfig } from '../config.js';
 import { runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
@@ -68,7 +67,7 @@ export function planResume(runDir: string): ResumePlan {
 
 /** A checkpoint whose tensors do not fit the saved config's net (an edited run.json) is refused up front. */
 function checkShapes(runDir: string, config: ResolvedConfig, bn: boolean, ckpt: RunCheckpoint): void {
-  const sizes = parameterSizes({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, bn);
+  const sizes = modelParameterSizes(config, bn);
   const saved = ckpt.params.map((p) => Buffer.from(p, 'base64').length / Float32Array.BYTES_PER_ELEMENT);
   if (saved.join() !== sizes.join()) {
     throw new UserError(

@@ -6,12 +6,13 @@
  * exists once and a lockstep run's rows, checkpoints and recorder calls are those of a single run.
  */
 import type { ResolvedConfig, Variant } from '../config.js';
-import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../batches.js';
 import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
-import { createNet, disposeNet, disposeStats, type Net } from '../model/net.js';
-import { createMovingStats, type MovingStats } from '../model/sgd.js';
+import { asMlp, createModel, disposeModel, type Model } from '../model/model.js';
+import { disposeStats } from '../model/net.js';
+import type { MovingStats } from '../model/sgd.js';
 import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
 import type { EvalRecord, Recorder, RunId, RunSummary } from './records.js';
@@ -39,7 +40,7 @@ export const YIELD_EVERY_STEPS = 50;
 export class RunLoop {
   readonly run: RunId;
   readonly learningRate: number;
-  private readonly net: Net;
+  private readonly net: Model;
   private readonly sampler: BatchSampler;
   private readonly probe?: LandscapeProbe;
   private readonly moving?: MovingStats;
@@ -63,13 +64,12 @@ export class RunLoop {
     this.now = ctx.now ?? (() => performance.now() / 1000);
     this.run = { arm: variant.name, seed };
     this.learningRate = config.train.learningRate * variant.lrMultiplier;
-    const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
     // Every variant of a seed draws the same initial weights and sees the same batches.
-    const init = { bn: variant.bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon };
-    this.net = createNet(shape, init, Rng.stream(seed, 'init'));
+    const { net, moving } = createModel(config, variant, Rng.stream(seed, 'init'));
+    this.net = net;
+    this.moving = moving;
     this.sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
     this.probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
-    this.moving = variant.bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
     this.total = config.train.steps;
     this.start = this.now() - (resume?.elapsedS ?? 0);
     this.step = resume?.step ?? 0;
@@ -83,7 +83,7 @@ export class RunLoop {
   }
 
   /** What an engine needs to train this run from where it stands. */
-  engineContext(): EngineContext {
+  engineContext(): EngineContext<Model> {
     const { config, data, resume } = this.ctx;
     return {
       config,
@@ -95,6 +95,11 @@ export class RunLoop {
       sampler: this.sampler,
       lossSum: resume?.lossSum ?? 0,
     };
+  }
+
+  /** engineContext of an MLP run (lockstep's ORT engines train the MLP only). */
+  mlpEngineContext(): EngineContext {
+    return { ...this.engineContext(), net: asMlp(this.net) };
   }
 
   /** Announces the run and evaluates at step 0 (a resumed run has its step-0 rows already). */
@@ -135,7 +140,7 @@ export class RunLoop {
 
   /** Frees the tfjs tensors of the run (after its engine is disposed or done with it). */
   dispose(): void {
-    disposeNet(this.net);
+    disposeModel(this.net);
     disposeStats(this.moving?.stats);
     this.probe?.dispose();
   }
@@ -182,7 +187,7 @@ export class RunLoop {
     );
     if (this.probe && measuresAt(config, step)) {
       engine.syncNet();
-      const m = this.probe.measure(this.net, this.learningRate, run, step);
+      const m = this.probe.measure(asMlp(this.net), this.learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) this.divergedAtStep = step;

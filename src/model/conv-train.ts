@@ -1,0 +1,88 @@
+/**
+ * The CNN's SGD step (forward, hand-written backward, in-place update) and its BN statistics:
+ * moving averages updated per step, and Algorithm 2's population statistics over K training
+ * mini-batches. A conv map's statistics come from m' = m*p*q values per mini-batch, so its
+ * unbiased variance multiplies by m'/(m'-1) (Sec. 3.2); a hidden unit's by m/(m-1), as in the MLP.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { softmaxCrossEntropy } from './forward.js';
+import { convGradTensors, convBackward } from './conv-backward.js';
+import { convForwardTrain, type AffineCache, type ConvForward } from './conv-forward.js';
+import { convNetVariables, bnWidths, type ConvNet } from './conv-net.js';
+import { variable, type BnStats } from './net.js';
+import type { Batch, MovingStats } from './sgd.js';
+
+/** The BN layers' caches in bnWidths order: conv stages, then hidden layers. */
+function bnLayers(fwd: ConvForward): AffineCache[] {
+  return [...fwd.stages.flatMap((s) => (s.type === 'conv' ? [s.layer] : [])), ...fwd.hidden];
+}
+
+function updateMoving(moving: MovingStats, fwd: ConvForward): void {
+  const { stats, momentum } = moving;
+  bnLayers(fwd).forEach((layer, i) => {
+    const bn = layer.bn;
+    if (!bn) return;
+    const rows = layer.pre.shape[0];
+    const mean = tf.add(tf.mul(stats.mean[i], momentum), tf.mul(bn.mean, 1 - momentum));
+    const variance = tf.add(tf.mul(stats.variance[i], momentum), tf.mul(tf.mul(bn.variance, rows / (rows - 1)), 1 - momentum));
+    (stats.mean[i] as tf.Variable).assign(mean);
+    (stats.variance[i] as tf.Variable).assign(variance);
+  });
+}
+
+/** One SGD step; adds the mini-batch loss to `lossSum`. */
+export function convSgdStep(net: ConvNet, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats): void {
+  tf.tidy(() => {
+    const fwd = convForwardTrain(net, batch.x);
+    // dLogits carries the learning rate: every gradient is linear in it (see softmaxCrossEntropy).
+    const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
+    const steps = convGradTensors(convBackward(net, fwd, dLogits));
+    convNetVariables(net).forEach((v, i) => v.assign(tf.sub(v, steps[i])));
+    lossSum.assign(tf.add(lossSum, loss));
+    if (moving) updateMoving(moving, fwd);
+  });
+}
+
+/** Fresh moving statistics (mean 0, variance 1) per BN layer, in variables so steps can assign them. */
+export function createConvMovingStats(net: ConvNet, momentum: number): MovingStats {
+  const widths = bnWidths(net);
+  return {
+    momentum,
+    stats: {
+      mean: widths.map((u) => variable(tf.zeros([u])) as unknown as tf.Tensor1D),
+      variance: widths.map((u) => variable(tf.ones([u])) as unknown as tf.Tensor1D),
+    },
+  };
+}
+
+/**
+ * Algorithm 2, steps 8-11: per map and unit, E[x] = average of the K mini-batch means and
+ * Var[x] = m'/(m'-1) * average of the mini-batch variances, in N_BN^tr (each layer's inputs with
+ * the earlier layers normalized by their own mini-batch statistics). Each batch is disposed here.
+ */
+export function convPopulationStats(net: ConvNet, batchCount: number, nextBatch: (k: number) => tf.Tensor2D): BnStats {
+  let meanSum: tf.Tensor1D[] = [];
+  let varSum: tf.Tensor1D[] = [];
+  let rows: number[] = [];
+  for (let k = 0; k < batchCount; k++) {
+    const x = nextBatch(k);
+    const next = tf.tidy(() => {
+      const layers = bnLayers(convForwardTrain(net, x));
+      rows = layers.map((l) => l.pre.shape[0]);
+      return {
+        mean: layers.map((l, i) => (k === 0 ? l.bn?.mean : tf.add(meanSum[i], l.bn?.mean as tf.Tensor1D)) as tf.Tensor1D),
+        variance: layers.map((l, i) => (k === 0 ? l.bn?.variance : tf.add(varSum[i], l.bn?.variance as tf.Tensor1D)) as tf.Tensor1D),
+      };
+    });
+    x.dispose();
+    tf.dispose([...meanSum, ...varSum]);
+    meanSum = next.mean;
+    varSum = next.variance;
+  }
+  const stats = tf.tidy(() => ({
+    mean: meanSum.map((s) => tf.div(s, batchCount) as tf.Tensor1D),
+    variance: varSum.map((s, i) => tf.mul(s, rows[i] / (rows[i] - 1) / batchCount) as tf.Tensor1D),
+  }));
+  tf.dispose([...meanSum, ...varSum]);
+  return stats;
+}
