@@ -23,6 +23,8 @@ export interface Variant {
   lrMultiplier: number;
   /** Std of the Gaussian initial weights for this network (absolute); else model.initStd. */
   initStd?: number;
+  /** Widths of this network's hidden layers (a depth sweep); else model.hiddenUnits. */
+  hiddenUnits?: number[];
 }
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | OrtBackendName;
 /** The ONNX Runtime engine (src/engines/ort/) on one of its execution providers. */
@@ -57,8 +59,10 @@ export interface Config {
   train: {
     steps: number;
     batchSize: number;
-    /** Constant learning rate of plain SGD. */
+    /** Constant learning rate of SGD. */
     learningRate: number;
+    /** Momentum mu of SGD, v <- mu * v + lr * g, p <- p - v (src/model/momentum.ts); 0 = plain SGD. */
+    momentum: number;
     /** Save a checkpoint every this many steps (0 = only when interrupted). */
     checkpointEvery: number;
   };
@@ -124,7 +128,7 @@ const defaults: Config = {
   jobs: 0,
   tensorboard: 'on',
   model: { hiddenUnits: [100, 100, 100], initStd: 0.1 },
-  train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
+  train: { steps: 50000, batchSize: 60, learningRate: 0.1, momentum: 0, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
   eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0, landscape: { every: 0, stepMultiples: [0.5, 1, 2, 4] } },
   data: {

@@ -1,6 +1,7 @@
 /**
  * The ONNX Runtime engine: the run's parameters, loss sum and moving statistics live as ORT
- * tensors that each step's graph takes as inputs and returns updated; the test set, its labels,
+ * tensors that each step's graph takes as inputs and returns updated (with momentum SGD, the
+ * velocity too); the test set, its labels,
  * the probe and the K population mini-batches are fixed per run and built into tensors once.
  * Initial values come from the tfjs net (the same seeded streams as the tfjs engine).
  */
@@ -11,7 +12,7 @@ import { populationOrder, populationRows, unitSummaries, type Evaluation } from 
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, evalModel, movingNames, stepModel } from './ort/step-graph.js';
+import { LOSS_SUM, NEXT, evalModel, movingNames, stepModel, velocityName } from './ort/step-graph.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
@@ -33,6 +34,8 @@ export class OrtEngine implements TrainEngine {
   private readonly stateNames: string[];
   private readonly paramNames: string[];
   private readonly moving: { mean: string[]; variance: string[] };
+  /** velocity.<param> per parameter, in paramNames' order; [] for plain SGD. */
+  private readonly velocityNames: string[];
 
   private constructor(
     private readonly ctx: EngineContext,
@@ -43,18 +46,22 @@ export class OrtEngine implements TrainEngine {
   ) {
     const { net, moving } = ctx;
     this.paramNames = paramSlots(OrtEngine.spec(ctx)).map((s) => s.name);
-    this.moving = moving ? movingNames(ctx.config.model.hiddenUnits) : { mean: [], variance: [] };
-    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance];
+    this.moving = moving ? movingNames(OrtEngine.spec(ctx).hiddenUnits) : { mean: [], variance: [] };
+    this.velocityNames = ctx.velocity ? this.paramNames.map(velocityName) : [];
+    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance, ...this.velocityNames];
     const vars = netVariables(net);
     this.paramNames.forEach((name, i) => (this.state[name] = this.tensor(vars[i])));
     this.state[LOSS_SUM] = new ort.Tensor('float32', new Float32Array([ctx.lossSum]), []);
     moving?.stats.mean.forEach((t, i) => (this.state[this.moving.mean[i]] = this.tensor(t)));
     moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
+    ctx.velocity?.values.forEach((t, i) => (this.state[this.velocityNames[i]] = this.tensor(t)));
   }
 
   private static spec(ctx: EngineContext): NetSpec {
-    const { net, config } = ctx;
-    return { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES, bn: net.bn, epsilon: net.epsilon };
+    const { net } = ctx;
+    // The run's own widths (a depth sweep's variant may set them), read off its net.
+    const hiddenUnits = net.hidden.map((layer) => layer.w.shape[1] as number);
+    return { inputSize: IMAGE_PIXELS, hiddenUnits, classes: CLASSES, bn: net.bn, epsilon: net.epsilon };
   }
 
   static async create(ctx: EngineContext, provider: OrtProvider): Promise<OrtEngine> {
@@ -67,7 +74,7 @@ export class OrtEngine implements TrainEngine {
     const population = net.bn && config.batchNorm.inference === 'population' ? { batches: config.batchNorm.populationBatches, batchSize: m } : undefined;
     const options = sessionOptions(provider);
     const stepSession = await ort.InferenceSession.create(
-      stepModel({ ...spec, batchSize: m, learningRate: ctx.learningRate, momentum: moving?.momentum }),
+      stepModel({ ...spec, batchSize: m, learningRate: ctx.learningRate, momentum: moving?.momentum, sgdMomentum: ctx.velocity?.momentum }),
       options,
     );
     const evalSession = await ort.InferenceSession.create(
@@ -131,6 +138,7 @@ export class OrtEngine implements TrainEngine {
     netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
+    this.ctx.velocity?.values.forEach((t, i) => assign(t, this.velocityNames[i]));
   }
 
   async dispose(): Promise<void> {

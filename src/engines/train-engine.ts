@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Evaluation } from '../evaluate.js';
 import type { Net } from '../model/net.js';
+import type { Velocity } from '../model/momentum.js';
 import type { MovingStats } from '../model/sgd.js';
 import { activeOrtProvider } from './ort/runtime.js';
 
@@ -19,6 +20,8 @@ export interface EngineContext {
   /** The run's net, at its initial or resumed parameters. */
   net: Net;
   moving?: MovingStats;
+  /** Momentum SGD's velocity (train.momentum > 0), at zero or resumed; trained in place or synced back by syncNet. */
+  velocity?: Velocity;
   learningRate: number;
   sampler: BatchSampler;
   /** The loss summed since the last evaluation (non-zero on resume). */
@@ -31,7 +34,7 @@ export interface TrainEngine {
   lossSum(): Promise<number>;
   resetLossSum(): void;
   evaluate(): Promise<Evaluation>;
-  /** Makes ctx.net (and ctx.moving) hold the engine's current values. */
+  /** Makes ctx.net (and ctx.moving, ctx.velocity) hold the engine's current values. */
   syncNet(): void;
   dispose(): Promise<void>;
 }

@@ -9,12 +9,14 @@
 import type { ResolvedConfig, Variant } from '../config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../batches.js';
-import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
+import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint.js';
 import { createTrainEngine } from '../engines/train-engine.js';
 import { createNet, disposeNet, disposeStats } from '../model/net.js';
 import { createMovingStats } from '../model/sgd.js';
+import { createVelocity, disposeVelocity } from '../model/momentum.js';
 import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
+import { hiddenUnitsOf } from '../runs.js';
 import type { EvalRecord, Recorder, RunSummary } from './records.js';
 
 export interface RunContext {
@@ -40,12 +42,15 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   const arm = variant.name;
   const bn = variant.bn;
   const learningRate = config.train.learningRate * variant.lrMultiplier;
-  const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
+  const hiddenUnits = hiddenUnitsOf(config, variant);
+  const shape = { inputSize: IMAGE_PIXELS, hiddenUnits, classes: CLASSES };
   // Every variant of a seed draws the same initial weights and sees the same batches.
   const net = createNet(shape, { bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon }, Rng.stream(seed, 'init'));
   const sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
   const probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
-  const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined;
+  const moving = bn && config.batchNorm.inference === 'moving' ? createMovingStats(hiddenUnits, config.batchNorm.momentum) : undefined;
+  // Plain SGD (momentum 0, the default) builds no velocity at all.
+  const velocity = config.train.momentum > 0 ? createVelocity(net, config.train.momentum) : undefined;
   const run = { arm, seed };
   const total = config.train.steps;
   const start = now() - (resume?.elapsedS ?? 0);
@@ -58,8 +63,9 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
   if (resume) {
     restoreNet(net, resume.params, moving?.stats, resume.moving);
     sampler.restore(resume.sampler);
+    if (velocity) restoreVelocity(velocity, resume.velocity);
   }
-  const engine = await createTrainEngine({ config, data, seed, net, moving, learningRate, sampler, lossSum: resume?.lossSum ?? 0 });
+  const engine = await createTrainEngine({ config, data, seed, net, moving, velocity, learningRate, sampler, lossSum: resume?.lossSum ?? 0 });
 
   const evaluate = async (): Promise<void> => {
     const sum = await engine.lossSum();
@@ -69,7 +75,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     const ev = await engine.evaluate();
     last = { ...run, step, trainLoss, testLoss: ev.testLoss, testAccuracy: ev.testAccuracy, elapsedS: now() - start };
     best = Math.max(best, ev.testAccuracy);
-    const layer = config.model.hiddenUnits.length - 1;
+    const layer = hiddenUnits.length - 1;
     await recorder.evaluation(
       last,
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
@@ -95,6 +101,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
       elapsedS: now() - start,
       params: encodeNet(net),
       moving: moving ? encodeStats(moving.stats) : undefined,
+      ...(velocity ? { velocity: encodeVelocity(velocity) } : {}),
       sampler: sampler.state(),
     });
   };
@@ -126,6 +133,7 @@ export async function trainRun(variant: Variant, seed: number, ctx: RunContext):
     await engine.dispose();
     disposeNet(net);
     disposeStats(moving?.stats);
+    disposeVelocity(velocity);
     probe?.dispose();
   }
   const wallS = now() - start;
