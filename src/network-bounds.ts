@@ -39,9 +39,7 @@ function checkWidthsFit(c: ResolvedConfig, hiddenUnits: number[], key: string, w
   const heap = "the wasm backend's 4 GiB heap";
   const params = parameterCount(hiddenUnits);
   if (params > LIMITS.parameters) {
-    throw new UsageError(
-      `${where}: ${key} holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`,
-    );
+    throw new UsageError(`${where}: ${key} holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`);
   }
   const units = hiddenUnits.reduce((a, b) => a + b, 0);
   const batch = c.train.batchSize * units;

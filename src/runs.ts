@@ -27,5 +27,8 @@ export function hiddenUnitsOf(config: ResolvedConfig, variant: Variant | undefin
 
 /** The hidden-layer widths of the network a folder's rows name `arm`. */
 export function hiddenUnitsOfArm(config: ResolvedConfig, arm: Arm): number[] {
-  return hiddenUnitsOf(config, variantsOf(config).find((v) => v.name === arm));
+  return hiddenUnitsOf(
+    config,
+    variantsOf(config).find((v) => v.name === arm),
+  );
 }

@@ -17,7 +17,7 @@ export const PAPER_FIG1A = {
 export const ACCURACY_TARGETS = [0.95, 0.97, 0.98];
 
 /** mean ± std over the finite values ('–' when there are none: a report never shows NaN). */
-const pm = (values: number[], digits = 4) => {
+export const pm = (values: number[], digits = 4) => {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return '–';
   const { mean, std } = meanAndStd(finite);
