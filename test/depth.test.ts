@@ -89,6 +89,7 @@ test('depth entries, steps cells and the baseline limit', () => {
   assert.equal(stepsCell([1000, 2000, 4000]), '2,333 ± 1,528');
   assert.equal(stepsCell([500]), '500');
   assert.equal(stepsCell([null, null]), 'not reached');
+  assert.equal(stepsCell([]), '–');
   const trained = entries.map((e) => ({ ...e, finals: [0.95, 0.97] }));
   assert.equal(baselineLimit(trained), 'The baseline ends at or above 90% at every depth trained (up to 6 hidden layers).');
   assert.equal(isDepthSweep(depthData()), true);

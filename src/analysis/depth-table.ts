@@ -51,8 +51,9 @@ export function depthEntries(data: RunData): DepthEntry[] {
   });
 }
 
-/** "1,500 ± 707", "2,000 (1 of 3 seeds)", or "not reached". */
+/** "1,500 ± 707", "2,000 (1 of 3 seeds)", "not reached", or "–" when no seed has rows (a shard's folder). */
 export function stepsCell(steps: (number | null)[]): string {
+  if (steps.length === 0) return '–';
   const reached = steps.filter((s): s is number => s !== null);
   if (reached.length === 0) return 'not reached';
   const { mean, std } = meanAndStd(reached);
