@@ -92,6 +92,9 @@ test('depth entries, steps cells and the baseline limit', () => {
   assert.equal(stepsCell([]), '–');
   const trained = entries.map((e) => ({ ...e, finals: [0.95, 0.97] }));
   assert.equal(baselineLimit(trained), 'The baseline ends at or above 90% at every depth trained (up to 6 hidden layers).');
+  // A depth without rows (a shard holding other runs) is not where the baseline stops.
+  const unrun = entries.map((e) => (e.depth === 3 ? { ...e, finals: [], steps: [] } : e));
+  assert.equal(baselineLimit(unrun), 'The baseline stops training at 6 hidden layers (final accuracy 0.5100 ± 0.5657, below 90%).');
   assert.equal(isDepthSweep(depthData()), true);
   assert.equal(
     isDepthSweep({

@@ -66,7 +66,8 @@ const num = (x: number) => String(Number(x.toPrecision(6)));
 
 /** Where the baseline family stops training: its deepest depth whose mean final accuracy is >= 90%, and the first below. */
 export function baselineLimit(entries: DepthEntry[]): string {
-  const base = entries.filter((e) => e.family && !e.variant.bn).sort((a, b) => a.depth - b.depth);
+  // Depths with no finished seed yet (a shard's folder) say nothing either way.
+  const base = entries.filter((e) => e.family && !e.variant.bn && e.finals.some(Number.isFinite)).sort((a, b) => a.depth - b.depth);
   const trains = (e: DepthEntry) => meanAndStd(e.finals.filter(Number.isFinite)).mean >= DEPTH_TARGET;
   const failing = base.find((e) => !trains(e));
   if (base.length === 0) return '';
