@@ -213,6 +213,12 @@ test('report and plot of a depth sweep: the depth table and depth.svg/png; the f
   const text = readFileSync(join(folder, 'report.md'), 'utf8');
   assert.match(text, /## Depth sweep: sigmoid networks of increasing depth/);
   assert.match(text, /\n\| 1 \| [^|]+ \| 0\.\d{4} \| [^|]+ \| 0\.\d{4} \|\n\| 3 \| – \| – \| [^|]+ \| 0\.\d{4} \|\n/);
+  // The ICS table names each network's own layers: baseline-1's second weight layer is its output, bn-3's fourth.
+  const ics = text.split('\n').filter((l) => /^\| (baseline-1|bn-3) \| (hidden \d|output) \| steps 10-100 \|/.test(l));
+  assert.deepEqual(
+    ics.map((l) => l.split(' | ').slice(0, 2).join(' | ')),
+    ['| baseline-1 | hidden 1', '| baseline-1 | output', '| bn-3 | hidden 1', '| bn-3 | hidden 2', '| bn-3 | hidden 3', '| bn-3 | output'],
+  );
   const plot = runCli(['plot', folder, '--quiet']);
   assert.equal(plot.code, 0, plot.stderr);
   const svg = readFileSync(join(folder, 'depth.svg'), 'utf8');

@@ -84,7 +84,7 @@ export function landscapeSection(config: ResolvedConfig, arms: string[], m: Meas
   for (const arm of arms) {
     // A depth sweep's networks differ in depth: "output" is each network's own last layer.
     const hidden = hiddenUnitsOfArm(config, arm).length;
-    for (const layer of layers) {
+    for (const layer of layers.filter((l) => l <= hidden)) {
       const rows = m.ics.filter((r) => r.arm === arm && r.layer === layer);
       for (const w of ws) {
         const name = layer < hidden ? `hidden ${layer + 1}` : 'output';
