@@ -3,11 +3,12 @@
  * on a net of one input, one sigmoid unit and two classes, worked out by hand, on the tfjs step
  * and on the ONNX step graph; the ORT engine's rows against tfjs wasm with momentum 0.9; the
  * velocity in checkpoints, so that a run stopped and resumed gives the rows of one that never
- * stopped, on both engines; momentum 0 builds no velocity; and the key's validation.
+ * stopped, on both engines and through the checkpoint file after a SIGKILL; momentum 0 builds no
+ * velocity; and the key's validation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { initBackend } from '../src/backend.js';
@@ -23,7 +24,7 @@ import { sgdStep } from '../src/model/sgd.js';
 import type { RunCheckpoint } from '../src/run/checkpoint.js';
 import { MemoryRecorder } from '../src/run/records.js';
 import { trainRun } from '../src/run/train.js';
-import { assertRefused, runCli, tempDir, testConfig, useTestBackend } from './helpers.js';
+import { assertRefused, readCsv, runCli, settle, start, tempDir, testConfig, useTestBackend, waitForCheckpoint } from './helpers.js';
 
 const LR = 0.4;
 const MU = 0.9;
@@ -220,4 +221,41 @@ test('the CLI refuses momentum 1 with exit 2, one error line, and writes no fold
   const r = runCli(['mnist', '--config', file, '--data', 'embedded', '--steps', '1', '--out', out]);
   assertRefused(r, 2, /config key "train\.momentum" must be a number in \[0, 1\) \(got 1\)\./);
   assert.equal(existsSync(out), false);
+});
+
+test('CLI, momentum 0.9: SIGKILL after a checkpoint, then --resume: the velocity comes back from disk and the rows equal an uninterrupted run', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'momentum.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      train: { steps: 1200, checkpointEvery: 200, momentum: MU, learningRate: 0.02 },
+      eval: { every: 200, probeSize: 200 },
+      batchNorm: { populationBatches: 5 },
+      data: { source: 'embedded', trainSubset: 2000, testSubset: 400 },
+    }),
+  );
+  const args = (out: string) => ['mnist', '--config', file, '--jobs', '1', '--out', out, '--quiet'];
+  const reference = join(dir, 'reference');
+  assert.equal(runCli(args(reference)).code, 0);
+  const out = join(dir, 'killed');
+  const child = start(args(out), 'ignore');
+  await settle(child, async () => {
+    await waitForCheckpoint(join(out, 'checkpoints', 'bn-seed0.json'), 400);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  });
+  const saved = JSON.parse(readFileSync(join(out, 'checkpoints', 'bn-seed0.json'), 'utf8'));
+  assert.equal(saved.velocity?.length, saved.params.length, 'the checkpoint file holds the velocity');
+  const r = runCli(['mnist', '--resume', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming bn seed 0 from step \d+/);
+  const rows = (d: string, f: string) =>
+    readCsv(join(d, f))
+      .rows.map(({ elapsed_s: _t, ...row }) => JSON.stringify(row))
+      .sort();
+  for (const f of ['accuracy.csv', 'activations.csv']) {
+    assert.ok(rows(reference, f).length >= 14, f);
+    assert.deepEqual(rows(out, f), rows(reference, f), `${f} differs from the uninterrupted run`);
+  }
 });
