@@ -96,30 +96,37 @@ const atMost =
 
 const seed: Rule = (v) => (integer(v) === undefined && (v as number) >= 0 && (v as number) < 2 ** 32 ? undefined : 'must be an integer in [0, 2^32)');
 
-/** A sweep entry: { name, bn, lrMultiplier, initStd?, activation? }, nothing else. */
+/** Hidden-layer widths: model.hiddenUnits and a sweep entry's own. */
+const hiddenUnits: Rule = listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false);
+
+/** A sweep entry: { name, bn, lrMultiplier, initStd?, activation?, hiddenUnits? }, nothing else. */
 const variant: Rule = (v) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object';
   const o = v as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd', 'activation'].includes(k));
+  const extra = Object.keys(o).filter((k) => !['name', 'bn', 'lrMultiplier', 'initStd', 'activation', 'hiddenUnits'].includes(k));
   if (extra.length > 0) return `has unknown key "${extra[0]}"`;
   const initStd = o.initStd === undefined ? undefined : positiveNumber(o.initStd);
+  const widths = o.hiddenUnits === undefined ? undefined : hiddenUnits(o.hiddenUnits);
   return (
     nonEmptyName(o.name) ??
     (typeof o.bn === 'boolean' ? undefined : 'needs bn: true or false') ??
     positiveNumber(o.lrMultiplier) ??
     (initStd && `initStd ${initStd}`) ??
-    (o.activation === undefined || o.activation === 'sigmoid' || o.activation === 'relu' ? undefined : 'has activation other than "sigmoid" or "relu"')
+    (o.activation === undefined || o.activation === 'sigmoid' || o.activation === 'relu' ? undefined : 'has activation other than "sigmoid" or "relu"') ??
+    (widths && `hiddenUnits ${widths}`)
   );
 };
+
+const SWEEP_ENTRIES = '{ name, bn, lrMultiplier, initStd?, activation?, hiddenUnits? } entries';
 
 export const RULES: Record<string, Rule> = {
   name: nonEmptyName,
   seeds: listOf(seed, 'seeds (integers in [0, 2^32))'),
   bn: oneOf('on', 'off', 'both'),
   sweep: (v) => {
-    if (!Array.isArray(v)) return 'must be a list of { name, bn, lrMultiplier, initStd?, activation? } entries';
+    if (!Array.isArray(v)) return `must be a list of ${SWEEP_ENTRIES}`;
     const bad = v.map(variant).find((p) => p !== undefined);
-    return bad === undefined ? undefined : `must be a list of { name, bn, lrMultiplier, initStd?, activation? } entries (an entry ${bad})`;
+    return bad === undefined ? undefined : `must be a list of ${SWEEP_ENTRIES} (an entry ${bad})`;
   },
   backend: oneOf('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu', 'ort-cpu', 'ort-webgpu', 'ort-cuda'),
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
@@ -128,12 +135,14 @@ export const RULES: Record<string, Rule> = {
   'model.kind': oneOf('mlp', 'cnn'),
   'model.convLayers': (v) => convLayersProblem(v, LIMITS.layers),
   'model.activation': oneOf('sigmoid', 'relu'),
-  'model.hiddenUnits': listOf(atMost(positiveInt, LIMITS.unitsPerLayer), `layer widths (integers in [1, ${LIMITS.unitsPerLayer}])`, 1, LIMITS.layers, false),
+  'model.hiddenUnits': hiddenUnits,
   'model.initStd': positiveNumber,
   'train.steps': atMost(positiveInt, LIMITS.steps),
   // Batch normalization needs at least two examples for a batch variance (and m/(m-1)).
   'train.batchSize': atMost((v) => (positiveInt(v) === undefined && (v as number) >= 2 ? undefined : 'must be an integer of at least 2'), LIMITS.batchSize),
   'train.learningRate': positiveNumber,
+  // mu = 1 never forgets a gradient (the velocity grows without bound); mu < 0 is not momentum.
+  'train.momentum': (v) => (isNum(v) && v >= 0 && v < 1 ? undefined : 'must be a number in [0, 1)'),
   'train.checkpointEvery': nonNegativeInt,
   'batchNorm.epsilon': positiveNumber,
   'batchNorm.inference': oneOf('population', 'moving'),
@@ -186,10 +195,15 @@ export function nestingDepth(value: unknown, limit: number): number {
 export const GPU_ENGINES_IN_ONE_THREAD: readonly string[] = ['ort-webgpu', 'ort-cuda'];
 
 export function checkConsistency(c: ResolvedConfig, where: string): void {
-  const width = c.model.hiddenUnits[c.model.hiddenUnits.length - 1];
-  const bad = c.eval.units.find((u) => u >= width);
-  if (bad !== undefined) {
-    throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer of ${width} units.`);
+  // Every network's last hidden layer must hold the recorded units: model.hiddenUnits' and each sweep entry's own.
+  for (const v of [undefined, ...c.sweep.filter((e) => e.hiddenUnits !== undefined)]) {
+    const units = v?.hiddenUnits ?? c.model.hiddenUnits;
+    const width = units[units.length - 1];
+    const bad = c.eval.units.find((u) => u >= width);
+    const of = v ? ` of sweep entry "${v.name}"` : '';
+    if (bad !== undefined) {
+      throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer${of} of ${width} units.`);
+    }
   }
   if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
   if (c.jobs > 1 && GPU_ENGINES_IN_ONE_THREAD.includes(c.backend)) {

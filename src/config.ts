@@ -25,6 +25,8 @@ export interface Variant {
   initStd?: number;
   /** The nonlinearity of this network; else model.activation. */
   activation?: Activation;
+  /** Widths of this network's hidden layers (a depth sweep); else model.hiddenUnits. */
+  hiddenUnits?: number[];
 }
 export type ModelKind = 'mlp' | 'cnn';
 export type Activation = 'sigmoid' | 'relu';
@@ -76,8 +78,10 @@ export interface Config {
   train: {
     steps: number;
     batchSize: number;
-    /** Constant learning rate of plain SGD. */
+    /** Constant learning rate of SGD. */
     learningRate: number;
+    /** Momentum mu of SGD, v <- mu * v + lr * g, p <- p - v (src/model/momentum.ts); 0 = plain SGD. */
+    momentum: number;
     /** Save a checkpoint every this many steps (0 = only when interrupted). */
     checkpointEvery: number;
   };
@@ -156,7 +160,7 @@ const defaults: Config = {
     hiddenUnits: [100, 100, 100],
     initStd: 0.1,
   },
-  train: { steps: 50000, batchSize: 60, learningRate: 0.1, checkpointEvery: 5000 },
+  train: { steps: 50000, batchSize: 60, learningRate: 0.1, momentum: 0, checkpointEvery: 5000 },
   batchNorm: { epsilon: 1e-3, inference: 'population', populationBatches: 100, momentum: 0.99 },
   eval: { every: 500, units: [0, 1, 2, 3, 4], percentiles: [15, 50, 85], probeSize: 0, landscape: { every: 0, stepMultiples: [0.5, 1, 2, 4] } },
   data: {

@@ -30,14 +30,18 @@ const fmt = (n: number) => n.toLocaleString('en-US');
  * 10,000 units used to end in exit 70, "memory access out of bounds", after 55 s).
  */
 export function checkNetworkFits(c: ResolvedConfig, where: string): void {
+  checkWidthsFit(c, c.model.hiddenUnits, 'config key "model.hiddenUnits"', where);
+  // A depth sweep's entries bring their own widths; each network must fit.
+  for (const v of c.sweep) if (v.hiddenUnits) checkWidthsFit(c, v.hiddenUnits, `the hiddenUnits of sweep entry "${v.name}"`, where);
+}
+
+function checkWidthsFit(c: ResolvedConfig, hiddenUnits: number[], key: string, where: string): void {
   const heap = "the wasm backend's 4 GiB heap";
-  const params = parameterCount(c.model.hiddenUnits);
+  const params = parameterCount(hiddenUnits);
   if (params > LIMITS.parameters) {
-    throw new UsageError(
-      `${where}: config key "model.hiddenUnits" holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`,
-    );
+    throw new UsageError(`${where}: ${key} holds ${fmt(params)} parameters, more than the ${fmt(LIMITS.parameters)} that a checkpoint and ${heap} hold.`);
   }
-  const units = c.model.hiddenUnits.reduce((a, b) => a + b, 0);
+  const units = hiddenUnits.reduce((a, b) => a + b, 0);
   const batch = c.train.batchSize * units;
   if (batch > LIMITS.batchValues) {
     throw new UsageError(
@@ -50,7 +54,7 @@ export function checkNetworkFits(c: ResolvedConfig, where: string): void {
   const evaluation = (heldOut + probe) * units;
   if (evaluation > LIMITS.evalValues) {
     throw new UsageError(
-      `${where}: config key "model.hiddenUnits" has ${fmt(units)} hidden units x ${fmt(heldOut)} held-out examples (+ ${fmt(probe)} probed) is ${fmt(evaluation)} values, more than the ${fmt(LIMITS.evalValues)} an evaluation fits in ${heap}; use narrower layers, data.testSubset or eval.probeSize.`,
+      `${where}: ${key} has ${fmt(units)} hidden units x ${fmt(heldOut)} held-out examples (+ ${fmt(probe)} probed) is ${fmt(evaluation)} values, more than the ${fmt(LIMITS.evalValues)} an evaluation fits in ${heap}; use narrower layers, data.testSubset or eval.probeSize.`,
     );
   }
 }

@@ -19,3 +19,16 @@ export function variantsOf(config: ResolvedConfig): Variant[] {
 export function runsOf(config: ResolvedConfig): { variant: Variant; seed: number }[] {
   return variantsOf(config).flatMap((variant) => config.seeds.map((seed) => ({ variant, seed })));
 }
+
+/** The hidden-layer widths of a variant's network: its own (a depth sweep), else model.hiddenUnits. */
+export function hiddenUnitsOf(config: ResolvedConfig, variant: Variant | undefined): number[] {
+  return variant?.hiddenUnits ?? config.model.hiddenUnits;
+}
+
+/** The hidden-layer widths of the network a folder's rows name `arm`. */
+export function hiddenUnitsOfArm(config: ResolvedConfig, arm: Arm): number[] {
+  return hiddenUnitsOf(
+    config,
+    variantsOf(config).find((v) => v.name === arm),
+  );
+}

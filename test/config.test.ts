@@ -90,7 +90,7 @@ test('sweep variants take an absolute initStd; a bad one is refused naming it', 
   assert.equal(ok.sweep[0].initStd, 0.06);
   assert.throws(
     () => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, initStd: -1 }] }),
-    /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\?, activation\? \} entries \(an entry initStd must be a positive number\)/,
+    /"sweep" must be a list of \{ name, bn, lrMultiplier, initStd\?, activation\?, hiddenUnits\? \} entries \(an entry initStd must be a positive number\)/,
   );
   assert.throws(() => testConfig({ sweep: [{ name: 'b', bn: false, lrMultiplier: 1, std: 1 }] }), /has unknown key "std"/);
 });

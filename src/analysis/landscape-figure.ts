@@ -5,6 +5,7 @@
  * BN against the baseline, means over seeds, in the colours and on the step axis of every figure (figure-style.ts). Lines on log axes drop values <= 0. Layer 1 is left out: its ICS is 0 by definition.
  */
 import type * as vl from 'vega-lite';
+import { hiddenUnitsOfArm } from '../runs.js';
 import { LAYOUTS, networkColors, orderOf, stepAxis } from './figure-style.js';
 import type { Measurements } from './measurement-data.js';
 import type { RunData } from './run-data.js';
@@ -40,7 +41,9 @@ function linePanel({ x, color }: Axes, title: string, yTitle: string, values: { 
 
 export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevelSpec {
   const { arms } = data;
-  const hiddenLayers = data.config.model.hiddenUnits.length;
+  // Networks of different depths (a depth sweep) share a panel per layer index: name it by index alone.
+  const depths = new Set(arms.map((arm) => hiddenUnitsOfArm(data.config, arm).length));
+  const hiddenLayers = depths.size === 1 ? [...depths][0] : undefined;
   const order = orderOf(data);
   const axes: Axes = {
     x: stepAxis(data.config.train.steps),
@@ -75,7 +78,7 @@ export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevel
     ),
   ];
   const layers = [...new Set(m.ics.map((r) => r.layer))].filter((l) => l > 0).sort((a, b) => a - b);
-  const name = (l: number) => (l < hiddenLayers ? `hidden layer ${l + 1}` : 'output layer');
+  const name = (l: number) => (hiddenLayers === undefined ? `weight layer ${l + 1}` : l < hiddenLayers ? `hidden layer ${l + 1}` : 'output layer');
   const ofLayer = (l: number) => m.ics.filter((r) => r.layer === l);
   const l2 = layers.map((l, i) =>
     linePanel(

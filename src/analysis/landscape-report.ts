@@ -4,6 +4,7 @@
  * in two windows of training (the first 10%, and the rest), then mean +- std over seeds.
  */
 import type { ResolvedConfig } from '../config.js';
+import { hiddenUnitsOfArm } from '../runs.js';
 import type { Measurements } from './measurement-data.js';
 import { meanAndSampleStd } from './stats.js';
 
@@ -80,9 +81,10 @@ export function landscapeSection(config: ResolvedConfig, arms: string[], m: Meas
   // 1 - cos rather than cos: the cosines sit so close to 1 that three digits would all read 1.
   out.push(`| network | layer | window | ‖G - G'‖₂ | 1 - cos(G, G') |`, '|---|---|---|---:|---:|');
   const layers = [...new Set(m.ics.map((r) => r.layer))].sort((a, b) => a - b);
-  const hidden = config.model.hiddenUnits.length;
   for (const arm of arms) {
-    for (const layer of layers) {
+    // A depth sweep's networks differ in depth: "output" is each network's own last layer.
+    const hidden = hiddenUnitsOfArm(config, arm).length;
+    for (const layer of layers.filter((l) => l <= hidden)) {
       const rows = m.ics.filter((r) => r.arm === arm && r.layer === layer);
       for (const w of ws) {
         const name = layer < hidden ? `hidden ${layer + 1}` : 'output';

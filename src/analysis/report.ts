@@ -14,7 +14,7 @@ export const PAPER_TABLE_STEPS = [10000, 20000, 30000, 40000];
 export const ACCURACY_TARGETS = [0.95, 0.97, 0.98];
 
 /** mean ± std over the finite values ('–' when there are none: a report never shows NaN). */
-const pm = (values: number[], digits = 4) => {
+export const pm = (values: number[], digits = 4) => {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return '–';
   const { mean, std } = meanAndSampleStd(finite);

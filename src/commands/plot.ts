@@ -8,6 +8,8 @@ import { landscapeFigureSpec } from '../analysis/landscape-figure.js';
 import { readMeasurements } from '../analysis/measurement-data.js';
 import { readEndedRun, readPartialRun } from '../analysis/run-data.js';
 import { sweepFigureSpec } from '../analysis/sweep-figure.js';
+import { depthFigureSpec } from '../analysis/depth-figure.js';
+import { isDepthSweep } from '../analysis/depth-table.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { UsageError } from '../errors.js';
@@ -79,6 +81,8 @@ export function plotCommand({ makeLogger }: CommandDeps): Command {
             if (measurements && layout === 'wide') await write('landscape', landscapeFigureSpec(measurements, data));
             // Sweeps also get one panel per family, a line per setting, the paper's curve drawn in.
             if (data.config.sweep.length > 0) await write('sweep', sweepFigureSpec(data, layout));
+            // A sweep over depths (its networks' hidden layers differ) also gets accuracy against depth.
+            if (isDepthSweep(data)) await write('depth', depthFigureSpec(data, layout));
           },
           readerBusy,
         );

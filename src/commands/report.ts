@@ -9,6 +9,7 @@ import { readEndedRun, readPartialRun } from '../analysis/run-data.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
 import { buildSweepTable } from '../analysis/sweep-table.js';
+import { buildDepthTable, isDepthSweep } from '../analysis/depth-table.js';
 import type { CommandDeps } from './mnist.js';
 import { reportFolders } from './report-compare.js';
 import { UsageError } from '../errors.js';
@@ -47,7 +48,7 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
           const data = readEndedRun(dir, logger);
           const measurements = readMeasurements(data);
           const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
-          const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${landscape}`;
+          const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${isDepthSweep(data) ? `\n${buildDepthTable(data)}` : ''}${landscape}`;
           writeFileAtomic(join(dir, 'report.md'), report);
           return report;
         },

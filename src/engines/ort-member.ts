@@ -13,7 +13,7 @@ import { populationOrder, populationRows, unitSummaries, type Evaluation } from 
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, evalModel, movingNames, type EvalSpec, type StepSpec } from './ort/step-graph.js';
+import { LOSS_SUM, NEXT, evalModel, movingNames, velocityName, type EvalSpec, type StepSpec } from './ort/step-graph.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
@@ -34,6 +34,8 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   private state: Record<string, Tensor> = {};
   private readonly stateNames: string[];
   private readonly paramNames: string[];
+  /** velocity.<param> per parameter, in paramNames' order; [] for plain SGD. */
+  private readonly velocityNames: string[];
   private readonly moving: { mean: string[]; variance: string[] };
   /** The step graph's spec of this run (its arm and learning rate). */
   readonly stepSpec: StepSpec;
@@ -49,23 +51,32 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   ) {
     const { net, moving, config } = ctx;
     const spec = OrtMember.spec(ctx, provider);
-    this.stepSpec = { ...spec, batchSize: config.train.batchSize, learningRate: ctx.learningRate, momentum: moving?.momentum };
+    this.stepSpec = {
+      ...spec,
+      batchSize: config.train.batchSize,
+      learningRate: ctx.learningRate,
+      momentum: moving?.momentum,
+      sgdMomentum: ctx.velocity?.momentum,
+    };
     this.paramNames = paramSlots(spec).map((s) => s.name);
-    this.moving = moving ? movingNames(config.model.hiddenUnits) : { mean: [], variance: [] };
-    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance];
+    this.moving = moving ? movingNames(spec.hiddenUnits) : { mean: [], variance: [] };
+    this.velocityNames = ctx.velocity ? this.paramNames.map(velocityName) : [];
+    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance, ...this.velocityNames];
     const vars = netVariables(net);
     this.paramNames.forEach((name, i) => (this.state[name] = this.tensor(vars[i])));
     this.state[LOSS_SUM] = new ort.Tensor('float32', new Float32Array([ctx.lossSum]), []);
     moving?.stats.mean.forEach((t, i) => (this.state[this.moving.mean[i]] = this.tensor(t)));
     moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
+    ctx.velocity?.values.forEach((t, i) => (this.state[this.velocityNames[i]] = this.tensor(t)));
   }
 
   /** The net's graph spec on `provider` (its log-softmax form: LOG_SOFTMAX in runtime.ts). */
   static spec(ctx: EngineContext, provider: OrtProvider): NetSpec {
-    const { net, config } = ctx;
+    const { net } = ctx;
     return {
       inputSize: IMAGE_PIXELS,
-      hiddenUnits: config.model.hiddenUnits,
+      // The run's own widths (a depth sweep's variant may set them), read off its net.
+      hiddenUnits: net.hidden.map((layer) => layer.w.shape[1] as number),
       classes: CLASSES,
       bn: net.bn,
       epsilon: net.epsilon,
@@ -145,6 +156,7 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
     netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
+    this.ctx.velocity?.values.forEach((t, i) => assign(t, this.velocityNames[i]));
   }
 
   async dispose(): Promise<void> {

@@ -1,4 +1,4 @@
-/** The tfjs engine: sgdStep on the run's tf.Variables and the Evaluator, as the train loop always did. */
+/** The tfjs engine: sgdStep on the run's tf.Variables (and velocity) and the Evaluator, as the train loop always did. */
 import * as tf from '@tensorflow/tfjs-core';
 import { Evaluator, type Evaluation } from '../evaluate.js';
 import { variable } from '../model/net.js';
@@ -16,7 +16,7 @@ export class TfjsEngine implements TrainEngine {
 
   async step(): Promise<void> {
     const batch = this.ctx.sampler.next();
-    sgdStep(this.ctx.net, batch, this.ctx.learningRate, this.sum, this.ctx.moving);
+    sgdStep(this.ctx.net, batch, this.ctx.learningRate, this.sum, this.ctx.moving, this.ctx.velocity);
     tf.dispose([batch.x, batch.xT, batch.y]);
   }
 

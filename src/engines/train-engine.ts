@@ -10,6 +10,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Evaluation } from '../evaluate.js';
 import { isConvNet, type Model } from '../model/model.js';
 import type { Net } from '../model/net.js';
+import type { Velocity } from '../model/momentum.js';
 import type { MovingStats } from '../model/sgd.js';
 import { activeOrtProvider } from './ort/runtime.js';
 
@@ -20,6 +21,8 @@ export interface EngineContext<N extends Model = Net> {
   /** The run's net, at its initial or resumed parameters. */
   net: N;
   moving?: MovingStats;
+  /** Momentum SGD's velocity (train.momentum > 0), at zero or resumed; trained in place or synced back by syncNet. */
+  velocity?: Velocity;
   learningRate: number;
   sampler: BatchSampler;
   /** The loss summed since the last evaluation (non-zero on resume). */
@@ -32,7 +35,7 @@ export interface TrainEngine {
   lossSum(): Promise<number>;
   resetLossSum(): void;
   evaluate(): Promise<Evaluation>;
-  /** Makes ctx.net (and ctx.moving) hold the engine's current values. */
+  /** Makes ctx.net (and ctx.moving, ctx.velocity) hold the engine's current values. */
   syncNet(): void;
   dispose(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedConfig, Variant } from '../config.js';
 import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
 import type { Rng } from '../random.js';
+import { hiddenUnitsOf } from '../runs.js';
 import { convNetVariables, convParameterSizes, createConvNet, disposeConvNet, IMAGE_SIDE, type ConvNet } from './conv-net.js';
 import { planCnn, type CnnPlan } from './conv-shapes.js';
 import { createConvMovingStats } from './conv-train.js';
@@ -36,18 +37,14 @@ export function cnnPlanOf(config: ResolvedConfig): CnnPlan {
 export function createModel(config: ResolvedConfig, variant: Variant, rng: Rng): { net: Model; moving?: MovingStats } {
   const opts = { bn: variant.bn, initStd: variant.initStd ?? config.model.initStd, epsilon: config.batchNorm.epsilon };
   const useMoving = variant.bn && config.batchNorm.inference === 'moving';
+  // A depth sweep's variant sets its own widths (hiddenUnitsOf); else model.hiddenUnits.
+  const hiddenUnits = hiddenUnitsOf(config, variant);
   if (config.model.kind === 'cnn') {
-    const net = createConvNet(
-      cnnPlanOf(config),
-      config.model.hiddenUnits,
-      CLASSES,
-      { ...opts, activation: variant.activation ?? config.model.activation },
-      rng,
-    );
+    const net = createConvNet(cnnPlanOf(config), hiddenUnits, CLASSES, { ...opts, activation: variant.activation ?? config.model.activation }, rng);
     return { net, moving: useMoving ? createConvMovingStats(net, config.batchNorm.momentum) : undefined };
   }
-  const net = createNet({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, opts, rng);
-  return { net, moving: useMoving ? createMovingStats(config.model.hiddenUnits, config.batchNorm.momentum) : undefined };
+  const net = createNet({ inputSize: IMAGE_PIXELS, hiddenUnits, classes: CLASSES }, opts, rng);
+  return { net, moving: useMoving ? createMovingStats(hiddenUnits, config.batchNorm.momentum) : undefined };
 }
 
 /** Every trained variable in the network's fixed order (what a checkpoint saves). */
@@ -61,7 +58,7 @@ export function disposeModel(net: Model): void {
 }
 
 /** The sizes of modelVariables' tensors for the config's network, without building it (checkpoint checks). */
-export function modelParameterSizes(config: ResolvedConfig, bn: boolean): number[] {
-  if (config.model.kind === 'cnn') return convParameterSizes(cnnPlanOf(config), config.model.hiddenUnits, CLASSES, bn);
-  return parameterSizes({ inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES }, bn);
+export function modelParameterSizes(config: ResolvedConfig, bn: boolean, hiddenUnits = config.model.hiddenUnits): number[] {
+  if (config.model.kind === 'cnn') return convParameterSizes(cnnPlanOf(config), hiddenUnits, CLASSES, bn);
+  return parameterSizes({ inputSize: IMAGE_PIXELS, hiddenUnits, classes: CLASSES }, bn);
 }

@@ -1,11 +1,12 @@
 /**
- * One plain-SGD step (constant learning rate) on one mini-batch: forward, hand-written backward,
- * in-place update. Nothing is read back to the host: the loss is summed on the device into
+ * One SGD step (constant learning rate; plain, or with momentum: momentum.ts) on one mini-batch:
+ * forward, hand-written backward, in-place update. Nothing is read back to the host: the loss is summed on the device into
  * `lossSum`, which the train loop reads only at evaluations.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backward, type Grads } from './backward.js';
 import { forwardTrain, softmaxCrossEntropy, type TrainForward } from './forward.js';
+import { momentumUpdate, type Velocity } from './momentum.js';
 import { variable, type BnStats, type Net } from './net.js';
 
 export interface Batch {
@@ -28,16 +29,22 @@ function update(v: tf.Variable, step: tf.Tensor): void {
   v.assign(tf.sub(v, step));
 }
 
-function applySteps(net: Net, s: Grads): void {
+/** Each parameter with its step, in the order of netVariables (the velocity's order). */
+function paramSteps(net: Net, s: Grads): [tf.Variable, tf.Tensor][] {
+  const pairs: [tf.Variable, tf.Tensor][] = [];
   net.hidden.forEach((layer, i) => {
     const ls = s.hidden[i];
-    update(layer.w, ls.w);
-    if (layer.b && ls.b) update(layer.b, ls.b);
-    if (layer.gamma && ls.gamma) update(layer.gamma, ls.gamma);
-    if (layer.beta && ls.beta) update(layer.beta, ls.beta);
+    pairs.push([layer.w, ls.w]);
+    if (layer.b && ls.b) pairs.push([layer.b, ls.b]);
+    if (layer.gamma && ls.gamma) pairs.push([layer.gamma, ls.gamma]);
+    if (layer.beta && ls.beta) pairs.push([layer.beta, ls.beta]);
   });
-  update(net.out.w, s.out.w);
-  update(net.out.b, s.out.b);
+  pairs.push([net.out.w, s.out.w], [net.out.b, s.out.b]);
+  return pairs;
+}
+
+function applySteps(net: Net, s: Grads, velocity?: Velocity): void {
+  paramSteps(net, s).forEach(([p, step], i) => (velocity ? momentumUpdate(p, velocity.values[i], step, velocity.momentum) : update(p, step)));
 }
 
 /** stat <- momentum * stat + (1 - momentum) * batch stat; variances unbiased (m/(m-1)) as in Alg. 2. */
@@ -52,12 +59,12 @@ function updateMoving(moving: MovingStats, fwd: TrainForward, m: number): void {
   });
 }
 
-/** Runs one SGD step; adds the mini-batch loss to `lossSum`. */
-export function sgdStep(net: Net, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats): void {
+/** Runs one SGD step (with momentum when `velocity` is given); adds the mini-batch loss to `lossSum`. */
+export function sgdStep(net: Net, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats, velocity?: Velocity): void {
   tf.tidy(() => {
     const fwd = forwardTrain(net, batch.x, { inputT: batch.xT });
     const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
-    applySteps(net, backward(net, fwd, dLogits, batch.xT));
+    applySteps(net, backward(net, fwd, dLogits, batch.xT), velocity);
     lossSum.assign(tf.add(lossSum, loss));
     if (moving) updateMoving(moving, fwd, batch.x.shape[0]);
   });

@@ -1,6 +1,6 @@
 /**
  * Checkpoints: everything a run needs to continue bit for bit (weights, BN parameters, moving
- * statistics, RNG and shuffle position, the loss summed since the last evaluation, timing), or,
+ * statistics, momentum SGD's velocity, RNG and shuffle position, the loss summed since the last evaluation, timing), or,
  * once a run is over, its summary. One JSON file per run in <run dir>/checkpoints/, written
  * through a temp file and a rename so a crash leaves the previous checkpoint intact. Each file
  * carries the sha256 of its content: an edited or damaged checkpoint is refused, never resumed.
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { SamplerState } from '../batches.js';
 import type { Arm } from '../config.js';
 import { UserError } from '../errors.js';
+import type { Velocity } from '../model/momentum.js';
 import { modelVariables, type Model } from '../model/model.js';
 import type { BnStats } from '../model/net.js';
 import type { EvalRecord, RunSummary } from './records.js';
@@ -34,6 +35,8 @@ export interface RunCheckpoint {
   /** float32 values of modelVariables(net), base64, in that order. */
   params: string[];
   moving?: { mean: string[]; variance: string[] };
+  /** Momentum SGD's velocity (train.momentum > 0): float32 values, base64, in the order of params. */
+  velocity?: string[];
   sampler: SamplerState;
 }
 
@@ -95,6 +98,17 @@ export function restoreNet(net: Model, params: string[], moving?: BnStats, saved
   if (moving && saved) {
     [...moving.mean, ...moving.variance].forEach((t, i) => tf.tidy(() => (t as tf.Variable).assign(tf.tensor(stats[i], t.shape))));
   }
+}
+
+export function encodeVelocity(velocity: Velocity): string[] {
+  return velocity.values.map(encode);
+}
+
+/** Loads a saved velocity, checking every size first; a momentum run's checkpoint without one does not match. */
+export function restoreVelocity(velocity: Velocity, saved: string[] | undefined): void {
+  if (saved?.length !== velocity.values.length) throw new UserError(MISMATCH);
+  const values = velocity.values.map((v, i) => decodeFor(v, saved[i]));
+  velocity.values.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
 }
 
 /** sha256 of a checkpoint's content (every field but the checksum itself), as written. */

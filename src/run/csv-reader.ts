@@ -115,7 +115,7 @@ export function readFolderCsv(file: FolderCsv, ctx: CsvContext): CheckedCsv | un
     if (!scheduleOf(key, run).has(step) || !file.writtenAt(step)) throw cellBad(stepAt, `not a step at which ${arm} seed ${seedText} writes to ${file.name}`);
     for (const j of subAt) if (!INTEGER.test(cells[j])) throw cellBad(j, 'not an index');
     const sub = subAt.map((j) => cells[j]).join('/');
-    if (!file.subKeys.includes(sub)) throw bad(`, ${file.subKeyColumns.join('/')} ${sub} is not one this run records`);
+    if (!file.subKeysOf(arm).includes(sub)) throw bad(`, ${file.subKeyColumns.join('/')} ${sub} is not one this run records`);
     const rowKey = `${key}/${step}/${sub}`;
     const first = seen.get(rowKey);
     if (first !== undefined)
@@ -145,7 +145,7 @@ function checkComplete(path: string, file: FolderCsv, ctx: CsvContext, seen: Map
     if (run.upTo < 0) continue;
     const [arm, seed] = key.split('/');
     for (const step of evalStepsUpTo(ctx.config, run.upTo, run.ended).filter(file.writtenAt)) {
-      for (const sub of file.subKeys) {
+      for (const sub of file.subKeysOf(arm)) {
         if (!seen.has(`${key}/${step}/${sub}`)) {
           throw new UserError(
             `${path} holds 0 rows for ${arm} seed ${seed} at step ${step}${sub ? ` (${file.subKeyColumns.join('/')} ${sub})` : ''}, where the run wrote one; the run folder is damaged.`,

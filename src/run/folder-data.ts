@@ -58,9 +58,9 @@ export function cellValue(text: string): number | null {
 }
 
 /** Sorts checked rows by (run order, step, sub-key order of the file) in place. */
-function sortRows(csv: CheckedCsv, order: Map<string, number>, subKeys: string[], subAt: number[]): void {
+function sortRows(csv: CheckedCsv, order: Map<string, number>, subKeysOf: (arm: string) => string[], subAt: number[]): void {
   const [arm, seed, step] = ['arm', 'seed', 'step'].map((c) => csv.header.indexOf(c));
-  const rank = (r: string[]) => [order.get(`${r[arm]}/${r[seed]}`)!, Number(r[step]), subKeys.indexOf(subAt.map((j) => r[j]).join('/'))];
+  const rank = (r: string[]) => [order.get(`${r[arm]}/${r[seed]}`)!, Number(r[step]), subKeysOf(r[arm]).indexOf(subAt.map((j) => r[j]).join('/'))];
   csv.rows.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
@@ -83,7 +83,7 @@ function dataOf(folder: TrustedFolder, live = false): RunData {
       sortRows(
         csv,
         order,
-        file.subKeys,
+        file.subKeysOf,
         file.subKeyColumns.map((c) => csv.header.indexOf(c)),
       );
   }

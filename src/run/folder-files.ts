@@ -4,7 +4,8 @@
  * are written, and the range each value column must lie in. The reader (csv-reader.ts), resume's
  * trimming and the row digests of checkpoints all go by this table.
  */
-import type { ResolvedConfig } from '../config.js';
+import type { Arm, ResolvedConfig } from '../config.js';
+import { hiddenUnitsOfArm } from '../runs.js';
 import { measuresAt } from '../measure/probe.js';
 import { ICS_COLUMNS, ICS_CSV, LANDSCAPE_COLUMNS, LANDSCAPE_CSV } from './measurement-csv.js';
 import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from './recorders.js';
@@ -17,8 +18,8 @@ export interface FolderCsv {
   columns: string[];
   /** Key columns after arm, seed and step ([] when one row per evaluation). */
   subKeyColumns: string[];
-  /** The sub-key values ("layer/unit", joined by "/") each evaluation writes a row for. */
-  subKeys: string[];
+  /** The sub-key values ("layer/unit", joined by "/") each evaluation of network `arm` writes a row for. */
+  subKeysOf: (arm: Arm) => string[];
   /** Whether the evaluation at `step` writes rows to this file. */
   writtenAt: (step: number) => boolean;
   /** Range of each value column (every column that is not a key). */
@@ -32,7 +33,9 @@ const always = () => true;
 
 /** The CSV files a run folder of `config` holds, in the order they are written. */
 export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
-  const lastHidden = config.model.hiddenUnits.length - 1;
+  // Networks of a depth sweep differ in depth: each run's layer indices are its own network's.
+  const depth = (arm: Arm) => hiddenUnitsOfArm(config, arm).length;
+  const one = () => [''];
   const activations = activationColumns(config.eval.percentiles);
   const percentileRanges = Object.fromEntries(activations.filter((c) => /^p\d/.test(c)).map((c) => [c, 'finite' as const]));
   const files: FolderCsv[] = [
@@ -40,7 +43,7 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       name: ACCURACY_CSV,
       columns: ACCURACY_COLUMNS,
       subKeyColumns: [],
-      subKeys: [''],
+      subKeysOf: one,
       writtenAt: always,
       ranges: { train_loss: 'nonNegative', test_loss: 'nonNegative', test_accuracy: 'probability', elapsed_s: 'seconds' },
     },
@@ -48,7 +51,7 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       name: ACTIVATIONS_CSV,
       columns: activations,
       subKeyColumns: ['layer', 'unit'],
-      subKeys: config.eval.units.map((u) => `${lastHidden}/${u}`),
+      subKeysOf: (arm) => config.eval.units.map((u) => `${depth(arm) - 1}/${u}`),
       writtenAt: always,
       ranges: { ...percentileRanges, mean: 'finite', std: 'nonNegative' },
     },
@@ -61,7 +64,7 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       name: ICS_CSV,
       columns: ICS_COLUMNS,
       subKeyColumns: ['layer'],
-      subKeys: Array.from({ length: config.model.hiddenUnits.length + 1 }, (_, i) => `${i}`),
+      subKeysOf: (arm) => Array.from({ length: depth(arm) + 1 }, (_, i) => `${i}`),
       writtenAt: measured,
       ranges: { l2: 'nonNegative', cosine: 'cosine' },
     },
@@ -69,7 +72,7 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       name: LANDSCAPE_CSV,
       columns: LANDSCAPE_COLUMNS,
       subKeyColumns: [],
-      subKeys: [''],
+      subKeysOf: one,
       writtenAt: measured,
       ranges: { loss_min: 'nonNegative', loss_max: 'nonNegative', grad_change_max: 'nonNegative', beta_smoothness: 'nonNegative' },
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { checkpointPath, isEnded, type RunCheckpoint } from './checkpoint.js';
 import { modelParameterSizes } from '../model/model.js';
 import type { ResolvedConfig } from '../config.js';
-import { runsOf } from '../runs.js';
+import { hiddenUnitsOfArm, runsOf } from '../runs.js';
 import type { RunSpec } from './parallel.js';
 import type { RunSummary } from './records.js';
 import { folderCsvs } from './folder-files.js';
@@ -67,11 +67,12 @@ export function planResume(runDir: string): ResumePlan {
 
 /** A checkpoint whose tensors do not fit the saved config's net (an edited run.json) is refused up front. */
 function checkShapes(runDir: string, config: ResolvedConfig, bn: boolean, ckpt: RunCheckpoint): void {
-  const sizes = modelParameterSizes(config, bn);
+  const hiddenUnits = hiddenUnitsOfArm(config, ckpt.arm);
+  const sizes = modelParameterSizes(config, bn, hiddenUnits);
   const saved = ckpt.params.map((p) => Buffer.from(p, 'base64').length / Float32Array.BYTES_PER_ELEMENT);
   if (saved.join() !== sizes.join()) {
     throw new UserError(
-      `The checkpoint ${checkpointPath(runDir, ckpt.arm, ckpt.seed)} does not match the network in ${join(runDir, 'run.json')} (hiddenUnits ${JSON.stringify(config.model.hiddenUnits)}); one of the two was edited.`,
+      `The checkpoint ${checkpointPath(runDir, ckpt.arm, ckpt.seed)} does not match the network in ${join(runDir, 'run.json')} (hiddenUnits ${JSON.stringify(hiddenUnits)}); one of the two was edited.`,
     );
   }
 }

@@ -8,10 +8,12 @@
 import type { ResolvedConfig, Variant } from '../config.js';
 import type { Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../batches.js';
-import { encodeNet, encodeStats, restoreNet, type RunCheckpoint } from './checkpoint.js';
+import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
 import { asMlp, createModel, disposeModel, type Model } from '../model/model.js';
+import { createVelocity, disposeVelocity, type Velocity } from '../model/momentum.js';
 import { disposeStats } from '../model/net.js';
+import { hiddenUnitsOf } from '../runs.js';
 import type { MovingStats } from '../model/sgd.js';
 import { LandscapeProbe, measuresAt } from '../measure/probe.js';
 import { Rng } from '../random.js';
@@ -41,6 +43,10 @@ export class RunLoop {
   readonly run: RunId;
   readonly learningRate: number;
   private readonly net: Model;
+  /** This run's hidden widths (a depth sweep's variant may set its own). */
+  private readonly hiddenUnits: number[];
+  /** Momentum SGD's velocity; none for plain SGD (train.momentum 0). */
+  private readonly velocity?: Velocity;
   private readonly sampler: BatchSampler;
   private readonly probe?: LandscapeProbe;
   private readonly moving?: MovingStats;
@@ -68,6 +74,9 @@ export class RunLoop {
     const { net, moving } = createModel(config, variant, Rng.stream(seed, 'init'));
     this.net = net;
     this.moving = moving;
+    this.hiddenUnits = hiddenUnitsOf(config, variant);
+    // Plain SGD (momentum 0, the default) builds no velocity at all; the config check keeps the CNN out.
+    this.velocity = config.train.momentum > 0 ? createVelocity(asMlp(net), config.train.momentum) : undefined;
     this.sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
     this.probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
     this.total = config.train.steps;
@@ -78,6 +87,7 @@ export class RunLoop {
     this.last = resume?.last;
     if (resume) {
       restoreNet(this.net, resume.params, this.moving?.stats, resume.moving);
+      if (this.velocity) restoreVelocity(this.velocity, resume.velocity);
       this.sampler.restore(resume.sampler);
     }
   }
@@ -91,6 +101,7 @@ export class RunLoop {
       seed: this.seed,
       net: this.net,
       moving: this.moving,
+      velocity: this.velocity,
       learningRate: this.learningRate,
       sampler: this.sampler,
       lossSum: resume?.lossSum ?? 0,
@@ -142,6 +153,7 @@ export class RunLoop {
   dispose(): void {
     disposeModel(this.net);
     disposeStats(this.moving?.stats);
+    disposeVelocity(this.velocity);
     this.probe?.dispose();
   }
 
@@ -180,7 +192,7 @@ export class RunLoop {
     const ev = await engine.evaluate();
     this.last = { ...run, step, trainLoss, testLoss: ev.testLoss, testAccuracy: ev.testAccuracy, elapsedS: this.now() - this.start };
     this.best = Math.max(this.best, ev.testAccuracy);
-    const layer = config.model.hiddenUnits.length - 1;
+    const layer = this.hiddenUnits.length - 1;
     await recorder.evaluation(
       this.last,
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
@@ -208,6 +220,7 @@ export class RunLoop {
       elapsedS: this.now() - this.start,
       params: encodeNet(this.net),
       moving: this.moving ? encodeStats(this.moving.stats) : undefined,
+      ...(this.velocity ? { velocity: encodeVelocity(this.velocity) } : {}),
       sampler: this.sampler.state(),
     });
   }

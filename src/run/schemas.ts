@@ -71,6 +71,7 @@ export const checkpointSchema = z.object({
   elapsedS: z.number(),
   params: z.array(base64).min(1),
   moving: z.object({ mean: z.array(base64), variance: z.array(base64) }).optional(),
+  velocity: z.array(base64).optional(),
   sampler: z.object({ rng: z.tuple([z.number(), z.number(), z.number(), z.number()]), order: z.array(count), position: count }),
   ...madeWith,
   sha256: z.string(),

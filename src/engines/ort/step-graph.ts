@@ -12,11 +12,15 @@ export interface StepSpec extends NetSpec {
   learningRate: number;
   /** Moving-average momentum when batchNorm.inference = "moving" (BN only). */
   momentum?: number;
+  /** Momentum SGD's mu (train.momentum) when > 0: the velocity becomes state (velocityName). */
+  sgdMomentum?: number;
 }
 
 /** Names of the moving statistics inputs (outputs add NEXT). */
 export const movingNames = (units: number[]) => ({ mean: units.map((_, i) => `moving.mean${i}`), variance: units.map((_, i) => `moving.variance${i}`) });
 export const NEXT = 'next.';
+/** The velocity state input of parameter `param` (momentum SGD, src/model/momentum.ts). */
+export const velocityName = (param: string) => `velocity.${param}`;
 export const LOSS_SUM = 'lossSum';
 
 /**
@@ -69,7 +73,17 @@ function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?
   const fwd = forwardTrain(g, spec, p, x, m);
   const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax, l);
   const grads = backward(g, spec, p, { layers: fwd.layers, logProbs }, y, m, learningRates ?? spec.learningRate);
-  for (const s of paramSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), dims(s.dims));
+  const mu = spec.sgdMomentum !== undefined && spec.sgdMomentum > 0 ? g.scalar(spec.sgdMomentum) : undefined;
+  for (const s of paramSlots(spec)) {
+    // grads hold lr * g already; with momentum, v <- mu * v + lr * g and p <- p - v (momentum.ts).
+    let step = grads.get(s.name)!;
+    if (mu) {
+      const v = g.input(prefix + velocityName(s.name), dims(s.dims));
+      step = g.add(g.mul(v, mu), step);
+      g.output(prefix + NEXT + velocityName(s.name), step, dims(s.dims));
+    }
+    g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, step), dims(s.dims));
+  }
   g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), lossDims);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased, as sgd.ts.
