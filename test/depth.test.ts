@@ -141,7 +141,7 @@ test("a sweep entry's hiddenUnits is validated like model.hiddenUnits: one sente
       (err: Error) => err instanceof UsageError && err.message === sentence,
       sentence,
     );
-  const list = 'test: config key "sweep" must be a list of { name, bn, lrMultiplier, initStd?, hiddenUnits? } entries (an entry hiddenUnits';
+  const list = 'test: config key "sweep" must be a list of { name, bn, lrMultiplier, initStd?, activation?, hiddenUnits? } entries (an entry hiddenUnits';
   refused(
     entry([0]),
     `${list} must be a list of layer widths (integers in [1, 10000])) (got [{"name":"deep","bn":false,"lrMultiplier":1,"hiddenUnits":[0]}]).`,
