@@ -5,28 +5,29 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, versions, type BackendInfo } from './backend.js';
+import { initBackend, versions, type BackendInfo } from './engines/backend.js';
 import { checkpointRecorder } from './run/checkpoint-recorder.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
-import type { ResolvedConfig } from './config.js';
-import { GPU_ENGINES_IN_ONE_THREAD } from './config-rules.js';
-import { UserError, asUserError } from './errors.js';
-import { runsOf, variantsOf } from './runs.js';
+import type { ResolvedConfig } from './config/config.js';
+import { GPU_ENGINES_IN_ONE_THREAD } from './config/config-rules.js';
+import { UserError, asUserError } from './core/errors.js';
+import { runsOf, variantsOf } from './config/runs.js';
 import { loadDataset } from './data/load.js';
-import type { Logger } from './logger.js';
-import { runAll, type RunSpec } from './run/parallel.js';
+import type { Logger } from './core/logger.js';
+import { runAll } from './run/parallel.js';
+import type { RunSpec } from './training/records.js';
 import { measurementCsvRecorder } from './run/measurement-csv.js';
 import { folderCsvs } from './run/folder-files.js';
 import { createRunFolder } from './run/new-run-folder.js';
 import { csvHeaderLine, csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
-import { fanOut, type Recorder, type RunSummary } from './run/records.js';
-import { lockstepFor } from './lockstep.js';
+import { fanOut, type Recorder, type RunSummary } from './training/records.js';
+import { lockstepFor } from './config/lockstep-rule.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
 import { runningText, writeEndState, writeRunningState } from './run/run-state.js';
 import { shardOf, type Shard } from './run/shard.js';
-import type { SignalCatcher } from './signals.js';
+import type { SignalCatcher } from './core/signals.js';
 import { tensorboardRecorder } from './run/tensorboard/recorder.js';
 
 export interface ExperimentOptions {
@@ -63,14 +64,18 @@ export function jobsFor(config: ResolvedConfig): number {
   return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 
-type RunJson = Record<string, unknown> & { config: ResolvedConfig };
+/**
+ * run.json as this process builds it, before run-state.ts adds its status; readers get the
+ * validated RunJson (run/schemas.ts, its type inferred from the schema).
+ */
+type RunJsonDraft = Record<string, unknown> & { config: ResolvedConfig };
 
 /** run.json and every checkpoint carry the digest of the config and data they were made with. */
-const withDigest = (runJson: RunJson): RunJson => ({ ...runJson, digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!) });
+const withDigest = (runJson: RunJsonDraft): RunJsonDraft => ({ ...runJson, digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!) });
 
 async function execute(
   dir: string,
-  runJson: RunJson,
+  runJson: RunJsonDraft,
   specs: RunSpec[],
   earlier: RunSummary[],
   backend: BackendInfo,
@@ -155,7 +160,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
   const specs = shardOf(runsOf(config), opts.shard);
-  const runJson: RunJson = withDigest({
+  const runJson: RunJsonDraft = withDigest({
     paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
     config,
     seeds: config.seeds,
@@ -205,8 +210,9 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   lockstepFor(config, backend.name, 0);
-  if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
-    logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
+  const startedOn = plan.runJson.backend?.name;
+  if (backend.name !== startedOn) {
+    logger.warn(`this run started on ${startedOn} and resumes on ${backend.name}: results may differ in the last digits.`);
   }
   if (plan.specs.length === 0) {
     logger.info(`every run in ${runDir} has already ended; nothing to resume.`);

@@ -11,8 +11,8 @@ import { depthFigureSpec, depthPoints } from '../src/analysis/depth-figure.js';
 import { renderPng, renderSvg } from '../src/analysis/figure.js';
 import { NETWORK_PALETTE } from '../src/analysis/figure-style.js';
 import type { AccuracyRow, RunData } from '../src/analysis/run-data.js';
-import { UsageError } from '../src/errors.js';
-import { hiddenUnitsOf } from '../src/runs.js';
+import { UsageError } from '../src/core/errors.js';
+import { hiddenUnitsOf } from '../src/config/runs.js';
 import { testConfig } from './helpers.js';
 
 const three = [100, 100, 100];
@@ -141,7 +141,7 @@ test("a sweep entry's hiddenUnits is validated like model.hiddenUnits: one sente
       (err: Error) => err instanceof UsageError && err.message === sentence,
       sentence,
     );
-  const list = 'test: config key "sweep" must be a list of { name, bn, lrMultiplier, initStd?, hiddenUnits? } entries (an entry hiddenUnits';
+  const list = 'test: config key "sweep" must be a list of { name, bn, lrMultiplier, initStd?, activation?, hiddenUnits? } entries (an entry hiddenUnits';
   refused(
     entry([0]),
     `${list} must be a list of layer widths (integers in [1, 10000])) (got [{"name":"deep","bn":false,"lrMultiplier":1,"hiddenUnits":[0]}]).`,

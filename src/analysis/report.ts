@@ -3,7 +3,7 @@
  * 95/97/98%), the stability of the last hidden layer's sigmoid inputs after 10% of training
  * (Fig. 1b,c), and our Fig. 1(a) numbers beside the paper's.
  */
-import { variantsOf } from '../runs.js';
+import { variantsOf } from '../config/runs.js';
 import { interpolate, readPaperCurves } from './paper.js';
 import type { RunData } from './run-data.js';
 import { band, meanAndSampleStd, stability, stepsToReach, valueAt, type Stability } from './stats.js';
@@ -141,7 +141,7 @@ export function stabilityTable(data: RunData): string[] {
 
 export function buildReport(data: RunData): string {
   const c = data.config;
-  const backend = (data.runJson.backend as { name?: string } | undefined)?.name ?? 'unknown';
+  const backend = data.runJson.backend?.name ?? 'unknown';
   const source = (data.runJson.data as { source?: string } | undefined)?.source ?? 'unknown';
   const units = [...new Set(data.activations.map((r) => r.unit))].join(', ');
   return [

@@ -5,7 +5,7 @@
  * sweep's steps. Rendered like Figure 1 (figure.ts).
  */
 import type * as vl from 'vega-lite';
-import { variantsOf } from '../runs.js';
+import { variantsOf } from '../config/runs.js';
 import { accuracyFloor } from './figure.js';
 import { LAYOUTS, networkColors, orderOf, paperWithin, stepAxis, type Layout } from './figure-style.js';
 import { readPaperCurves } from './paper.js';

@@ -12,7 +12,7 @@ import { buildSweepTable } from '../analysis/sweep-table.js';
 import { buildDepthTable, isDepthSweep } from '../analysis/depth-table.js';
 import type { CommandDeps } from './mnist.js';
 import { reportFolders } from './report-compare.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { hasEnded, partialName, unfinishedMark } from './partial.js';
 import { refuseFolderOfRunFolders } from './next-steps.js';
 

@@ -11,26 +11,18 @@
  * without a digest nothing shows that the checkpoints were made with the config it would use.
  */
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
-import { runsOf, variantsOf } from '../runs.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UserError } from '../core/errors.js';
+import { runsOf, variantsOf } from '../config/runs.js';
 import { checkpointPath, isEnded, readCheckpoints, type SavedRun } from './checkpoint.js';
 import { readFolderCsv, type CheckedCsv, type RunRowsExpected } from './csv-reader.js';
 import { canonicalJson, dataIdentityOf, experimentDigest, rowsDigest } from './digest.js';
 import { folderCsvs } from './folder-files.js';
 import { cell, ACCURACY_CSV } from './recorders.js';
-import type { RunSummary } from './records.js';
+import type { RunSummary } from '../training/records.js';
 import { RUN_JSON, readRunJson } from './run-folder.js';
-import { shardOf, type Shard } from './shard.js';
-
-export type RunJson = Record<string, unknown> & {
-  config: ResolvedConfig;
-  seeds: number[];
-  runs?: RunSummary[];
-  planned?: string[];
-  digest?: string;
-  shard?: Shard;
-};
+import { shardOf } from './shard.js';
+import type { RunJson } from './schemas.js';
 
 export interface TrustedFolder {
   dir: string;
@@ -48,9 +40,9 @@ const list = (v: unknown[]) => JSON.stringify(v);
 /** run.json and the checkpoints, checked against each other (see the file comment). */
 export function readTrustedFolder(dir: string): TrustedFolder {
   const path = join(dir, RUN_JSON);
-  const { runJson: raw, config } = readRunJson(dir);
-  const runJson = { ...raw, config } as RunJson;
-  const digest = typeof raw.digest === 'string' ? raw.digest : undefined;
+  const { runJson, config } = readRunJson(dir);
+  const raw = runJson;
+  const digest = runJson.digest;
   if (digest !== undefined) {
     const data = dataIdentityOf(raw.data);
     if (!data) throw new UserError(`${path} is damaged: it has a digest but no "data" record of what it trained on.`);
