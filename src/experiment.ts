@@ -68,22 +68,28 @@ export function jobsFor(config: ResolvedConfig): number {
  * run.json as this process builds it, before run-state.ts adds its status; readers get the
  * validated RunJson (run/schemas.ts, its type inferred from the schema).
  */
-type RunJsonDraft = Record<string, unknown> & { config: ResolvedConfig };
+type RunJsonDraft = Record<string, unknown> & { config: object; digest: string };
 
 /** run.json and every checkpoint carry the digest of the config and data they were made with. */
-const withDigest = (runJson: RunJsonDraft): RunJsonDraft => ({ ...runJson, digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!) });
+const withDigest = (runJson: Record<string, unknown> & { config: ResolvedConfig }): RunJsonDraft => ({
+  ...runJson,
+  digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!),
+});
 
+/**
+ * Trains `specs` into `dir`, writing `runJson` (its config as the file holds it, its digest) with
+ * the status as it changes; `config` is the resolved config the runs train with.
+ */
 async function execute(
   dir: string,
   runJson: RunJsonDraft,
+  config: ResolvedConfig,
   specs: RunSpec[],
   earlier: RunSummary[],
   backend: BackendInfo,
   opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean; keepUpTo?: ReadonlyMap<string, number> },
 ): Promise<ExperimentResult> {
-  runJson = withDigest(runJson);
-  const digest = runJson.digest as string;
-  const { config } = runJson;
+  const { digest } = runJson;
   const path = join(dir, RUN_JSON);
   // Every planned run is either ended (earlier) or trains now (specs): resume.ts sorts each into one.
   const planned = earlier.length + specs.length;
@@ -180,7 +186,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   unnote?.();
   logger.info(`writing results to ${dir}`);
   try {
-    return await execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
+    return await execute(dir, runJson, config, specs, [], backend, { ...opts, data, append: false });
   } finally {
     lock.release();
   }
@@ -222,6 +228,9 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   checkSameData(plan, { source: data.source, train: data.train.count, test: data.test.count });
   trimCsvs(runDir, plan);
   for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
-  const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
-  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
+  // run.json keeps its config as saved, and so its digest: a key added to bn-repro since then is in
+  // `config` at its default but not in the file, and rewriting it would orphan the checkpoints' digest.
+  const resumedAt = [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()];
+  const runJson = { ...plan.runJson, config: plan.folder.savedConfig, digest: plan.folder.digest as string, resumedAt };
+  return execute(runDir, runJson, config, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
 }

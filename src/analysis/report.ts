@@ -156,13 +156,18 @@ export function buildReport(data: RunData): string {
     '',
     ...accuracyTable(data),
     '',
-    '## Figure 1(a): ours beside the paper',
-    '',
-    'Paper values interpolated on its digitized Figure 1(a) (paper/fig1a.csv); ours are the across-seed mean at the last evaluation at or before each step.',
-    '',
-    ...paperTable(data),
-    '',
-    '## Stability of the sigmoid inputs (Figure 1b,c)',
+    // The paper's Fig. 1 is its Sec. 4.1 MLP; its convnet results are on ImageNet (docs/cnn.md).
+    ...(c.model.kind === 'mlp'
+      ? [
+          '## Figure 1(a): ours beside the paper',
+          '',
+          'Paper values interpolated on its digitized Figure 1(a) (paper/fig1a.csv); ours are the across-seed mean at the last evaluation at or before each step.',
+          '',
+          ...paperTable(data),
+          '',
+        ]
+      : []),
+    `## Stability of the ${c.model.activation} inputs${c.model.kind === 'mlp' ? ' (Figure 1b,c)' : ''}`,
     '',
     `Last hidden layer, units ${units}, over held-out examples. From the first evaluation at or after 10% of training to the end: the 15th-85th percentile spread, and how far the median moves (mean ± std over units and seeds).`,
     '',

@@ -36,6 +36,8 @@ export interface RunData {
   /** The folder's run.json (Partial: analysis reads only some keys, and test fixtures hold only those). */
   runJson: Partial<RunJson>;
   config: ResolvedConfig;
+  /** The config as run.json holds it (what its digest covers); test fixtures may leave it out. */
+  savedConfig?: Record<string, unknown>;
   /** undefined: a folder written before run folders carried a digest. */
   digest?: string;
   /** The runs ("arm/seed") the folder holds (a shard or merge: some of its config's). */
@@ -114,6 +116,7 @@ function dataOf(folder: TrustedFolder, live = false): RunData {
     dir,
     runJson,
     config,
+    savedConfig: folder.savedConfig,
     digest: folder.digest,
     planned: folder.planned,
     arms: variantsOf(config).map((v) => v.name),

@@ -28,6 +28,8 @@ export interface TrustedFolder {
   dir: string;
   runJson: RunJson;
   config: ResolvedConfig;
+  /** The config as run.json holds it (readRunJson): what its digest covers. */
+  savedConfig: Record<string, unknown>;
   /** undefined: a legacy folder, written before run folders carried a digest. */
   digest?: string;
   /** The runs ("arm/seed") this folder holds, in the experiment's order. */
@@ -40,20 +42,19 @@ const list = (v: unknown[]) => JSON.stringify(v);
 /** run.json and the checkpoints, checked against each other (see the file comment). */
 export function readTrustedFolder(dir: string): TrustedFolder {
   const path = join(dir, RUN_JSON);
-  const { runJson, config } = readRunJson(dir);
-  const raw = runJson;
+  const { runJson, config, savedConfig } = readRunJson(dir);
   const digest = runJson.digest;
   if (digest !== undefined) {
-    const data = dataIdentityOf(raw.data);
+    const data = dataIdentityOf(runJson.data);
     if (!data) throw new UserError(`${path} is damaged: it has a digest but no "data" record of what it trained on.`);
-    if (experimentDigest(raw.config as object, data) !== digest)
+    if (experimentDigest(savedConfig, data) !== digest)
       throw new UserError(`${path} is damaged: its digest does not match its own config and data (edited after the run was written).`);
   }
   if (list(runJson.seeds) !== list(config.seeds))
     throw new UserError(`${path} is damaged: its seeds ${list(runJson.seeds)} are not its config's seeds ${list(config.seeds)}.`);
   const arms = variantsOf(config).map((v) => v.name);
-  if (raw.arms !== undefined && list(raw.arms as unknown[]) !== list(arms))
-    throw new UserError(`${path} is damaged: its arms ${list(raw.arms as unknown[])} are not the networks its config trains ${list(arms)}.`);
+  if (runJson.arms !== undefined && list(runJson.arms) !== list(arms))
+    throw new UserError(`${path} is damaged: its arms ${list(runJson.arms)} are not the networks its config trains ${list(arms)}.`);
   const planned = plannedRuns(path, runJson, config);
   const checkpoints = readCheckpoints(dir);
   for (const [key, ckpt] of checkpoints) {
@@ -68,7 +69,7 @@ export function readTrustedFolder(dir: string): TrustedFolder {
     }
   }
   checkSummaries(dir, runJson.runs ?? [], planned, checkpoints, digest !== undefined);
-  return { dir, runJson, config, digest, planned, checkpoints };
+  return { dir, runJson, config, savedConfig, digest, planned, checkpoints };
 }
 
 /** The runs run.json plans: its config's runs, or its shard's; a merge of some shards holds a subset. */

@@ -85,10 +85,11 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
           copyNamingOut(join(ck, f), join(temp, CHECKPOINT_DIR, f), join(dir, CHECKPOINT_DIR, f));
       copyRunEvents(p.dir, temp, p.planned ?? []);
     }
-    // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
+    // The digest leaves seeds out, so the parts' common digest is the merged folder's too, over the
+    // config as the parts hold it (a key added to bn-repro since is not in it).
     writeJsonAtomic(join(temp, RUN_JSON), {
       ...base,
-      config,
+      config: { ...(first.savedConfig ?? config), seeds },
       seeds,
       status,
       planned,

@@ -92,8 +92,12 @@ export function regularFileText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming it. */
-export function readRunJson(dir: string): { runJson: RunJson; config: ResolvedConfig } {
+/**
+ * Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming
+ * it. `savedConfig` is the config as the file holds it: what its digest covers, and what a resume
+ * writes back (a key added to bn-repro later is in `config`, at its default, but not in the file).
+ */
+export function readRunJson(dir: string): { runJson: RunJson; config: ResolvedConfig; savedConfig: Record<string, unknown> } {
   const path = join(dir, RUN_JSON);
   let raw: unknown;
   try {
@@ -107,7 +111,7 @@ export function readRunJson(dir: string): { runJson: RunJson; config: ResolvedCo
   try {
     const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(parsed.config), path);
     // The file's own values (the schema validated them; its parse would drop keys it does not name).
-    return { runJson: { ...(raw as object), config } as RunJson, config };
+    return { runJson: { ...(raw as object), config } as RunJson, config, savedConfig: parsed.config };
   } catch (err) {
     // A saved config that breaks the rules is a damaged folder (exit 1), not a usage error.
     if (err instanceof UsageError) throw new UserError(`${err.message.replace(/\.$/, '')} (${path} is damaged).`);
