@@ -5,15 +5,15 @@
  * their own init, batch order and learning rate, as there.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { BatchSampler } from '../src/batches.js';
-import type { ResolvedConfig } from '../src/config.js';
+import { BatchSampler } from '../src/model/batches.js';
+import type { ResolvedConfig } from '../src/config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
 import { layoutDims } from '../src/engines/ort/layout.js';
 import { paramSlots } from '../src/engines/ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, sessionOptions, type OrtProvider } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, batchedStackModel, type StepSpec } from '../src/engines/ort/step-graph.js';
 import { createNet, disposeNet, netVariables } from '../src/model/net.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import type { Stack, StackMember } from './bench-stacked.js';
 
 /** Equal-length arrays one after another. */

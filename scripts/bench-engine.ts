@@ -3,12 +3,12 @@
  * backends whose step is not a tfjs sgdStep: the ONNX Runtime engine's one graph call per step,
  * and its one graph call per evaluation. Same budgets and medians as bench-measure.ts.
  */
-import { BatchSampler } from '../src/batches.js';
+import { BatchSampler } from '../src/model/batches.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
-import type { Arm, ResolvedConfig } from '../src/config.js';
+import type { Arm, ResolvedConfig } from '../src/config/config.js';
 import { createTrainEngine, type TrainEngine } from '../src/engines/train-engine.js';
 import { createNet, disposeNet } from '../src/model/net.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import { median, type Budget } from './bench-measure.js';
 
 async function withEngine<T>(config: ResolvedConfig, data: Dataset, arm: Arm, body: (engine: TrainEngine) => Promise<T>): Promise<T> {

@@ -4,15 +4,15 @@
  * measurement, on the active tfjs backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchSampler } from '../src/batches.js';
-import type { Arm, ResolvedConfig } from '../src/config.js';
+import { BatchSampler } from '../src/model/batches.js';
+import type { Arm, ResolvedConfig } from '../src/config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
-import { Evaluator } from '../src/evaluate.js';
-import { LandscapeProbe } from '../src/measure/probe.js';
+import { Evaluator } from '../src/model/evaluate.js';
+import { LandscapeProbe } from '../src/training/measure/probe.js';
 import { createNet, disposeNet, variable, type Net } from '../src/model/net.js';
 import { ReferenceTrainer } from '../src/model/reference.js';
 import { sgdStep } from '../src/model/sgd.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 export interface Budget {
   warmup: number;

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { versions } from '../src/backend.js';
+import { versions } from '../src/engines/backend.js';
 import { defaultRunDir, writeJsonAtomic } from '../src/run/run-folder.js';
 
 /** Writes `body` beside the machine's description; returns the file's path. */

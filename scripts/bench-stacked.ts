@@ -1,19 +1,19 @@
 /**
  * The stacked ORT step for `npm run bench`: K runs (each its own arm, init, batch order and
  * learning rate) stepped by one graph call, timed in run-steps per second. It times the engine
- * lockstep training uses (OrtStackedEngine, src/run/lockstep.ts: `--lockstep on`), so these
- * figures are what lockstep gains or costs; src/lockstep.ts's `auto` table cites them. The same
+ * lockstep training uses (OrtStackedEngine, src/training/lockstep.ts: `--lockstep on`), so these
+ * figures are what lockstep gains or costs; src/config/lockstep-rule.ts's `auto` table cites them. The same
  * stack is what `--count` profiles (bench-count.ts).
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { BatchSampler } from '../src/batches.js';
-import type { ResolvedConfig } from '../src/config.js';
+import { BatchSampler } from '../src/model/batches.js';
+import type { ResolvedConfig } from '../src/config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
 import { OrtStackedEngine } from '../src/engines/ort-stacked-engine.js';
 import type { OrtProvider } from '../src/engines/ort/runtime.js';
 import type { EngineContext } from '../src/engines/train-engine.js';
 import { createNet, disposeNet } from '../src/model/net.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import { median, type Budget } from './bench-measure.js';
 
 /** One member of a stack: its arm and the seed of its init and batch order. */

@@ -4,7 +4,7 @@
  * printed with its stack only under --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { ownVersion } from './backend.js';
+import { ownVersion } from './engines/backend.js';
 import { doctorCommand } from './commands/doctor.js';
 import { mergeCommand } from './commands/merge.js';
 import { mnistCommand } from './commands/mnist.js';
@@ -12,8 +12,8 @@ import { plotCommand } from './commands/plot.js';
 import { reportCommand } from './commands/report.js';
 import { sweepCommand } from './commands/sweep.js';
 import { refuseRepeatedOptions } from './commands/flags.js';
-import { EXIT, asUserError } from './errors.js';
-import { consoleLogger } from './logger.js';
+import { EXIT, asUserError } from './core/errors.js';
+import { consoleLogger } from './core/logger.js';
 
 /**
  * Commander's messages as the one `error:` line every user error gets: its suggestion ("(Did

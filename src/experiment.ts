@@ -5,28 +5,29 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, versions, type BackendInfo } from './backend.js';
+import { initBackend, versions, type BackendInfo } from './engines/backend.js';
 import { checkpointRecorder } from './run/checkpoint-recorder.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
-import type { ResolvedConfig } from './config.js';
-import { GPU_ENGINES_IN_ONE_THREAD } from './config-rules.js';
-import { UserError, asUserError } from './errors.js';
-import { runsOf, variantsOf } from './runs.js';
+import type { ResolvedConfig } from './config/config.js';
+import { GPU_ENGINES_IN_ONE_THREAD } from './config/config-rules.js';
+import { UserError, asUserError } from './core/errors.js';
+import { runsOf, variantsOf } from './config/runs.js';
 import { loadDataset } from './data/load.js';
-import type { Logger } from './logger.js';
-import { runAll, type RunSpec } from './run/parallel.js';
+import type { Logger } from './core/logger.js';
+import { runAll } from './run/parallel.js';
+import type { RunSpec } from './training/records.js';
 import { measurementCsvRecorder } from './run/measurement-csv.js';
 import { folderCsvs } from './run/folder-files.js';
 import { createRunFolder } from './run/new-run-folder.js';
 import { csvHeaderLine, csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
-import { fanOut, type Recorder, type RunSummary } from './run/records.js';
-import { lockstepFor } from './lockstep.js';
+import { fanOut, type Recorder, type RunSummary } from './training/records.js';
+import { lockstepFor } from './config/lockstep-rule.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
 import { runningText, writeEndState, writeRunningState } from './run/run-state.js';
 import { shardOf, type Shard } from './run/shard.js';
-import type { SignalCatcher } from './signals.js';
+import type { SignalCatcher } from './core/signals.js';
 import { tensorboardRecorder } from './run/tensorboard/recorder.js';
 
 export interface ExperimentOptions {
@@ -63,22 +64,32 @@ export function jobsFor(config: ResolvedConfig): number {
   return config.jobs > 0 ? config.jobs : availableParallelism();
 }
 
-type RunJson = Record<string, unknown> & { config: ResolvedConfig };
+/**
+ * run.json as this process builds it, before run-state.ts adds its status; readers get the
+ * validated RunJson (run/schemas.ts, its type inferred from the schema).
+ */
+type RunJsonDraft = Record<string, unknown> & { config: object; digest: string };
 
 /** run.json and every checkpoint carry the digest of the config and data they were made with. */
-const withDigest = (runJson: RunJson): RunJson => ({ ...runJson, digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!) });
+const withDigest = (runJson: Record<string, unknown> & { config: ResolvedConfig }): RunJsonDraft => ({
+  ...runJson,
+  digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!),
+});
 
+/**
+ * Trains `specs` into `dir`, writing `runJson` (its config as the file holds it, its digest) with
+ * the status as it changes; `config` is the resolved config the runs train with.
+ */
 async function execute(
   dir: string,
-  runJson: RunJson,
+  runJson: RunJsonDraft,
+  config: ResolvedConfig,
   specs: RunSpec[],
   earlier: RunSummary[],
   backend: BackendInfo,
   opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean; keepUpTo?: ReadonlyMap<string, number> },
 ): Promise<ExperimentResult> {
-  runJson = withDigest(runJson);
-  const digest = runJson.digest as string;
-  const { config } = runJson;
+  const { digest } = runJson;
   const path = join(dir, RUN_JSON);
   // Every planned run is either ended (earlier) or trains now (specs): resume.ts sorts each into one.
   const planned = earlier.length + specs.length;
@@ -155,7 +166,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
   const specs = shardOf(runsOf(config), opts.shard);
-  const runJson: RunJson = withDigest({
+  const runJson: RunJsonDraft = withDigest({
     paper: 'Ioffe & Szegedy (2015), Batch Normalization, Sec. 4.1, Figure 1',
     config,
     seeds: config.seeds,
@@ -175,7 +186,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   unnote?.();
   logger.info(`writing results to ${dir}`);
   try {
-    return await execute(dir, runJson, specs, [], backend, { ...opts, data, append: false });
+    return await execute(dir, runJson, config, specs, [], backend, { ...opts, data, append: false });
   } finally {
     lock.release();
   }
@@ -205,8 +216,9 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
   const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   lockstepFor(config, backend.name, 0);
-  if (backend.name !== (plan.runJson.backend as BackendInfo | undefined)?.name) {
-    logger.warn(`this run started on ${(plan.runJson.backend as BackendInfo).name} and resumes on ${backend.name}: results may differ in the last digits.`);
+  const startedOn = plan.runJson.backend?.name;
+  if (backend.name !== startedOn) {
+    logger.warn(`this run started on ${startedOn} and resumes on ${backend.name}: results may differ in the last digits.`);
   }
   if (plan.specs.length === 0) {
     logger.info(`every run in ${runDir} has already ended; nothing to resume.`);
@@ -216,6 +228,9 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   checkSameData(plan, { source: data.source, train: data.train.count, test: data.test.count });
   trimCsvs(runDir, plan);
   for (const s of plan.specs) logger.info(`resuming ${s.variant.name} seed ${s.seed} from step ${s.resume?.step ?? 0}`);
-  const runJson = { ...plan.runJson, config, resumedAt: [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()] };
-  return execute(runDir, runJson, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
+  // run.json keeps its config as saved, and so its digest: a key added to bn-repro since then is in
+  // `config` at its default but not in the file, and rewriting it would orphan the checkpoints' digest.
+  const resumedAt = [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()];
+  const runJson = { ...plan.runJson, config: plan.folder.savedConfig, digest: plan.folder.digest as string, resumedAt };
+  return execute(runDir, runJson, config, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
 }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { band, meanAndSampleStd, stability, stepsToReach, valueAt } from '../src/analysis/stats.js';
 import { parseShard, shardOf } from '../src/run/shard.js';
-import { DEFAULTS, type ResolvedConfig } from '../src/config.js';
-import { runsOf } from '../src/runs.js';
+import { DEFAULTS, type ResolvedConfig } from '../src/config/config.js';
+import { runsOf } from '../src/config/runs.js';
 import { assertClose } from './helpers.js';
 
 test('band: mean, sample std, min and max over seeds at each step', () => {

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { before, test } from 'node:test';
-import { initBackend, type BackendDeps } from '../src/backend.js';
-import type { OrtBackendName } from '../src/config.js';
+import { initBackend, type BackendDeps } from '../src/engines/backend.js';
+import type { OrtBackendName } from '../src/config/config.js';
 import { activeOrtProvider, type ProviderProbe } from '../src/engines/ort/runtime.js';
-import { doctorReport } from '../src/doctor.js';
-import { UserError } from '../src/errors.js';
-import { memoryLogger } from '../src/logger.js';
+import { doctorReport } from '../src/commands/doctor-checks.js';
+import { UserError } from '../src/core/errors.js';
+import { memoryLogger } from '../src/core/logger.js';
 import { runCli, tempDir, useTestBackend } from './helpers.js';
 
 // nativeDevice() asks the active backend; a real one must exist behind the faked activation.

@@ -14,7 +14,7 @@ import { sessionOptions } from '../src/engines/ort/runtime.js';
 import { countDispatches, profiledKernels, tfjsKernels } from '../scripts/bench-count.js';
 import { countTrace, dispatchRow, dispatchTable, parseOrtTrace, stackSizes, type TraceEvent } from '../scripts/bench-count-trace.js';
 import { writeBenchJson } from '../scripts/bench-output.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import { syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
 
 /** sigmoid(a), + a, * sigmoid(a), then the output's Identity: 4 nodes. */

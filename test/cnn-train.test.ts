@@ -1,16 +1,16 @@
 /**
- * The CNN in the train loop (src/run/train.ts through src/model/model.ts and the CnnEngine): every
+ * The CNN in the train loop (src/training/train.ts through src/model/model.ts and the CnnEngine): every
  * tensor a run makes is released, both inference modes learn a learnable synthetic task, a
  * sweep entry's activation reaches the net, and seeded runs repeat exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { Variant } from '../src/config.js';
+import type { Variant } from '../src/config/config.js';
 import { createModel, disposeModel, isConvNet } from '../src/model/model.js';
-import { MemoryRecorder } from '../src/run/records.js';
-import { trainRun } from '../src/run/train.js';
-import { Rng } from '../src/random.js';
+import { MemoryRecorder } from '../src/training/records.js';
+import { trainRun } from '../src/training/train.js';
+import { Rng } from '../src/core/random.js';
 import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../src/config.js';
-import { RULES } from '../src/config-rules.js';
+import { DEFAULTS, type ResolvedConfig } from '../src/config/config.js';
+import { applyOverrides, resolveConfig } from '../src/config/resolve.js';
+import { RULES } from '../src/config/config-rules.js';
 import { FLAG_KEYS, configFromFlags } from '../src/commands/flags.js';
-import { EXIT, UserError } from '../src/errors.js';
+import { EXIT, UserError } from '../src/core/errors.js';
 import { tempDir } from './helpers.js';
 
 const RUNS = 300;

@@ -3,10 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { configFromFlags } from '../src/commands/flags.js';
-import { DEFAULTS, readConfigFile, resolveConfig } from '../src/config.js';
-import { armsOf } from '../src/runs.js';
-import { RULES } from '../src/config-rules.js';
-import { UsageError } from '../src/errors.js';
+import { DEFAULTS } from '../src/config/config.js';
+import { readConfigFile, resolveConfig } from '../src/config/resolve.js';
+import { armsOf } from '../src/config/runs.js';
+import { RULES } from '../src/config/config-rules.js';
+import { UsageError } from '../src/core/errors.js';
 import { tempDir, testConfig } from './helpers.js';
 
 function writeConfig(value: unknown): string {

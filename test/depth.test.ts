@@ -11,8 +11,8 @@ import { depthFigureSpec, depthPoints } from '../src/analysis/depth-figure.js';
 import { renderPng, renderSvg } from '../src/analysis/figure.js';
 import { NETWORK_PALETTE } from '../src/analysis/figure-style.js';
 import type { AccuracyRow, RunData } from '../src/analysis/run-data.js';
-import { UsageError } from '../src/errors.js';
-import { hiddenUnitsOf } from '../src/runs.js';
+import { UsageError } from '../src/core/errors.js';
+import { hiddenUnitsOf } from '../src/config/runs.js';
 import { testConfig } from './helpers.js';
 
 const three = [100, 100, 100];

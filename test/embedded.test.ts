@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadEmbeddedAll, splitEmbedded } from '../src/data/embedded.js';
 import { IMAGE_PIXELS, subset } from '../src/data/dataset.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 const all = loadEmbeddedAll();
 

@@ -12,7 +12,7 @@ import { paramSlots } from '../src/engines/ort/net-graph.js';
 import { layoutDims } from '../src/engines/ort/layout.js';
 import { LOG_SOFTMAX, ORT_BACKENDS, sessionOptions } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, batchedStackModel, movingNames, stepModel, type StepSpec } from '../src/engines/ort/step-graph.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 const PROVIDER = ORT_BACKENDS[(process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu') as keyof typeof ORT_BACKENDS];
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);

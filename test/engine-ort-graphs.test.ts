@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { paramSlots, type NetSpec } from '../src/engines/ort/net-graph.js';
 import { sessionOptions } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, gradModel, stackPrefix, stackedStepModel, stepModel, type StepSpec } from '../src/engines/ort/step-graph.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 

@@ -16,7 +16,7 @@ import { GraphBuilder } from '../src/engines/ort/graph.js';
 import { crossEntropy, paramSlots, type LogSoftmaxForm } from '../src/engines/ort/net-graph.js';
 import { LOG_SOFTMAX, ORT_BACKENDS, sessionOptions } from '../src/engines/ort/runtime.js';
 import { LOSS_SUM, NEXT, stepModel, type StepSpec } from '../src/engines/ort/step-graph.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 const ENGINE = (process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu') as keyof typeof ORT_BACKENDS;
 const PROVIDER = ORT_BACKENDS[ENGINE];

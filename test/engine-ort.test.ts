@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/engines/backend.js';
 import { loadDataset } from '../src/data/load.js';
-import { silentLogger } from '../src/logger.js';
-import type { RunCheckpoint } from '../src/run/checkpoint.js';
-import { MemoryRecorder, type RunId } from '../src/run/records.js';
-import { trainRun } from '../src/run/train.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { RunCheckpoint } from '../src/training/checkpoint-state.js';
+import { MemoryRecorder, type RunId } from '../src/training/records.js';
+import { trainRun } from '../src/training/train.js';
 import { ROOT, readCsv, runCli, tempDir, testConfig } from './helpers.js';
 
 const ARMS = [

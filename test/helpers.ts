@@ -6,11 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../src/backend.js';
-import { DEFAULTS, applyOverrides, type BackendName, type ResolvedConfig } from '../src/config.js';
+import { initBackend } from '../src/engines/backend.js';
+import { DEFAULTS, type BackendName, type ResolvedConfig } from '../src/config/config.js';
+import { applyOverrides } from '../src/config/resolve.js';
 import type { Dataset, Split } from '../src/data/dataset.js';
-import { silentLogger } from '../src/logger.js';
-import { Rng } from '../src/random.js';
+import { silentLogger } from '../src/core/logger.js';
+import { Rng } from '../src/core/random.js';
 
 /**
  * Tests run on wasm unless BN_REPRO_TEST_BACKEND names another backend (cpu, tensorflow, webgpu):

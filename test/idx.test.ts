@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeIdx, parseIdx } from '../src/data/idx.js';
 import { splitFromIdx } from '../src/data/mnist-files.js';
-import { UserError } from '../src/errors.js';
+import { UserError } from '../src/core/errors.js';
 
 const twoImages = () =>
   encodeIdx(

@@ -1,5 +1,5 @@
 /**
- * trainLockstep (src/run/lockstep.ts) in process, on ort-cpu, against trainRun run by run: the same
+ * trainLockstep (src/training/lockstep.ts) in process, on ort-cpu, against trainRun run by run: the same
  * evaluations, activations and landscape measurements, bit for bit, for members that differ in
  * arm, learning rate, init std and BN inference (moving averages); a stop request checkpoints
  * every member, and members resumed out of phase (one from its checkpoint, one from step 0) end
@@ -7,15 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { initBackend } from '../src/backend.js';
-import type { Variant } from '../src/config.js';
+import { initBackend } from '../src/engines/backend.js';
+import type { Variant } from '../src/config/config.js';
 import { loadDataset } from '../src/data/load.js';
-import { silentLogger } from '../src/logger.js';
-import type { RunCheckpoint } from '../src/run/checkpoint.js';
-import { trainLockstep } from '../src/run/lockstep.js';
-import type { RunSpec } from '../src/run/parallel.js';
-import { MemoryRecorder } from '../src/run/records.js';
-import { trainRun } from '../src/run/train.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { RunCheckpoint } from '../src/training/checkpoint-state.js';
+import { trainLockstep } from '../src/training/lockstep.js';
+import type { RunSpec } from '../src/training/records.js';
+import { MemoryRecorder } from '../src/training/records.js';
+import { trainRun } from '../src/training/train.js';
 import { testConfig } from './helpers.js';
 
 const config = testConfig({

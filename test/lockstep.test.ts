@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULTS, type ResolvedConfig } from '../src/config.js';
-import { EXIT } from '../src/errors.js';
-import { LOCKSTEP_AUTO, lockstepFor } from '../src/lockstep.js';
+import { DEFAULTS, type ResolvedConfig } from '../src/config/config.js';
+import { EXIT } from '../src/core/errors.js';
+import { LOCKSTEP_AUTO, lockstepFor } from '../src/config/lockstep-rule.js';
 import { readCsv, runCli, tempDir, waitForCheckpoint } from './helpers.js';
 import { assertSameRows, launch, rowsOf, statusOf } from './signal-helpers.js';
 

@@ -6,14 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { measuresAt } from '../src/measure/probe.js';
-import { MemoryRecorder } from '../src/run/records.js';
-import { trainRun } from '../src/run/train.js';
+import { UsageError } from '../src/core/errors.js';
+import { measuresAt } from '../src/config/schedule.js';
+import { MemoryRecorder } from '../src/training/records.js';
+import { trainRun } from '../src/training/train.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../src/experiment.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import { readCsv, syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);

@@ -10,10 +10,10 @@ import { registerReferenceGradients } from '../src/model/autodiff-gradients.js';
 import { forwardTrain, softmaxCrossEntropy } from '../src/model/forward.js';
 import { gradTensors, lossAndGrads, shiftedNet, weightGrad } from '../src/model/gradients.js';
 import { createNet, disposeNet, netVariables, type AnyNet } from '../src/model/net.js';
-import { measureIcs } from '../src/measure/ics.js';
-import { measureLandscape } from '../src/measure/landscape.js';
-import { cosine, distance, norm } from '../src/measure/vectors.js';
-import { Rng } from '../src/random.js';
+import { measureIcs } from '../src/training/measure/ics.js';
+import { measureLandscape } from '../src/training/measure/landscape.js';
+import { cosine, distance, norm } from '../src/training/measure/vectors.js';
+import { Rng } from '../src/core/random.js';
 import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);

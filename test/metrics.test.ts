@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { meanAndPopulationStd, percentiles } from '../src/metrics.js';
+import { meanAndPopulationStd, percentiles } from '../src/model/metrics.js';
 import { assertClose } from './helpers.js';
 
 test('percentiles interpolate linearly between order statistics (NumPy default)', () => {

@@ -10,7 +10,7 @@ import { backward } from '../src/model/backward.js';
 import { forwardInference, forwardTrain, softmaxCrossEntropy } from '../src/model/forward.js';
 import { createNet, disposeNet, netVariables, type Net } from '../src/model/net.js';
 import { populationStats } from '../src/model/population.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
 
 before(useTestBackend);

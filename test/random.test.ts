@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 
 test('named streams are reproducible and independent', () => {
   const a = Rng.stream(3, 'init');

@@ -2,12 +2,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { BatchSampler } from '../src/batches.js';
+import { BatchSampler } from '../src/model/batches.js';
 import { createNet, disposeNet, netVariables } from '../src/model/net.js';
 import { ReferenceTrainer } from '../src/model/reference.js';
 import { sgdStep } from '../src/model/sgd.js';
 import { variable } from '../src/model/net.js';
-import { Rng } from '../src/random.js';
+import { Rng } from '../src/core/random.js';
 import { syntheticSplit, useTestBackend } from './helpers.js';
 
 before(useTestBackend);

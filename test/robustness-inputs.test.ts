@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { INTEGER_TEXT, configFromFlags } from '../src/commands/flags.js';
-import { LIMITS, nestingDepth } from '../src/config-rules.js';
-import { parameterCount } from '../src/network-bounds.js';
-import { resolveConfig } from '../src/config.js';
+import { LIMITS, nestingDepth } from '../src/config/config-rules.js';
+import { parameterCount } from '../src/config/network-bounds.js';
+import { resolveConfig } from '../src/config/resolve.js';
 import { MAX_IDX_BYTES, MNIST_FILES, maybeGunzip } from '../src/data/mnist-files.js';
 import { packageDataDir } from '../src/data/sources.js';
-import { UsageError, UserError } from '../src/errors.js';
-import { readUserFile } from '../src/user-file.js';
+import { UsageError, UserError } from '../src/core/errors.js';
+import { readUserFile } from '../src/core/user-file.js';
 import { runCli, tempDir, testConfig } from './helpers.js';
 
 const work = tempDir('bn-repro-inputs-');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { copyOf } from './folder-helpers.js';
 import { acc, runJson, work } from './folder-fixtures.js';
-import { asUserError } from '../src/errors.js';
+import { asUserError } from '../src/core/errors.js';
 import { assertRefused, runCli } from './helpers.js';
 
 /** A finished two-network run, small enough to train in a few seconds. */

@@ -1,11 +1,11 @@
 /**
- * The signal catcher's rules (src/signals.ts), on a fake process: outside a deferral a signal
+ * The signal catcher's rules (src/core/signals.ts), on a fake process: outside a deferral a signal
  * exits 130 at once with its note; inside one the first stop signal aborts, SIGTERM and SIGHUP
  * again change nothing, a second SIGINT or a SIGQUIT exits at once; released, signals exit again.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSignalCatcher, type SignalHost } from '../src/signals.js';
+import { createSignalCatcher, type SignalHost } from '../src/core/signals.js';
 
 function fakeHost() {
   const listeners = new Map<string, (name: never) => void>();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/core/errors.js';
 import { CONTROL_CHARACTER, printable, sbatchQuote, shellQuote, slurmPatternLiteral, unsafePathReason } from '../src/slurm/quote.js';
 import { parseSbatchOptions } from '../src/slurm/sbatch-options.js';
 

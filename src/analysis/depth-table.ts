@@ -6,8 +6,8 @@
  * training. Steps to 90% are per seed: a seed that never gets there is left out of the mean and
  * the cell says how many did.
  */
-import type { Variant } from '../config.js';
-import { hiddenUnitsOf } from '../runs.js';
+import type { Variant } from '../config/config.js';
+import { hiddenUnitsOf } from '../config/runs.js';
 import type { RunData } from './run-data.js';
 import { listedNames, pm } from './report.js';
 import { meanAndSampleStd, stepsToReach } from './stats.js';

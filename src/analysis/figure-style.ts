@@ -4,8 +4,8 @@
  * figure; legends in that order (learning rate, then init std, then name); a step axis spanning
  * exactly the planned steps; and the two layouts, the wide strip and a paper column.
  */
-import type { Variant } from '../config.js';
-import { variantsOf } from '../runs.js';
+import type { Variant } from '../config/config.js';
+import { variantsOf } from '../config/runs.js';
 import { interpolate, type CurvePoint } from './paper.js';
 import type { RunData } from './run-data.js';
 

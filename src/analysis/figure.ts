@@ -9,10 +9,10 @@ import { Resvg } from '@resvg/resvg-js';
 import { createRequire } from 'node:module';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { UserError } from '../errors.js';
-import { variantsOf } from '../runs.js';
+import { UserError } from '../core/errors.js';
+import { variantsOf } from '../config/runs.js';
 import { FONT, LAYOUTS, networkColors, orderOf, paperWithin, sharedDomain, stepAxis, type Layout } from './figure-style.js';
-import { readPaperCurves } from './paper.js';
+import { paperCurvesFor } from './paper.js';
 import { familyArm } from './report.js';
 import type { RunData } from './run-data.js';
 import { band } from './stats.js';
@@ -57,7 +57,7 @@ export function accuracyFloor(meansPerNetwork: number[][]): number {
 /** Panel (a)'s title; in a column the seeds move to a subtitle line, so the title fits the width. */
 function accuracyTitle(seeds: number, paperNote: string, layout: Layout): { text: string; subtitle: string | string[] } {
   const band = seeds > 1 ? `mean and min-max of ${seeds} seeds` : '';
-  if (layout === 'column' && band) return { text: '(a) test accuracy', subtitle: [band, paperNote] };
+  if (layout === 'column' && band) return { text: '(a) test accuracy', subtitle: [band, paperNote].filter((line) => line !== '') };
   return { text: `(a) test accuracy${band ? `, ${band}` : ''}`, subtitle: paperNote };
 }
 
@@ -79,7 +79,7 @@ export interface TracePanel {
   subtitle?: string;
 }
 
-export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide', curves = readPaperCurves(), panels?: TracePanel[]): vl.TopLevelSpec {
+export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide', curves = paperCurvesFor(data.config), panels?: TracePanel[]): vl.TopLevelSpec {
   const units = new Set(data.activations.map((r) => r.unit));
   if (!units.has(unit)) throw new UserError(`Unit ${unit} was not recorded in ${data.dir}; recorded units: ${[...units].join(', ')}.`);
   const style = LAYOUTS[layout];
@@ -103,7 +103,12 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   });
   const paper = families.flatMap(({ bn, arm }) => paperWithin(bn ? curves.bn : curves.baseline, steps).map((p) => ({ arm, step: p.step, value: p.value })));
   const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
-  const paperNote = paper.length > 0 ? "dashed: the paper's Fig. 1(a)" : `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`;
+  const paperNote =
+    paper.length > 0
+      ? "dashed: the paper's Fig. 1(a)"
+      : Number.isFinite(firstPaperStep)
+        ? `the paper's curve starts at step ${firstPaperStep.toLocaleString('en-US')}`
+        : '';
   const accuracy = {
     title: accuracyTitle(data.seeds.length, paperNote, layout),
     ...style.panel,
@@ -136,11 +141,11 @@ export function figureSpec(data: RunData, unit: number, layout: Layout = 'wide',
   const traceY = {
     field: 'value',
     type: 'quantitative',
-    title: 'input to sigmoid',
+    title: `input to ${data.config.model.activation}`,
     scale: { domain: sharedDomain(traceRows.flat().map((r) => r.value)) },
   } as const;
   const traces = traceArms.map(({ title, subtitle }, i) => ({
-    title: { text: `(${String.fromCharCode(98 + i)}) ${title}: sigmoid input, unit ${unit}`, ...(subtitle ? { subtitle } : {}) },
+    title: { text: `(${String.fromCharCode(98 + i)}) ${title}: ${data.config.model.activation} input, unit ${unit}`, ...(subtitle ? { subtitle } : {}) },
     ...style.panel,
     data: { values: traceRows[i] },
     mark: 'line',

@@ -5,7 +5,7 @@
  * BN against the baseline, means over seeds, in the colours and on the step axis of every figure (figure-style.ts). Lines on log axes drop values <= 0. Layer 1 is left out: its ICS is 0 by definition.
  */
 import type * as vl from 'vega-lite';
-import { hiddenUnitsOfArm } from '../runs.js';
+import { hiddenUnitsOfArm } from '../config/runs.js';
 import { LAYOUTS, networkColors, orderOf, stepAxis } from './figure-style.js';
 import type { Measurements } from './measurement-data.js';
 import type { RunData } from './run-data.js';

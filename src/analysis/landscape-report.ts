@@ -3,8 +3,8 @@
  * Ilyas & Madry 2018, Def. 2.1, Sec. 3.1): per network, each run's average over its measurements
  * in two windows of training (the first 10%, and the rest), then mean +- std over seeds.
  */
-import type { ResolvedConfig } from '../config.js';
-import { hiddenUnitsOfArm } from '../runs.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { hiddenUnitsOfArm } from '../config/runs.js';
 import type { Measurements } from './measurement-data.js';
 import { meanAndSampleStd } from './stats.js';
 

@@ -4,7 +4,7 @@
  * family (BN, baseline) in a sweep, and our Fig. 1(b, c) start and end percentiles beside the
  * paper's.
  */
-import { variantsOf } from '../runs.js';
+import { variantsOf } from '../config/runs.js';
 import { PAPER_LAST_STEP, readPaperCurves, readPaperPercentiles, rmseToPaper } from './paper.js';
 import { familyArm, listedNames, meanAccuracyCurve } from './report.js';
 import type { RunData } from './run-data.js';

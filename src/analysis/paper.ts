@@ -5,6 +5,7 @@
  * the paper curve's first digitized step to 40,000 (the figure's last labelled step).
  */
 import { readFileSync } from 'node:fs';
+import type { ResolvedConfig } from '../config/config.js';
 
 export interface CurvePoint {
   step: number;
@@ -55,6 +56,14 @@ export function readPaperCurves(path = paperFile('fig1a.csv')): { bn: CurvePoint
       .map((r) => ({ step: Number(r[1]), value: Number(r[2]) }))
       .sort((a, b) => a.step - b.step);
   return { bn: curve('with_bn'), baseline: curve('without_bn') };
+}
+
+/**
+ * The Fig. 1(a) curves a folder's figures draw beside its own: the paper's, for its Sec. 4.1 MLP;
+ * none for the CNN (the paper's convnet results are on ImageNet, docs/cnn.md).
+ */
+export function paperCurvesFor(config: ResolvedConfig): { bn: CurvePoint[]; baseline: CurvePoint[] } {
+  return config.model.kind === 'mlp' ? readPaperCurves() : { bn: [], baseline: [] };
 }
 
 /** Linear interpolation of `curve` at `step`; undefined outside its steps. */

@@ -3,7 +3,7 @@
  * 95/97/98%), the stability of the last hidden layer's sigmoid inputs after 10% of training
  * (Fig. 1b,c), and our Fig. 1(a) numbers beside the paper's.
  */
-import { variantsOf } from '../runs.js';
+import { variantsOf } from '../config/runs.js';
 import { interpolate, readPaperCurves } from './paper.js';
 import type { RunData } from './run-data.js';
 import { band, meanAndSampleStd, stability, stepsToReach, valueAt, type Stability } from './stats.js';
@@ -141,7 +141,7 @@ export function stabilityTable(data: RunData): string[] {
 
 export function buildReport(data: RunData): string {
   const c = data.config;
-  const backend = (data.runJson.backend as { name?: string } | undefined)?.name ?? 'unknown';
+  const backend = data.runJson.backend?.name ?? 'unknown';
   const source = (data.runJson.data as { source?: string } | undefined)?.source ?? 'unknown';
   const units = [...new Set(data.activations.map((r) => r.unit))].join(', ');
   return [
@@ -156,13 +156,18 @@ export function buildReport(data: RunData): string {
     '',
     ...accuracyTable(data),
     '',
-    '## Figure 1(a): ours beside the paper',
-    '',
-    'Paper values interpolated on its digitized Figure 1(a) (paper/fig1a.csv); ours are the across-seed mean at the last evaluation at or before each step.',
-    '',
-    ...paperTable(data),
-    '',
-    '## Stability of the sigmoid inputs (Figure 1b,c)',
+    // The paper's Fig. 1 is its Sec. 4.1 MLP; its convnet results are on ImageNet (docs/cnn.md).
+    ...(c.model.kind === 'mlp'
+      ? [
+          '## Figure 1(a): ours beside the paper',
+          '',
+          'Paper values interpolated on its digitized Figure 1(a) (paper/fig1a.csv); ours are the across-seed mean at the last evaluation at or before each step.',
+          '',
+          ...paperTable(data),
+          '',
+        ]
+      : []),
+    `## Stability of the ${c.model.activation} inputs${c.model.kind === 'mlp' ? ' (Figure 1b,c)' : ''}`,
     '',
     `Last hidden layer, units ${units}, over held-out examples. From the first evaluation at or after 10% of training to the end: the 15th-85th percentile spread, and how far the median moves (mean ± std over units and seeds).`,
     '',

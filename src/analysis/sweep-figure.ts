@@ -5,16 +5,16 @@
  * sweep's steps. Rendered like Figure 1 (figure.ts).
  */
 import type * as vl from 'vega-lite';
-import { variantsOf } from '../runs.js';
+import { variantsOf } from '../config/runs.js';
 import { accuracyFloor } from './figure.js';
 import { LAYOUTS, networkColors, orderOf, paperWithin, stepAxis, type Layout } from './figure-style.js';
-import { readPaperCurves } from './paper.js';
+import { paperCurvesFor } from './paper.js';
 import { meanAccuracyCurve } from './report.js';
 import type { RunData } from './run-data.js';
 
 const PAPER_LINE = "paper's Fig. 1(a)";
 
-export function sweepFigureSpec(data: RunData, layout: Layout = 'wide', curves = readPaperCurves()): vl.TopLevelSpec {
+export function sweepFigureSpec(data: RunData, layout: Layout = 'wide', curves = paperCurvesFor(data.config)): vl.TopLevelSpec {
   const style = LAYOUTS[layout];
   const steps = data.config.train.steps;
   const x = stepAxis(steps);
@@ -48,7 +48,11 @@ export function sweepFigureSpec(data: RunData, layout: Layout = 'wide', curves =
     ];
   });
   const firstPaperStep = Math.min(curves.baseline[0]?.step ?? Infinity, curves.bn[0]?.step ?? Infinity);
-  const paperNote = firstPaperStep <= steps ? `dashed: ${PAPER_LINE}` : `${PAPER_LINE} starts at step ${firstPaperStep.toLocaleString('en-US')}`;
+  const paperNote = !Number.isFinite(firstPaperStep)
+    ? ''
+    : firstPaperStep <= steps
+      ? `dashed: ${PAPER_LINE}`
+      : `${PAPER_LINE} starts at step ${firstPaperStep.toLocaleString('en-US')}`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     config: style.config,

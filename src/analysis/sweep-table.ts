@@ -3,7 +3,7 @@
  * network, its learning rate, the steps its across-seed mean accuracy needs to reach the
  * baseline's final accuracy, its maximum accuracy, and how many of its seeds diverged.
  */
-import type { Variant } from '../config.js';
+import type { Variant } from '../config/config.js';
 import type { RunData } from './run-data.js';
 import { meanAccuracyCurve } from './report.js';
 import { meanAndSampleStd, stepsToReach } from './stats.js';

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEndedRun, type RunData } from '../analysis/run-data.js';
-import { UsageError, UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UsageError, UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 
 /** The paths of `names` in `out`, none of which may exist yet. */

@@ -1,6 +1,6 @@
 /** The `doctor` verb: prints what can run here (see doctor.ts). */
 import { Command } from 'commander';
-import { doctorReport } from '../doctor.js';
+import { doctorReport } from './doctor-checks.js';
 import type { CommandDeps } from './mnist.js';
 
 export function doctorCommand(_deps: CommandDeps): Command {

@@ -3,11 +3,12 @@
  * to one config key, so flags override the config file, which overrides DEFAULTS; a bad value is
  * an error that names the flag and the key.
  */
-import { LIMITS } from '../config-rules.js';
-import { checkNetworkFits } from '../network-bounds.js';
+import { LIMITS } from '../config/config-rules.js';
+import { checkNetworkFits } from '../config/network-bounds.js';
 import { Option, type Command } from 'commander';
-import { DEFAULTS, applyOverrides, resolveConfig, type ResolvedConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import { DEFAULTS, type ResolvedConfig } from '../config/config.js';
+import { applyOverrides, resolveConfig } from '../config/resolve.js';
+import { UsageError } from '../core/errors.js';
 
 /** integer: plain decimal integers only; number: plain decimal numbers (see parse). */
 type Parse = 'integer' | 'number' | 'string' | 'seed' | 'seeds';

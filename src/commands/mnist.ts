@@ -3,13 +3,13 @@
  * stops cleanly on Ctrl-C, SIGTERM or SIGHUP and sets the exit code from how the runs ended.
  */
 import { Command } from 'commander';
-import { EXIT, UsageError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { ResolvedConfig } from '../config.js';
+import { EXIT, UsageError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ResolvedConfig } from '../config/config.js';
 import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
 import { defaultRunDir, readRunJson } from '../run/run-folder.js';
-import { catchSignals } from '../signals.js';
+import { catchSignals } from '../core/signals.js';
 import { mergeNextLine, nextStepsLine, printNext } from './next-steps.js';
 import { EXECUTION_FLAGS, addConfigFlags, configFromFlags, settingFlagsGiven } from './flags.js';
 
@@ -21,7 +21,7 @@ export interface CommandDeps {
 /**
  * Runs (or resumes) an experiment, prints how each run ended and returns the result and its exit
  * code. Shared by the mnist and sweep verbs, which then print the next steps when the runs ended.
- * Stop signals are the process's (src/signals.ts): while runs train, the first checkpoints and
+ * Stop signals are the process's (src/core/signals.ts): while runs train, the first checkpoints and
  * stops them; any signal makes the exit code 130.
  */
 export async function train(

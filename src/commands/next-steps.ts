@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { RUN_JSON } from '../run/run-folder.js';
 import { shellQuote } from '../slurm/quote.js';
 

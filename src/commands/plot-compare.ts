@@ -5,8 +5,8 @@
  */
 import { combineRuns, combinedTraces, folderLabels } from '../analysis/compare.js';
 import { figureSpec, renderPng, renderSvg } from '../analysis/figure.js';
-import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { makeDirs, writeFileAtomic } from '../run/run-folder.js';
 import { freshOutputs, readEndedFolders } from './compare-folders.js';
 

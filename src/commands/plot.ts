@@ -12,7 +12,7 @@ import { depthFigureSpec } from '../analysis/depth-figure.js';
 import { isDepthSweep } from '../analysis/depth-table.js';
 import { readerBusy, withFolderLock } from '../run/lock.js';
 import { writeFileAtomic } from '../run/run-folder.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { INTEGER_TEXT } from './flags.js';
 import type { CommandDeps } from './mnist.js';
 import { hasEnded, partialName, unfinishedMark } from './partial.js';

@@ -1,6 +1,6 @@
 /** `report DIR1 DIR2 ... --out DIR`: DIR/report.md comparing several ended run folders (analysis/compare-report.ts). */
 import { buildComparison } from '../analysis/compare-report.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { makeDirs, writeFileAtomic } from '../run/run-folder.js';
 import { freshOutputs, readEndedFolders } from './compare-folders.js';
 

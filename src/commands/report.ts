@@ -12,7 +12,7 @@ import { buildSweepTable } from '../analysis/sweep-table.js';
 import { buildDepthTable, isDepthSweep } from '../analysis/depth-table.js';
 import type { CommandDeps } from './mnist.js';
 import { reportFolders } from './report-compare.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { hasEnded, partialName, unfinishedMark } from './partial.js';
 import { refuseFolderOfRunFolders } from './next-steps.js';
 
@@ -48,7 +48,7 @@ export function reportCommand({ makeLogger }: CommandDeps): Command {
           const data = readEndedRun(dir, logger);
           const measurements = readMeasurements(data);
           const landscape = measurements ? `\n${landscapeSection(data.config, data.arms, measurements).join('\n')}` : '';
-          const report = `${buildReport(data)}\n${paperDistanceSection(data).join('\n')}\n${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${isDepthSweep(data) ? `\n${buildDepthTable(data)}` : ''}${landscape}`;
+          const report = `${buildReport(data)}\n${data.config.model.kind === 'mlp' ? `${paperDistanceSection(data).join('\n')}\n` : ''}${data.config.sweep.length > 0 ? `\n${buildSweepTable(data)}` : ''}${isDepthSweep(data) ? `\n${buildDepthTable(data)}` : ''}${landscape}`;
           writeFileAtomic(join(dir, 'report.md'), report);
           return report;
         },

@@ -2,11 +2,13 @@
  * In-memory data set types and the deterministic transforms applied after loading:
  * seeded subsets and the input encoding (grayscale in [0,1], or binary as the paper says).
  */
-import type { Rng } from '../random.js';
+import type { Rng } from '../core/random.js';
 import type { FullOrigin } from './sources.js';
 
-export const IMAGE_PIXELS = 784;
-export const CLASSES = 10;
+import { CLASSES, IMAGE_PIXELS } from '../config/mnist-shape.js';
+
+// MNIST's shape is the config's to know (its network checks need it before any data loads).
+export { CLASSES, IMAGE_PIXELS };
 
 /** Row-major images (count x 784, values in [0,1]) and their labels 0..9. */
 export interface Split {

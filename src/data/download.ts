@@ -5,8 +5,8 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { MAX_GZIP_BYTES, MNIST_FILES, MNIST_KEYS, findFile, maybeGunzip, sha256, type MnistFileKey } from './mnist-files.js';
 
 /** Give up on one request after this long without finishing (the largest file is ~10 MB). */

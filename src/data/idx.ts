@@ -3,7 +3,7 @@
  * magic (0x00 0x00 type ndims), one uint32 per dimension, then the unsigned-byte payload.
  * It checks magic, dimensions and byte counts, and nothing else.
  */
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 export interface IdxArray {
   dims: number[];

@@ -5,10 +5,10 @@
  * embedded digits, with a warning that says what differs; files that are found but damaged are
  * always an error, never a reason to train on fewer images.
  */
-import type { ResolvedConfig } from '../config.js';
-import { UsageError, UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { Rng } from '../random.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UsageError, UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { Rng } from '../core/random.js';
 import { binarize, subset, type Dataset } from './dataset.js';
 import { downloadMnist } from './download.js';
 import { EMBEDDED_ORIGIN, EMBEDDED_WARNING, loadEmbeddedAll, splitEmbedded } from './embedded.js';

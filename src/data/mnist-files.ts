@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../errors.js';
-import { readUserFile } from '../user-file.js';
+import { UserError } from '../core/errors.js';
+import { readUserFile } from '../core/user-file.js';
 import { IMAGE_PIXELS, allocateSplit, type Split } from './dataset.js';
 import { parseIdx } from './idx.js';
 

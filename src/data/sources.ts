@@ -8,8 +8,8 @@
 import { statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { UserError, systemReason } from '../errors.js';
-import { specialKind } from '../user-file.js';
+import { UserError, systemReason } from '../core/errors.js';
+import { specialKind } from '../core/user-file.js';
 import { MNIST_FILES, MNIST_KEYS, findFile, hasAllFiles } from './mnist-files.js';
 
 /** The cache a download fills, relative to the working folder. */

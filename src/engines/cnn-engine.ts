@@ -4,7 +4,7 @@
  * the CNN yet, so `auto` skips ort-cpu for model.kind "cnn" (backend.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Evaluation } from '../evaluate.js';
+import type { Evaluation } from '../model/evaluate.js';
 import type { ConvNet } from '../model/conv-net.js';
 import { convSgdStep } from '../model/conv-train.js';
 import { variable } from '../model/net.js';

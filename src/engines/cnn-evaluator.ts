@@ -8,11 +8,11 @@
  * need the whole probe's conv maps at once).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { imagesTensor } from '../batches.js';
-import { CNN_EVAL_CHUNK, type ResolvedConfig } from '../config.js';
+import { imagesTensor } from '../model/batches.js';
+import { CNN_EVAL_CHUNK, type ResolvedConfig } from '../config/config.js';
 import type { Split } from '../data/dataset.js';
-import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
-import { lossAndAccuracy } from '../metrics.js';
+import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../model/evaluate.js';
+import { lossAndAccuracy } from '../model/metrics.js';
 import { convForwardInference } from '../model/conv-forward.js';
 import type { ConvNet } from '../model/conv-net.js';
 import { convPopulationStats } from '../model/conv-train.js';

@@ -3,7 +3,7 @@
  * moving statistics, evaluation session) stepped by a step graph of its own, one call per step.
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { Evaluation } from '../evaluate.js';
+import type { Evaluation } from '../model/evaluate.js';
 import { OrtMember } from './ort-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
 import { stepModel } from './ort/step-graph.js';

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
-import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
+import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../model/evaluate.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';

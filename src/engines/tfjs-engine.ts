@@ -1,6 +1,6 @@
 /** The tfjs engine: sgdStep on the run's tf.Variables (and velocity) and the Evaluator, as the train loop always did. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Evaluator, type Evaluation } from '../evaluate.js';
+import { Evaluator, type Evaluation } from '../model/evaluate.js';
 import { variable } from '../model/net.js';
 import { sgdStep } from '../model/sgd.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';

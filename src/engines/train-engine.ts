@@ -1,13 +1,13 @@
 /**
- * What the train loop (src/run/train.ts) needs of an engine: one SGD step on the sampler's next
+ * What the train loop (src/training/train.ts) needs of an engine: one SGD step on the sampler's next
  * mini-batch, the summed training loss, an evaluation, and the current parameters written into
  * the tfjs net (for checkpoints and the landscape measurements). The tfjs engine trains that net
  * in place; the ONNX Runtime engine trains its own copy as ORT tensors, one graph call per step.
  */
-import type { BatchSampler } from '../batches.js';
-import type { ResolvedConfig } from '../config.js';
+import type { BatchSampler } from '../model/batches.js';
+import type { ResolvedConfig } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
-import type { Evaluation } from '../evaluate.js';
+import type { Evaluation } from '../model/evaluate.js';
 import { isConvNet, type Model } from '../model/model.js';
 import type { Net } from '../model/net.js';
 import type { Velocity } from '../model/momentum.js';

@@ -12,13 +12,12 @@
  * with the indices repeated per example. Training convolves with tfjs's kernels (conv-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../config.js';
-import type { Rng } from '../random.js';
-import type { CnnPlan, MapShape } from './conv-shapes.js';
+import type { Activation } from '../config/config.js';
+import type { Rng } from '../core/random.js';
+import type { CnnPlan, MapShape } from '../config/conv-shapes.js';
 import { variable, type HiddenLayer } from './net.js';
 
-/** MNIST images are 28 x 28, one channel. */
-export const IMAGE_SIDE = 28;
+export { IMAGE_SIDE } from '../config/mnist-shape.js';
 
 export interface ConvStage<P extends tf.Tensor = tf.Variable> {
   type: 'conv';

@@ -7,7 +7,7 @@
  * used by training too. Callers run these inside tf.tidy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../config.js';
+import type { Activation } from '../config/config.js';
 import type { ConvStage, PoolStage } from './conv-net.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The loss and gradients of one mini-batch at given parameters, without an update, and nets at
- * shifted parameters theta - eta * g. The measurements of Santurkar et al. (2018) (src/measure/)
+ * shifted parameters theta - eta * g. The measurements of Santurkar et al. (2018) (src/training/measure/)
  * are built from these; they use the same hand-written backward pass as training.
  */
 import * as tf from '@tensorflow/tfjs-core';

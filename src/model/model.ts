@@ -4,12 +4,12 @@
  * neither needs to know which network it holds.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedConfig, Variant } from '../config.js';
+import type { ResolvedConfig, Variant } from '../config/config.js';
 import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
-import type { Rng } from '../random.js';
-import { hiddenUnitsOf } from '../runs.js';
+import type { Rng } from '../core/random.js';
+import { hiddenUnitsOf } from '../config/runs.js';
 import { convNetVariables, convParameterSizes, createConvNet, disposeConvNet, IMAGE_SIDE, type ConvNet } from './conv-net.js';
-import { planCnn, type CnnPlan } from './conv-shapes.js';
+import { planCnn, type CnnPlan } from '../config/conv-shapes.js';
 import { createConvMovingStats } from './conv-train.js';
 import { createNet, disposeNet, netVariables, parameterSizes, type Net } from './net.js';
 import { createMovingStats, type MovingStats } from './sgd.js';

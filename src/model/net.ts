@@ -5,10 +5,10 @@
  * stream, so initial weights are identical on every backend; b = beta = 0, gamma = 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../random.js';
+import type { Rng } from '../core/random.js';
 
 /**
- * P is tf.Variable for the trained net; the measurements (src/measure/) build nets of plain
+ * P is tf.Variable for the trained net; the measurements (src/training/measure/) build nets of plain
  * tensors at shifted parameters, which the forward and backward passes accept alike.
  */
 export interface HiddenLayer<P extends tf.Tensor = tf.Variable> {

@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/config.js';
 import { writeCheckpoint, type MadeWith } from './checkpoint.js';
 import { rowsDigest } from './digest.js';
 import { folderCsvs } from './folder-files.js';
-import type { Recorder, RunId } from './records.js';
+import type { Recorder, RunId } from '../training/records.js';
 
 /** rowsDigest of the run's complete lines with step <= upTo, per CSV file of the folder. */
 export function runRowDigests(dir: string, config: ResolvedConfig, run: RunId, upTo: number): Record<string, string> {

@@ -8,9 +8,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
-import { COSINE_SLACK, evalStepsUpTo, type FolderCsv, type ValueRange } from './folder-files.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UserError } from '../core/errors.js';
+import { COSINE_SLACK, type FolderCsv, type ValueRange } from './folder-files.js';
+import { evalStepsUpTo } from '../config/schedule.js';
 import { checkHeader } from './schemas.js';
 import { regularFileText } from './run-folder.js';
 

@@ -3,14 +3,14 @@
  * the checkpoints checked against each other, every CSV row checked (folder-trust.ts), rows
  * ordered by the experiment's run order, then step, then unit, whatever their order on disk.
  */
-import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { runsOf, variantsOf } from '../runs.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { runsOf, variantsOf } from '../config/runs.js';
 import type { CheckedCsv } from './csv-reader.js';
 import { folderCsvs } from './folder-files.js';
 import { readTrustedCsvs, readTrustedFolder, type TrustedFolder } from './folder-trust.js';
-import type { RunSummary } from './records.js';
+import type { RunJson } from './schemas.js';
 import { ACCURACY_CSV, ACTIVATIONS_CSV } from './recorders.js';
 
 export interface AccuracyRow {
@@ -33,8 +33,11 @@ export interface ActivationRow {
 
 export interface RunData {
   dir: string;
-  runJson: Record<string, unknown> & { runs?: RunSummary[]; planned?: string[] };
+  /** The folder's run.json (Partial: analysis reads only some keys, and test fixtures hold only those). */
+  runJson: Partial<RunJson>;
   config: ResolvedConfig;
+  /** The config as run.json holds it (what its digest covers); test fixtures may leave it out. */
+  savedConfig?: Record<string, unknown>;
   /** undefined: a folder written before run folders carried a digest. */
   digest?: string;
   /** The runs ("arm/seed") the folder holds (a shard or merge: some of its config's). */
@@ -113,6 +116,7 @@ function dataOf(folder: TrustedFolder, live = false): RunData {
     dir,
     runJson,
     config,
+    savedConfig: folder.savedConfig,
     digest: folder.digest,
     planned: folder.planned,
     arms: variantsOf(config).map((v) => v.name),
@@ -130,7 +134,7 @@ function dataOf(folder: TrustedFolder, live = false): RunData {
  */
 export function readEndedRun(dir: string, logger?: Logger): RunData {
   const folder = readTrustedFolder(dir);
-  const status = folder.runJson.status as string;
+  const status = folder.runJson.status;
   if (status === 'incomplete') {
     const have = new Set(folder.planned);
     const missing = runsOf(folder.config)

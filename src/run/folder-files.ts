@@ -4,9 +4,9 @@
  * are written, and the range each value column must lie in. The reader (csv-reader.ts), resume's
  * trimming and the row digests of checkpoints all go by this table.
  */
-import type { Arm, ResolvedConfig } from '../config.js';
-import { hiddenUnitsOfArm } from '../runs.js';
-import { measuresAt } from '../measure/probe.js';
+import type { Arm, ResolvedConfig } from '../config/config.js';
+import { hiddenUnitsOfArm } from '../config/runs.js';
+import { measuresAt } from '../config/schedule.js';
 import { ICS_COLUMNS, ICS_CSV, LANDSCAPE_COLUMNS, LANDSCAPE_CSV } from './measurement-csv.js';
 import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from './recorders.js';
 
@@ -77,12 +77,4 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       ranges: { loss_min: 'nonNegative', loss_max: 'nonNegative', grad_change_max: 'nonNegative', beta_smoothness: 'nonNegative' },
     },
   ];
-}
-
-/** The evaluation steps a run writes up to `end` (Sec. 4.1 protocol: 0, every N, the last step). */
-export function evalStepsUpTo(config: ResolvedConfig, end: number, ended: boolean): number[] {
-  const steps = new Set<number>([0]);
-  for (let s = config.eval.every; s <= Math.min(end, config.train.steps); s += config.eval.every) steps.add(s);
-  if (ended || end === config.train.steps) steps.add(end);
-  return [...steps].sort((a, b) => a - b);
 }

@@ -11,31 +11,25 @@
  * without a digest nothing shows that the checkpoints were made with the config it would use.
  */
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config.js';
-import { UserError } from '../errors.js';
-import { runsOf, variantsOf } from '../runs.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UserError } from '../core/errors.js';
+import { runsOf, variantsOf } from '../config/runs.js';
 import { checkpointPath, isEnded, readCheckpoints, type SavedRun } from './checkpoint.js';
 import { readFolderCsv, type CheckedCsv, type RunRowsExpected } from './csv-reader.js';
 import { canonicalJson, dataIdentityOf, experimentDigest, rowsDigest } from './digest.js';
 import { folderCsvs } from './folder-files.js';
 import { cell, ACCURACY_CSV } from './recorders.js';
-import type { RunSummary } from './records.js';
+import type { RunSummary } from '../training/records.js';
 import { RUN_JSON, readRunJson } from './run-folder.js';
-import { shardOf, type Shard } from './shard.js';
-
-export type RunJson = Record<string, unknown> & {
-  config: ResolvedConfig;
-  seeds: number[];
-  runs?: RunSummary[];
-  planned?: string[];
-  digest?: string;
-  shard?: Shard;
-};
+import { shardOf } from './shard.js';
+import type { RunJson } from './schemas.js';
 
 export interface TrustedFolder {
   dir: string;
   runJson: RunJson;
   config: ResolvedConfig;
+  /** The config as run.json holds it (readRunJson): what its digest covers. */
+  savedConfig: Record<string, unknown>;
   /** undefined: a legacy folder, written before run folders carried a digest. */
   digest?: string;
   /** The runs ("arm/seed") this folder holds, in the experiment's order. */
@@ -48,20 +42,19 @@ const list = (v: unknown[]) => JSON.stringify(v);
 /** run.json and the checkpoints, checked against each other (see the file comment). */
 export function readTrustedFolder(dir: string): TrustedFolder {
   const path = join(dir, RUN_JSON);
-  const { runJson: raw, config } = readRunJson(dir);
-  const runJson = { ...raw, config } as RunJson;
-  const digest = typeof raw.digest === 'string' ? raw.digest : undefined;
+  const { runJson, config, savedConfig } = readRunJson(dir);
+  const digest = runJson.digest;
   if (digest !== undefined) {
-    const data = dataIdentityOf(raw.data);
+    const data = dataIdentityOf(runJson.data);
     if (!data) throw new UserError(`${path} is damaged: it has a digest but no "data" record of what it trained on.`);
-    if (experimentDigest(raw.config as object, data) !== digest)
+    if (experimentDigest(savedConfig, data) !== digest)
       throw new UserError(`${path} is damaged: its digest does not match its own config and data (edited after the run was written).`);
   }
   if (list(runJson.seeds) !== list(config.seeds))
     throw new UserError(`${path} is damaged: its seeds ${list(runJson.seeds)} are not its config's seeds ${list(config.seeds)}.`);
   const arms = variantsOf(config).map((v) => v.name);
-  if (raw.arms !== undefined && list(raw.arms as unknown[]) !== list(arms))
-    throw new UserError(`${path} is damaged: its arms ${list(raw.arms as unknown[])} are not the networks its config trains ${list(arms)}.`);
+  if (runJson.arms !== undefined && list(runJson.arms) !== list(arms))
+    throw new UserError(`${path} is damaged: its arms ${list(runJson.arms)} are not the networks its config trains ${list(arms)}.`);
   const planned = plannedRuns(path, runJson, config);
   const checkpoints = readCheckpoints(dir);
   for (const [key, ckpt] of checkpoints) {
@@ -76,7 +69,7 @@ export function readTrustedFolder(dir: string): TrustedFolder {
     }
   }
   checkSummaries(dir, runJson.runs ?? [], planned, checkpoints, digest !== undefined);
-  return { dir, runJson, config, digest, planned, checkpoints };
+  return { dir, runJson, config, savedConfig, digest, planned, checkpoints };
 }
 
 /** The runs run.json plans: its config's runs, or its shard's; a merge of some shards holds a subset. */

@@ -11,8 +11,8 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, namingFile } from '../errors.js';
-import { specialKind } from '../user-file.js';
+import { UserError, namingFile } from '../core/errors.js';
+import { specialKind } from '../core/user-file.js';
 
 export const LOCK_FILE = '.lock';
 const HEARTBEAT_MS = 10_000;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { cell, fsyncFile, openCsv } from './recorders.js';
-import type { IcsRecord, LandscapeRecord, Recorder } from './records.js';
+import type { IcsRecord, LandscapeRecord, Recorder } from '../training/records.js';
 
 export const ICS_CSV = 'ics.csv';
 export const LANDSCAPE_CSV = 'landscape.csv';

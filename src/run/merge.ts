@@ -13,9 +13,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { readRunData, type RunData } from './folder-data.js';
 import { folderCsvs } from './folder-files.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
-import { runsOf } from '../runs.js';
-import { UserError, onFile } from '../errors.js';
-import type { RunSummary } from './records.js';
+import { runsOf } from '../config/runs.js';
+import { UserError, onFile } from '../core/errors.js';
+import type { RunSummary } from '../training/records.js';
 import { activeLock } from './lock.js';
 import { RUN_JSON, prepareRunDir, refuseUsedDir, writeJsonAtomic } from './run-folder.js';
 import { copyRunEvents } from './tensorboard/files.js';
@@ -85,10 +85,11 @@ export function mergeRunFolders(dirs: string[], outDir: string, alongside: strin
           copyNamingOut(join(ck, f), join(temp, CHECKPOINT_DIR, f), join(dir, CHECKPOINT_DIR, f));
       copyRunEvents(p.dir, temp, p.planned ?? []);
     }
-    // The digest leaves seeds out, so the parts' common digest is the merged folder's too.
+    // The digest leaves seeds out, so the parts' common digest is the merged folder's too, over the
+    // config as the parts hold it (a key added to bn-repro since is not in it).
     writeJsonAtomic(join(temp, RUN_JSON), {
       ...base,
-      config,
+      config: { ...(first.savedConfig ?? config), seeds },
       seeds,
       status,
       planned,

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError, onFile, systemReason } from '../errors.js';
+import { UserError, onFile, systemReason } from '../core/errors.js';
 import { lockFolder, lockNewFolder, type FolderLock } from './lock.js';
 import { RUN_JSON, makeDirs, refuseUsedDir, writeFileAtomic } from './run-folder.js';
 

@@ -7,22 +7,14 @@
  * trained by one thread as one stack (lockstep.ts): --jobs N runs N stacks side by side.
  */
 import { Worker } from 'node:worker_threads';
-import type { ResolvedConfig, Variant } from '../config.js';
+import type { ResolvedConfig } from '../config/config.js';
 import { allocateSplit, type Dataset, type Split } from '../data/dataset.js';
-import { UserError } from '../errors.js';
-import type { RunCheckpoint } from './checkpoint.js';
-import { trainLockstep } from './lockstep.js';
-import type { Recorder, RunId, RunSummary } from './records.js';
-import { trainRun } from './train.js';
+import { UserError } from '../core/errors.js';
+import { trainLockstep } from '../training/lockstep.js';
+import type { Recorder, RunId, RunSpec, RunSummary } from '../training/records.js';
+import { trainRun } from '../training/train.js';
 import type { WorkerMessage, WorkerRequest } from './worker.js';
 import { createParkingLot, parkWorkers } from './worker-parking.js';
-
-export interface RunSpec {
-  variant: Variant;
-  seed: number;
-  /** Continue from this checkpoint. */
-  resume?: RunCheckpoint;
-}
 
 export interface RunPlan {
   config: ResolvedConfig;
@@ -34,7 +26,7 @@ export interface RunPlan {
   backend: string;
   /** Aborting asks every run to checkpoint and return; runs not started yet are not started. */
   stop?: AbortSignal;
-  /** Step each thread's runs together (src/lockstep.ts decides). */
+  /** Step each thread's runs together (src/config/lockstep-rule.ts decides). */
   lockstep?: boolean;
 }
 

@@ -7,10 +7,10 @@ import { createObjectCsvStringifier } from 'csv-writer';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { namingFile, onFile } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { namingFile, onFile } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { writeFileAtomic } from './run-folder.js';
-import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from './records.js';
+import type { ActivationRecord, EvalRecord, Recorder, RunId, RunSummary } from '../training/records.js';
 
 export const ACCURACY_CSV = 'accuracy.csv';
 export const ACTIVATIONS_CSV = 'activations.csv';

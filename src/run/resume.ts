@@ -7,17 +7,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointPath, isEnded, type RunCheckpoint } from './checkpoint.js';
+import { checkpointPath, isEnded } from './checkpoint.js';
+import type { RunCheckpoint } from '../training/checkpoint-state.js';
 import { modelParameterSizes } from '../model/model.js';
-import type { ResolvedConfig } from '../config.js';
-import { hiddenUnitsOfArm, runsOf } from '../runs.js';
-import type { RunSpec } from './parallel.js';
-import type { RunSummary } from './records.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { hiddenUnitsOfArm, runsOf } from '../config/runs.js';
+import type { RunSpec } from '../training/records.js';
+import type { RunSummary } from '../training/records.js';
 import { folderCsvs } from './folder-files.js';
-import { readTrustedCsvs, readTrustedFolder, type RunJson, type TrustedFolder } from './folder-trust.js';
+import { readTrustedCsvs, readTrustedFolder, type TrustedFolder } from './folder-trust.js';
+import type { RunJson } from './schemas.js';
 import { dataIdentityOf, type DataIdentity } from './digest.js';
 import { writeFileAtomic } from './run-folder.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 export interface ResumePlan {
   runJson: RunJson;

@@ -19,9 +19,10 @@ import {
 } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULTS, applyOverrides, migrateSavedConfig, type ResolvedConfig } from '../config.js';
-import { UsageError, UserError, systemReason } from '../errors.js';
-import { parseWith, runJsonSchema } from './schemas.js';
+import { DEFAULTS, type ResolvedConfig } from '../config/config.js';
+import { applyOverrides, migrateSavedConfig } from '../config/resolve.js';
+import { UsageError, UserError, systemReason } from '../core/errors.js';
+import { parseWith, runJsonSchema, type RunJson } from './schemas.js';
 
 export const RUN_JSON = 'run.json';
 
@@ -91,8 +92,12 @@ export function regularFileText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming it. */
-export function readRunJson(dir: string): { runJson: Record<string, unknown>; config: ResolvedConfig } {
+/**
+ * Reads a run folder's run.json and its config, both validated; a damaged file is exit 1, naming
+ * it. `savedConfig` is the config as the file holds it: what its digest covers, and what a resume
+ * writes back (a key added to bn-repro later is in `config`, at its default, but not in the file).
+ */
+export function readRunJson(dir: string): { runJson: RunJson; config: ResolvedConfig; savedConfig: Record<string, unknown> } {
   const path = join(dir, RUN_JSON);
   let raw: unknown;
   try {
@@ -102,12 +107,11 @@ export function readRunJson(dir: string): { runJson: Record<string, unknown>; co
     if (err instanceof SyntaxError) throw new UserError(`${path} is damaged: not valid JSON.`);
     throw new UserError(`${dir} is not a bn-repro run folder (no readable ${RUN_JSON}).`);
   }
-  const runJson = parseWith(runJsonSchema, raw, path) as Record<string, unknown> & { config: Record<string, unknown> };
+  const parsed = parseWith(runJsonSchema, raw, path);
   try {
-    return {
-      runJson: raw as Record<string, unknown>,
-      config: applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(runJson.config), path),
-    };
+    const config = applyOverrides(structuredClone(DEFAULTS) as ResolvedConfig, migrateSavedConfig(parsed.config), path);
+    // The file's own values (the schema validated them; its parse would drop keys it does not name).
+    return { runJson: { ...(raw as object), config } as RunJson, config, savedConfig: parsed.config };
   } catch (err) {
     // A saved config that breaks the rules is a damaged folder (exit 1), not a usage error.
     if (err instanceof UsageError) throw new UserError(`${err.message.replace(/\.$/, '')} (${path} is damaged).`);

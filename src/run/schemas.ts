@@ -5,7 +5,10 @@
  * inside run.json is checked by the config rules, like any config file.)
  */
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { UserError } from '../core/errors.js';
+import type { Shard } from './shard.js';
+import type { RunSummary } from '../training/records.js';
 
 const count = z.number().int().nonnegative();
 /** JSON writes NaN and Infinity as null (a diverged run's loss). */
@@ -41,6 +44,17 @@ export const runJsonSchema = z.looseObject({
     .regex(/^[0-9a-f]{64}$/, 'not a sha256')
     .optional(),
 });
+
+/**
+ * run.json as every reader sees it: its schema's type (keys it does not name pass through as
+ * unknown), with the config resolved over today's defaults (readRunJson) and a shard's place.
+ */
+export type RunJson = z.infer<typeof runJsonSchema> & {
+  config: ResolvedConfig;
+  shard?: Shard;
+  /** As RunSummary types them; a NaN was written as null (JSON has no NaN), as the file holds it. */
+  runs?: RunSummary[];
+};
 
 const evalRecordSchema = z.object({
   arm: z.string(),

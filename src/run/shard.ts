@@ -3,7 +3,7 @@
  * Jobs, GNU parallel) can spread a sweep over machines with no coordinator: run k of the fixed
  * run order (runsOf) belongs to shard (k mod n) + 1. Every run lands in exactly one shard.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface Shard {
   /** 1-based. */

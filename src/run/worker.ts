@@ -3,16 +3,16 @@
  * and posts every record back to the main thread, which alone writes files.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../backend.js';
-import type { BackendName, ResolvedConfig, Variant } from '../config.js';
+import { initBackend } from '../engines/backend.js';
+import type { BackendName, ResolvedConfig, Variant } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
-import { UserError } from '../errors.js';
-import { silentLogger } from '../logger.js';
-import type { RunCheckpoint } from './checkpoint.js';
-import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord, RunId, RunSummary } from './records.js';
-import { trainLockstep } from './lockstep.js';
-import type { RunSpec } from './parallel.js';
-import { trainRun } from './train.js';
+import { UserError } from '../core/errors.js';
+import { silentLogger } from '../core/logger.js';
+import type { RunCheckpoint } from '../training/checkpoint-state.js';
+import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord, RunId, RunSummary } from '../training/records.js';
+import { trainLockstep } from '../training/lockstep.js';
+import type { RunSpec } from '../training/records.js';
+import { trainRun } from '../training/train.js';
 import { parkIfQuitting, type ParkingLot } from './worker-parking.js';
 
 /** `group`: runs trained in lockstep (lockstep.ts), each posted `runEnded` as it ends, then `groupDone`. */

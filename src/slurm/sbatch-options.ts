@@ -8,7 +8,7 @@
  * answer it reads. sbatch takes any unambiguous abbreviation of a long option (`--ou` is
  * `--output`), so an abbreviation of a refused option is refused too.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { CONTROL_CHARACTER, printable } from './quote.js';
 
 /** Why bn-repro keeps these long options for itself, by option. */

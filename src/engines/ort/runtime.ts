@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
-import { ORT_INTRA_OP_THREADS, type OrtBackendName } from '../../config.js';
+import { ORT_INTRA_OP_THREADS, type OrtBackendName } from '../../config/config.js';
 import { GraphBuilder } from './graph.js';
 import type { LogSoftmaxForm } from './net-graph.js';
 

@@ -7,7 +7,7 @@
 import { closeSync, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { RunId } from '../records.js';
+import type { RunId } from '../../training/records.js';
 import type { EventCodec } from './event.js';
 import { frameRecord, readRecords } from './tfrecord.js';
 

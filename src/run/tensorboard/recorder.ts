@@ -7,10 +7,10 @@
  */
 import { closeSync, fsyncSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../../config.js';
-import { systemReason } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { Recorder, RunId } from '../records.js';
+import type { ResolvedConfig } from '../../config/config.js';
+import { systemReason } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Recorder, RunId } from '../../training/records.js';
 import { EventCodec, type ScalarValue } from './event.js';
 import { TENSORBOARD_DIR, openRunEvents } from './files.js';
 import { evaluationScalars, measurementScalars } from './tags.js';

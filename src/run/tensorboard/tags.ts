@@ -7,7 +7,7 @@
  */
 import { activationColumns, cell } from '../recorders.js';
 import { ICS_COLUMNS, LANDSCAPE_COLUMNS } from '../measurement-csv.js';
-import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord } from '../records.js';
+import type { ActivationRecord, EvalRecord, IcsRecord, LandscapeRecord } from '../../training/records.js';
 import type { ScalarValue } from './event.js';
 
 /** accuracy.csv's value columns -> tags. */

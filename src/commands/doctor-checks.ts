@@ -2,14 +2,14 @@
  * `bn-repro doctor`: which backends can run here and why not, which one `auto` picks, and where
  * the MNIST files are and whether their checksums hold. Probes for real; assumes nothing.
  */
-import { realDeps, versionOf, type BackendDeps } from './backend.js';
-import { ORT_BACKENDS, ortVersion, providerDetail } from './engines/ort/runtime.js';
-import type { OrtBackendName } from './config.js';
-import { loadNative, nativeDevice } from './backends/native.js';
-import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
-import { MNIST_KEYS, hasAllFiles, readMnistFile } from './data/mnist-files.js';
-import { defaultDataDirs, fullSources, whyUnusable, type DataDirs } from './data/sources.js';
-import { UserError } from './errors.js';
+import { realDeps, versionOf, type BackendDeps } from '../engines/backend.js';
+import { ORT_BACKENDS, ortVersion, providerDetail } from '../engines/ort/runtime.js';
+import type { OrtBackendName } from '../config/config.js';
+import { loadNative, nativeDevice } from '../engines/backends/native.js';
+import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from '../engines/backends/webgpu.js';
+import { MNIST_KEYS, hasAllFiles, readMnistFile } from '../data/mnist-files.js';
+import { defaultDataDirs, fullSources, whyUnusable, type DataDirs } from '../data/sources.js';
+import { UserError } from '../core/errors.js';
 
 export interface BackendCheck {
   name: string;

@@ -3,10 +3,10 @@
  * evaluation, against the bounds measured on the wasm backend (LIMITS in config-rules.ts). Checked
  * on the final config, before the backend starts or the data load.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ResolvedConfig } from './config.js';
 import { LIMITS } from './config-rules.js';
-import { CLASSES, IMAGE_PIXELS } from './data/dataset.js';
+import { CLASSES, IMAGE_PIXELS } from './mnist-shape.js';
 
 /**
  * Trained parameters of a network with these hidden widths on MNIST: every weight, the output

@@ -5,7 +5,7 @@
  * as the end of a sentence that config-rules.ts starts with the key. Convolutions are "valid"
  * (no padding) with stride 1; pools are non-overlapping size x size max-pools.
  */
-import type { ConvLayerSpec } from '../config.js';
+import type { ConvLayerSpec } from './config.js';
 
 /** [height, width, channels] of one example at a stage boundary. */
 export type MapShape = [number, number, number];

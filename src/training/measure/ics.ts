@@ -6,9 +6,9 @@
  * The first hidden layer has no earlier layer, so G' = G: distance 0, cosine 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Grads } from '../model/backward.js';
-import { lossAndGrads, shiftedNet, weightGrad } from '../model/gradients.js';
-import type { AnyNet } from '../model/net.js';
+import type { Grads } from '../../model/backward.js';
+import { lossAndGrads, shiftedNet, weightGrad } from '../../model/gradients.js';
+import type { AnyNet } from '../../model/net.js';
 import { cosine, distance } from './vectors.js';
 
 export interface LayerIcs {

@@ -1,16 +1,12 @@
 /**
- * The one place where every default lives. A config file (configs/*.json) holds overrides of
- * DEFAULTS only; command-line flags override the file. Every leaf key has a rule below, so an
- * unknown key or a value of the wrong type is an error that names the key.
+ * The one place where every default lives: the Config type and DEFAULTS. A config file
+ * (configs/*.json) holds overrides of DEFAULTS only; command-line flags override the file
+ * (resolve.ts); every leaf key has a rule in config-rules.ts, so an unknown key or a value of
+ * the wrong type is an error that names the key.
  *
  * Values the paper (Ioffe & Szegedy 2015, Sec. 4.1) leaves open (learning rate, init std,
  * epsilon, evaluation interval, ...) are named here and documented in the README.
  */
-import { UsageError } from './errors.js';
-import { LIMITS, RULES, checkConsistency, nestingDepth, type Rule } from './config-rules.js';
-import { checkNetworkFits } from './network-bounds.js';
-import { firstDuplicateKey } from './duplicate-keys.js';
-import { readUserFile } from './user-file.js';
 
 export type BnMode = 'on' | 'off' | 'both';
 /** A network variant's name: "baseline", "bn", or a sweep entry's name such as "bn-x5". */
@@ -61,7 +57,7 @@ export interface Config {
   jobs: number;
   /** Write TensorBoard event files under DIR/tensorboard/ as training goes. Changes no result. */
   tensorboard: 'on' | 'off';
-  /** Step a process's runs together, one stacked ONNX Runtime graph call per step (src/lockstep.ts decides `auto`). Changes no result. */
+  /** Step a process's runs together, one stacked ONNX Runtime graph call per step (src/config/lockstep-rule.ts decides `auto`). Changes no result. */
   lockstep: 'on' | 'off' | 'auto';
   model: {
     /** mlp: the Sec. 4.1 net; cnn: convLayers below the hiddenUnits layers (docs/cnn.md). */
@@ -105,7 +101,7 @@ export interface Config {
     /** Held-out examples in the activation probe; 0 = the whole held-out set. */
     probeSize: number;
     /**
-     * Santurkar et al. (2018) measurements (src/measure/): internal covariate shift per layer and
+     * Santurkar et al. (2018) measurements (src/training/measure/): internal covariate shift per layer and
      * the loss landscape along the gradient, on one fixed training mini-batch per seed.
      */
     landscape: {
@@ -182,99 +178,3 @@ const defaults: Config = {
 export const DEFAULTS: Readonly<Config> = Object.freeze(defaults);
 
 export type ResolvedConfig = Config;
-type Json = unknown;
-type Overrides = Record<string, Json>;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A value as JSON for an error message, cut to one readable line (a 1,001-seed list is not). */
-function shortJson(value: unknown): string {
-  // JSON writes Infinity (a config's 1e309) and NaN as null; name them as they are.
-  const marked = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}` : v));
-  const text = marked?.replace(/"\\u0000([^"]*)"/g, '$1') ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 76)} ...` : text;
-}
-
-/**
- * Merges `overrides` into `base`, checking every key against DEFAULTS and its rule.
- * `where` names the source in error messages ("configs/x.json", "flags"). `partial`: more
- * overrides follow (a config file before its flags), so whether the network fits the memory
- * bounds is left to the caller's last stage (a --test-subset flag may make it fit).
- */
-export function applyOverrides(base: ResolvedConfig, overrides: Overrides, where: string, partial = false): ResolvedConfig {
-  if (nestingDepth(overrides, LIMITS.nesting) > LIMITS.nesting) {
-    throw new UsageError(`${where}: settings nest lists and objects more than ${LIMITS.nesting} deep; no config key takes such a value.`);
-  }
-  const out = structuredClone(base) as unknown as Record<string, unknown>;
-  const walk = (target: Record<string, unknown>, src: Overrides, prefix: string): void => {
-    for (const [key, value] of Object.entries(src)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      // Own keys only: "__proto__" or "constructor" must be unknown keys, not Object's members.
-      const rule: Rule | undefined = Object.hasOwn(RULES, path) ? RULES[path] : undefined;
-      const current = Object.hasOwn(target, key) ? target[key] : undefined;
-      if (isPlainObject(current) && rule === undefined) {
-        if (!isPlainObject(value)) throw new UsageError(`${where}: config key "${path}" must be an object of settings.`);
-        walk(current, value, path);
-        continue;
-      }
-      if (rule === undefined) throw new UsageError(`${where}: unknown config key "${path}".`);
-      const problem = rule(value);
-      if (problem) throw new UsageError(`${where}: config key "${path}" ${problem} (got ${shortJson(value)}).`);
-      target[key] = structuredClone(value);
-    }
-  };
-  walk(out, overrides, '');
-  const merged = out as unknown as ResolvedConfig;
-  checkConsistency(merged, where);
-  if (!partial) checkNetworkFits(merged, where);
-  return merged;
-}
-
-/**
- * Reads a JSON config file of overrides; a missing, special (FIFO, device), oversized or
- * malformed file is a usage error.
- */
-export function readConfigFile(path: string): Overrides {
-  const bytes = readUserFile(path, LIMITS.configFileBytes, (problem) => new UsageError(`Config file ${path} ${problem}.`));
-  // A byte-order mark (editors on Windows) is not part of the JSON.
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`Config file ${path} is not valid JSON: ${(err as Error).message}.`);
-  }
-  if (!isPlainObject(parsed)) throw new UsageError(`Config file ${path} must hold a JSON object of overrides.`);
-  // After the nesting bound (applyOverrides checks it too): the key walk recurses per level.
-  const repeated = nestingDepth(parsed, LIMITS.nesting) > LIMITS.nesting ? undefined : firstDuplicateKey(text);
-  if (repeated !== undefined) throw new UsageError(`Config file ${path} gives key "${repeated}" twice; give it once.`);
-  return parsed;
-}
-
-/** DEFAULTS <- config file <- flag overrides, validated at each stage (see applyOverrides for `partial`). */
-export function resolveConfig(configPath: string | undefined, flagOverrides: Overrides, partial = false): ResolvedConfig {
-  let config = structuredClone(DEFAULTS) as ResolvedConfig;
-  if (configPath) {
-    const file = readConfigFile(configPath);
-    config = applyOverrides(config, file, configPath, true);
-    // Not in checkConsistency: a run.json's resolved config always holds both keys. "both", the
-    // default, restricts nothing: `sweep --slurm` writes it into the resolved config its tasks read.
-    if (Object.hasOwn(file, 'bn') && file.bn !== DEFAULTS.bn && config.sweep.length > 0) {
-      throw new UsageError(
-        `${configPath}: config key "bn" would be ignored, since the "sweep" entries choose the networks, each with its own "bn"; remove "bn".`,
-      );
-    }
-  }
-  return applyOverrides(config, flagOverrides, configPath && Object.keys(flagOverrides).length === 0 ? configPath : 'command line', partial);
-}
-
-/**
- * A config saved in a run.json by an earlier version, brought to the current keys: 0.1.0 had a
- * single `seed` where there is now the `seeds` list.
- */
-export function migrateSavedConfig(saved: Record<string, unknown>): Record<string, unknown> {
-  const { seed, ...rest } = saved;
-  return seed === undefined || 'seeds' in saved ? saved : { ...rest, seeds: [seed] };
-}

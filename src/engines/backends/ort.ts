@@ -3,9 +3,9 @@
  * graph here, else one sentence says why. tfjs still runs beside ORT on wasm (else cpu) for the
  * host-side work (initial weights, checkpoints, the landscape measurements).
  */
-import type { OrtBackendName } from '../config.js';
-import { ORT_BACKENDS, ortVersion, probeProvider, probeProviderQuietly, setActiveOrtProvider, whyNot, type ProviderProbe } from '../engines/ort/runtime.js';
-import { UserError } from '../errors.js';
+import type { OrtBackendName } from '../../config/config.js';
+import { ORT_BACKENDS, ortVersion, probeProvider, probeProviderQuietly, setActiveOrtProvider, whyNot, type ProviderProbe } from '../ort/runtime.js';
+import { UserError } from '../../core/errors.js';
 import type { DeviceInfo } from './native.js';
 
 export interface OrtInfo {

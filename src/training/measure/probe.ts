@@ -6,22 +6,15 @@
  * here touches the trained variables or the training batch order: training is unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CLASSES, type Split } from '../data/dataset.js';
-import type { ResolvedConfig } from '../config.js';
-import { imagesTensor } from '../batches.js';
-import { lossAndGrads } from '../model/gradients.js';
-import type { AnyNet } from '../model/net.js';
-import { Rng } from '../random.js';
-import type { IcsRecord, LandscapeRecord, RunId } from '../run/records.js';
+import { CLASSES, type Split } from '../../data/dataset.js';
+import type { ResolvedConfig } from '../../config/config.js';
+import { imagesTensor } from '../../model/batches.js';
+import { lossAndGrads } from '../../model/gradients.js';
+import type { AnyNet } from '../../model/net.js';
+import { Rng } from '../../core/random.js';
+import type { IcsRecord, LandscapeRecord, RunId } from '../records.js';
 import { measureIcs } from './ics.js';
 import { measureLandscape } from './landscape.js';
-
-/** True when the evaluation at `step` is followed by a measurement. */
-export function measuresAt(config: ResolvedConfig, step: number): boolean {
-  const every = config.eval.landscape.every;
-  if (every === 0) return false;
-  return step % (every * config.eval.every) === 0 || step === config.train.steps;
-}
 
 export class LandscapeProbe {
   private readonly x: tf.Tensor2D;

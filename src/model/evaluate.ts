@@ -5,14 +5,14 @@
  * probe's own batch statistics), as the paper plots them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ResolvedConfig } from './config.js';
-import type { Split } from './data/dataset.js';
+import type { ResolvedConfig } from '../config/config.js';
+import type { Split } from '../data/dataset.js';
 import { imagesTensor } from './batches.js';
 import { lossAndAccuracy, meanAndPopulationStd, percentiles } from './metrics.js';
-import { forwardInference, forwardTrain } from './model/forward.js';
-import { disposeStats, type BnStats, type Net } from './model/net.js';
-import { populationStats } from './model/population.js';
-import { Rng } from './random.js';
+import { forwardInference, forwardTrain } from './forward.js';
+import { disposeStats, type BnStats, type Net } from './net.js';
+import { populationStats } from './population.js';
+import { Rng } from '../core/random.js';
 
 export interface Evaluation {
   testLoss: number;

@@ -2,8 +2,8 @@
  * The plain records a training run emits, and the Recorder interface that receives them.
  * The train loop does no I/O; recorders write files, draw progress or keep records in memory.
  */
-import type { RunCheckpoint } from './checkpoint.js';
-import type { Arm } from '../config.js';
+import type { RunCheckpoint } from './checkpoint-state.js';
+import type { Arm, Variant } from '../config/config.js';
 
 export interface RunId {
   arm: Arm;
@@ -118,4 +118,12 @@ export class MemoryRecorder implements Recorder {
     this.summaries.push(summary);
   }
   async close(): Promise<void> {}
+}
+
+/** One run to train: its network and seed, and the checkpoint it continues from. */
+export interface RunSpec {
+  variant: Variant;
+  seed: number;
+  /** Continue from this checkpoint. */
+  resume?: RunCheckpoint;
 }

@@ -1,10 +1,10 @@
 /**
  * Whether the runs a process trains are stepped in lockstep (one stacked ONNX Runtime graph call
- * per step for all of them, src/run/lockstep.ts): the `lockstep` key's decision table, in one place.
+ * per step for all of them, src/training/lockstep.ts): the `lockstep` key's decision table, in one place.
  * Lockstep is an ORT feature; the tfjs backends have no stacked engine.
  */
 import type { BackendName, ResolvedConfig } from './config.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * What `auto` does per backend; undefined: the backend has no lockstep. Measured with

@@ -7,7 +7,7 @@
  * Steps and evaluations run on the engine of the chosen backend (src/engines/: tfjs or ONNX Runtime);
  * the run's bookkeeping is RunLoop's (run-loop.ts), shared with lockstep training (lockstep.ts).
  */
-import type { Variant } from '../config.js';
+import type { Variant } from '../config/config.js';
 import { createTrainEngine } from '../engines/train-engine.js';
 import type { RunSummary } from './records.js';
 import { RunLoop, type RunContext } from './run-loop.js';

@@ -21,10 +21,10 @@ import { createRequire } from 'node:module';
 import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
 import { initOrt, probeOrtBackend } from './backends/ort.js';
 import { probeWebGpu, probeWebGpuQuietly, registerWebGpu } from './backends/webgpu.js';
-import type { BackendName, ModelKind, OrtBackendName } from './config.js';
-import { setActiveOrtProvider, type ProviderProbe } from './engines/ort/runtime.js';
-import { UserError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { BackendName, ModelKind, OrtBackendName } from '../config/config.js';
+import { setActiveOrtProvider, type ProviderProbe } from './ort/runtime.js';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 export interface BackendInfo {
   /** The backend in use: "tensorflow", "webgpu", "wasm", "cpu" (tfjs) or "ort-cpu", "ort-webgpu", "ort-cuda" (ONNX Runtime). */
@@ -126,7 +126,7 @@ export function versionOf(pkg: string): string {
 /** bn-repro's own version, from the package.json two folders above dist/src. */
 export function ownVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -5,18 +5,19 @@
  * trainLockstep (several runs stepped by one stacked graph) both drive a RunLoop, so this logic
  * exists once and a lockstep run's rows, checkpoints and recorder calls are those of a single run.
  */
-import type { ResolvedConfig, Variant } from '../config.js';
+import type { ResolvedConfig, Variant } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
-import { BatchSampler } from '../batches.js';
-import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint.js';
+import { BatchSampler } from '../model/batches.js';
+import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint-state.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
 import { asMlp, createModel, disposeModel, type Model } from '../model/model.js';
 import { createVelocity, disposeVelocity, type Velocity } from '../model/momentum.js';
 import { disposeStats } from '../model/net.js';
-import { hiddenUnitsOf } from '../runs.js';
+import { hiddenUnitsOf } from '../config/runs.js';
 import type { MovingStats } from '../model/sgd.js';
-import { LandscapeProbe, measuresAt } from '../measure/probe.js';
-import { Rng } from '../random.js';
+import { LandscapeProbe } from './measure/probe.js';
+import { evaluatesAt, measuresAt } from '../config/schedule.js';
+import { Rng } from '../core/random.js';
 import type { EvalRecord, Recorder, RunId, RunSummary } from './records.js';
 
 export interface RunContext {
@@ -134,7 +135,7 @@ export class RunLoop {
     this.step++;
     const { config, recorder } = this.ctx;
     const every = config.train.checkpointEvery;
-    if (this.step % config.eval.every === 0 || this.step === this.total) await this.evaluate();
+    if (evaluatesAt(config, this.step)) await this.evaluate();
     if (every > 0 && this.step % every === 0 && this.step < this.total && this.divergedAtStep === undefined) await this.checkpoint();
     if (this.step % YIELD_EVERY_STEPS !== 0 && this.step !== this.total) return false;
     recorder.stepDone?.(this.run, this.step);

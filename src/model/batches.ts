@@ -5,9 +5,9 @@
  * step sees exactly m examples; the state (rng, permutation, position) can be saved and restored.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CLASSES, IMAGE_PIXELS, type Split } from './data/dataset.js';
-import type { Batch } from './model/sgd.js';
-import { Rng, type RngState } from './random.js';
+import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
+import type { Batch } from './sgd.js';
+import { Rng, type RngState } from '../core/random.js';
 
 export interface SamplerState {
   rng: RngState;

@@ -3,9 +3,9 @@
  * merged config (called from config-rules.ts checkConsistency): the CNN's shapes are computed
  * before any training, and the parts not built for one model kind are one sentence each.
  */
-import type { ResolvedConfig } from '../config.js';
-import { UsageError } from '../errors.js';
-import { IMAGE_SIDE } from './conv-net.js';
+import type { ResolvedConfig } from './config.js';
+import { UsageError } from '../core/errors.js';
+import { IMAGE_SIDE } from './mnist-shape.js';
 import { convParameterCount, convValuesPerExample, planCnn } from './conv-shapes.js';
 
 interface Bounds {

@@ -6,9 +6,9 @@
  * and the largest ratio of that change to ||eta g|| ("effective beta-smoothness").
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Grads } from '../model/backward.js';
-import { gradTensors, lossAndGrads, shiftedNet } from '../model/gradients.js';
-import type { AnyNet } from '../model/net.js';
+import type { Grads } from '../../model/backward.js';
+import { gradTensors, lossAndGrads, shiftedNet } from '../../model/gradients.js';
+import type { AnyNet } from '../../model/net.js';
 import { distance, norm, type Parts } from './vectors.js';
 
 export interface LandscapePoint {

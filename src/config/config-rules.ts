@@ -3,11 +3,11 @@
  * acceptable, else the end of a sentence that starts with the key ("must be ...").
  * A key in DEFAULTS without a rule here cannot be set; a key here must exist in DEFAULTS.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ResolvedConfig } from './config.js';
-import { lockstepRefusal } from './lockstep.js';
-import { checkCnnConfig } from './model/conv-config-check.js';
-import { convLayersProblem } from './model/conv-shapes.js';
+import { lockstepRefusal } from './lockstep-rule.js';
+import { checkCnnConfig } from './conv-config-check.js';
+import { convLayersProblem } from './conv-shapes.js';
 
 export type Rule = (value: unknown) => string | undefined;
 

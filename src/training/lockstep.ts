@@ -8,13 +8,13 @@
  */
 import { OrtStackedEngine } from '../engines/ort-stacked-engine.js';
 import { activeOrtProvider } from '../engines/ort/runtime.js';
-import type { RunSpec } from './parallel.js';
+import type { RunSpec } from './records.js';
 import type { RunSummary } from './records.js';
 import { RunLoop, type RunContext } from './run-loop.js';
 
 export async function trainLockstep(runs: RunSpec[], ctx: Omit<RunContext, 'resume'>): Promise<RunSummary[]> {
   const provider = activeOrtProvider();
-  // lockstepFor (src/lockstep.ts) refuses lockstep on tfjs backends before any run starts.
+  // lockstepFor (src/config/lockstep-rule.ts) refuses lockstep on tfjs backends before any run starts.
   if (!provider) throw new Error('lockstep training without an ONNX Runtime backend');
   const loops = runs.map((r) => new RunLoop(r.variant, r.seed, { ...ctx, resume: r.resume }));
   const summaries = new Map<number, RunSummary>();
