@@ -60,7 +60,7 @@ note "ONNX Runtime's CUDA provider is not bundled (npm_config_onnxruntime_node_i
 
 for engine in ort-webgpu ort-cuda; do
   if loads "$engine"; then
-    step "test-$engine" "$LIMIT_TESTS" env BN_REPRO_ORT_BACKEND="$engine" BN_REPRO_ORT_STEPS="$TEST_STEPS" node --test --test-concurrency=1 dist/test/engine-ort.test.js
+    step "test-$engine" "$LIMIT_TESTS" env BN_REPRO_ORT_BACKEND="$engine" BN_REPRO_ORT_STEPS="$TEST_STEPS" node --test --test-concurrency=1 dist/test/engine-ort.test.js dist/test/lockstep.test.js
   else
     note "engine tests on $engine skipped: it does not load (see doctor.log)"
   fi
@@ -68,6 +68,8 @@ done
 
 [ "$DRY" = 1 ] && note "dry run: the bench on ort-cpu only, K=1 (ort-webgpu on SwiftShader would take hours)"
 step bench "$LIMIT_BENCH" node dist/scripts/bench.js "${BENCH_ARGS[@]}"
+# Kernels and GPU programs dispatched per step, per engine, single and stacked (seconds).
+step bench-count "$LIMIT_BENCH" node dist/scripts/bench.js "${BENCH_ARGS[@]}" --count
 BENCH_JSON=$(sed -n 's/^written: //p' "$RESULTS/bench.log" | tail -n 1)
 if [ -n "$BENCH_JSON" ] && [ -f "$BENCH_JSON" ]; then mv "$BENCH_JSON" "$RESULTS/bench.json"; else BENCH_JSON=""; note "the bench wrote no JSON"; fi
 
@@ -81,12 +83,13 @@ if [ -z "$ENGINE" ]; then
   for e in ort-cuda ort-webgpu; do loads "$e" && { ENGINE=$e; note "protocol engine: $e, a GPU engine that loads (not timed by the bench)"; break; }; done
 fi
 [ -n "$ENGINE" ] || { ENGINE=ort-cpu; note "no GPU engine loads: the protocol falls back to ort-cpu"; }
-note "lockstep training is not built: the seeds run as one \`mnist --seeds\` command"
+# The seeds and both arms in lockstep on a GPU engine: one stacked graph call per step for all runs.
+LOCKSTEP=(); [ "$ENGINE" = ort-cpu ] || { LOCKSTEP=(--lockstep on); note "the protocol trains its runs in lockstep on $ENGINE"; }
 # One worker thread on a GPU engine: ort-webgpu in two worker threads segfaults (exit 139, seen
 # on SwiftShader with --jobs 2), and the runs share one device anyway.
 JOBS=(); [ "$ENGINE" = ort-cpu ] || { JOBS=(--jobs 1); note "the protocol runs with --jobs 1 on $ENGINE (ort-webgpu segfaults in two worker threads)"; }
 RUN=$RESULTS/paper-3seeds
-step protocol "$LIMIT_PROTOCOL" node bin/bn-repro mnist --config configs/paper.json --data full --backend "$ENGINE" "${PROTOCOL_ARGS[@]}" "${JOBS[@]}" --out "$RUN"
+step protocol "$LIMIT_PROTOCOL" node bin/bn-repro mnist --config configs/paper.json --data full --backend "$ENGINE" "${PROTOCOL_ARGS[@]}" "${JOBS[@]}" "${LOCKSTEP[@]}" --out "$RUN"
 PROTOCOL_RC=$?
 if [ "$PROTOCOL_RC" = 0 ]; then
   step plot "$LIMIT_PLOT" node bin/bn-repro plot "$RUN"
