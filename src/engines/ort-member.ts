@@ -14,8 +14,9 @@ import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
 import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../evaluate.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
-import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, evalModel, movingNames, type EvalSpec, type StepSpec } from './ort/step-graph.js';
+import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
+import { LOSS_SUM, NEXT, movingNames, type StepSpec } from './ort/step-graph.js';
+import { EvalShare } from './ort-eval-share.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
@@ -23,12 +24,6 @@ function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * IMAGE_PIXELS);
   for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
   return out;
-}
-
-function oneHot(labels: Uint8Array): Float32Array {
-  const y = new Float32Array(labels.length * CLASSES);
-  labels.forEach((label, i) => (y[i * CLASSES + label] = 1));
-  return y;
 }
 
 export class OrtMember implements Omit<TrainEngine, 'step'> {
@@ -180,50 +175,5 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
 
   async dispose(): Promise<void> {
     await this.ownShare?.release();
-  }
-}
-
-/** Evaluation sessions (one per distinct evaluation graph) and the test-set feeds of one data set. */
-export class EvalShare {
-  private readonly sessions = new Map<string, Promise<InferenceSession>>();
-  private feeds?: Record<string, Tensor>;
-
-  constructor(
-    private readonly ort: Ort,
-    private readonly provider: OrtProvider,
-  ) {}
-
-  session(spec: EvalSpec): Promise<InferenceSession> {
-    const key = JSON.stringify(spec);
-    let session = this.sessions.get(key);
-    if (!session) {
-      session = this.ort.InferenceSession.create(evalModel(spec), sessionOptions(this.provider));
-      this.sessions.set(key, session);
-    }
-    return session;
-  }
-
-  /** The held-out images, one-hot and integer labels, and the probe rows when the probe is a part. */
-  testFeeds(test: Split, probeCount: number): Record<string, Tensor> {
-    if (this.feeds) return this.feeds;
-    const f32 = (values: Float32Array, dims: number[]) => new this.ort.Tensor('float32', values, dims);
-    // Copies: the data set lies on SharedArrayBuffers (for worker threads), which ORT refuses.
-    this.feeds = {
-      testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
-      testY: f32(oneHot(test.labels), [test.count, CLASSES]),
-      testLabels: new this.ort.Tensor(
-        'int64',
-        BigInt64Array.from(test.labels, (l) => BigInt(l)),
-        [test.count],
-      ),
-    };
-    if (probeCount < test.count) this.feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
-    return this.feeds;
-  }
-
-  async release(): Promise<void> {
-    const sessions = await Promise.allSettled(this.sessions.values());
-    this.sessions.clear();
-    for (const s of sessions) if (s.status === 'fulfilled') await s.value.release();
   }
 }

@@ -12,7 +12,8 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
-import { EvalShare, OrtMember } from './ort-member.js';
+import { EvalShare } from './ort-eval-share.js';
+import { OrtMember } from './ort-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
 import { batchedStackModel, stackPrefix, stackedStepModel } from './ort/step-graph.js';
 import { STACK_LAYOUT, type StackLayout } from './stack-layout.js';
