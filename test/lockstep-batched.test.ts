@@ -1,6 +1,6 @@
 /**
- * The lockstep engine's batched layout (stack-layout.ts, ort-batched-group.ts) on ort-cpu, forced
- * (the CPU's own layout is copies): members that differ in learning rate and init std share a
+ * The lockstep engine's batched layout (stack-layout.ts, ort-batched-group.ts), forced on ort-cpu
+ * (the CPU's own layout is copies) or on the provider BN_REPRO_ORT_BACKEND names: members that differ in learning rate and init std share a
  * group, BN with population statistics and BN with moving averages are groups of their own, a
  * member with another moving momentum steps as a copy beside them. Against each member trained
  * alone (OrtEngine): test accuracy within 0.002 and losses within 1e-3 relative (the issue's
@@ -15,10 +15,11 @@ import { profiledKernels } from '../scripts/bench-count.js';
 import { openStack } from '../scripts/bench-stacked.js';
 import { initBackend } from '../src/backend.js';
 import { BatchSampler } from '../src/batches.js';
-import type { ResolvedConfig } from '../src/config.js';
+import type { BackendName, ResolvedConfig } from '../src/config.js';
 import { CLASSES, IMAGE_PIXELS } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/load.js';
 import { OrtEngine } from '../src/engines/ort-engine.js';
+import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
 import { OrtStackedEngine } from '../src/engines/ort-stacked-engine.js';
 import type { EngineContext, TrainEngine } from '../src/engines/train-engine.js';
 import type { RunEngine } from '../src/run/run-loop.js';
@@ -28,8 +29,12 @@ import { createMovingStats } from '../src/model/sgd.js';
 import { Rng } from '../src/random.js';
 import { testConfig } from './helpers.js';
 
-const STEPS = 120;
-const EVERY = 40;
+/** BN_REPRO_ORT_BACKEND (ort-webgpu under npm run test:webgpu) and BN_REPRO_ORT_STEPS move and shorten it. */
+const BACKEND = process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu';
+const PROVIDER = ORT_BACKENDS[BACKEND as keyof typeof ORT_BACKENDS];
+const STEPS = Number(process.env.BN_REPRO_ORT_STEPS ?? 120);
+/** Three evaluations per run, the last at STEPS. */
+const EVERY = Math.max(1, Math.floor(STEPS / 3));
 const base = {
   train: { steps: STEPS, learningRate: 0.5, checkpointEvery: 0 },
   eval: { every: EVERY, probeSize: 200, units: [0, 2] },
@@ -39,7 +44,7 @@ const base = {
 const population = testConfig({ ...base, batchNorm: { ...base.batchNorm, inference: 'population' } });
 const moving = testConfig({ ...base, batchNorm: { ...base.batchNorm, inference: 'moving', momentum: 0.9 } });
 const data = await loadDataset(population, { logger: silentLogger });
-await initBackend('ort-cpu', silentLogger);
+await initBackend(BACKEND as BackendName, silentLogger);
 
 interface Member {
   bn: boolean;
@@ -92,7 +97,7 @@ async function record(engines: RunEngine[], trace: Trace, i: number) {
 /** Members stepped in lockstep; member i steps for `stepsOf[i]` steps (those that end leave the graph). */
 async function lockstep(members: Member[], stepsOf: number[]): Promise<Trace> {
   const ctxs = members.map(context);
-  const engine = await OrtStackedEngine.create(ctxs, 'cpu', {}, 'batched');
+  const engine = await OrtStackedEngine.create(ctxs, PROVIDER, {}, 'batched');
   const engines = members.map((_, i) => engine.member(i));
   const trace: Trace = members.map(() => []);
   for (let step = 1; step <= STEPS; step++) {
@@ -108,7 +113,7 @@ async function lockstep(members: Member[], stepsOf: number[]): Promise<Trace> {
 
 async function alone(mb: Member, steps: number): Promise<Trace[number]> {
   const ctx = context(mb);
-  const engine: TrainEngine = await OrtEngine.create(ctx, 'cpu');
+  const engine: TrainEngine = await OrtEngine.create(ctx, PROVIDER);
   const trace: Trace = [[]];
   for (let step = 1; step <= steps; step++) {
     await engine.step();
@@ -156,15 +161,17 @@ test('a diverging member of a batched group goes NaN while the others keep their
 });
 
 test('members ending mid-run (the graph rebuilt) leave the others at their separate runs numbers', async () => {
-  const ends = MEMBERS.map((_, i) => (i % 2 === 0 ? EVERY : STEPS));
+  const ends = MEMBERS.map((_, i) => (i % 2 === 0 ? EVERY : 3 * EVERY));
   const trace = await lockstep(MEMBERS, ends);
   MEMBERS.forEach((_, i) => assertWithinTolerances(trace[i], separate[i].slice(0, ends[i] / EVERY), `member ${i}`));
 });
 
-test('a batched group of 6 BN runs is as many kernels per call as a group of 2 (CPU profiler)', async () => {
+test('a batched group of 6 BN runs is as many kernels per call as a group of 2 (CPU profiler)', {
+  skip: PROVIDER !== 'cpu' && 'the CPU profiler',
+}, async () => {
   const count = async (k: number) => {
     const members = Array.from({ length: k }, (_, seed) => ({ bn: true, seed }));
-    const trace = await profiledKernels((extra) => openStack(population, data, 'cpu', members, extra, 'batched'), 1);
+    const trace = await profiledKernels((extra) => openStack(population, data, PROVIDER, members, extra, 'batched'), 1);
     return trace.runs[0].nodes;
   };
   const [two, six] = [await count(2), await count(6)];
