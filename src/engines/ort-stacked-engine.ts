@@ -2,7 +2,7 @@
  * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each an
  * OrtMember with its own state, evaluation session and sampler, stepped together by one step
  * graph, one session.run per step for all, in the provider's layout (stack-layout.ts): `copies`,
- * each member's subgraph under its own prefix (stackedStepModel), or `batched`, the members of one
+ * each member's subgraph under its own prefix (stackedStepModel's graph), or `batched`, the members of one
  * step spec apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts),
  * members alone in their spec or with a spec the batched layout does not build as copies beside
  * them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
@@ -15,7 +15,7 @@ import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
 import { EvalShare } from './ort-eval-share.js';
 import { OrtMember } from './ort-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
-import { batchedStackModel, stackPrefix, stackedStepModel } from './ort/step-graph.js';
+import { batchedStackModel, stackPrefix } from './ort/step-graph.js';
 import { STACK_LAYOUT, type StackLayout } from './stack-layout.js';
 import type { EngineContext } from './train-engine.js';
 
@@ -82,29 +82,31 @@ export class OrtStackedEngine {
     await this.session?.release();
     this.session = undefined;
     const ort = await loadOrt();
-    const byKey = new Map<string, OrtMember[]>();
-    this.singles = [];
-    active.forEach((i, r) => {
-      const member = this.members[i];
-      if (this.layout === 'batched' && batchable(member.stepSpec)) {
-        const key = groupKey(member.stepSpec);
-        byKey.set(key, [...(byKey.get(key) ?? []), member]);
-      } else this.singles.push({ member, prefix: stackPrefix(r) });
-    });
-    // A group of one is that run's own subgraph: the same numbers as separate training.
-    this.groups = [];
-    for (const group of byKey.values()) {
-      if (group.length > 1) this.groups.push(new BatchedGroup(ort, group, `group${this.groups.length}/`));
-      else this.singles.push({ member: group[0], prefix: stackPrefix(active.indexOf(this.members.indexOf(group[0]))) });
-    }
-    const model =
-      this.groups.length > 0
-        ? batchedStackModel(
-            this.groups.map((g) => g.graph()),
-            this.singles.map(({ member, prefix }) => ({ spec: member.stepSpec, prefix })),
-          )
-        : stackedStepModel(this.singles.map(({ member }) => member.stepSpec));
-    if (this.groups.length === 0) this.singles = active.map((i, r) => ({ member: this.members[i], prefix: stackPrefix(r) }));
+    const byKey = new Map<string, number[]>();
+    if (this.layout === 'batched')
+      for (const i of active) {
+        const spec = this.members[i].stepSpec;
+        if (!batchable(spec)) continue;
+        const key = groupKey(spec);
+        byKey.set(key, [...(byKey.get(key) ?? []), i]);
+      }
+    // A group of one is that run's own subgraph: the numbers of separate training.
+    const grouped = [...byKey.values()].filter((g) => g.length > 1);
+    this.groups = grouped.map(
+      (g, n) =>
+        new BatchedGroup(
+          ort,
+          g.map((i) => this.members[i]),
+          `group${n}/`,
+        ),
+    );
+    const inGroup = new Set(grouped.flat());
+    // The others in `active` order under run<r>/: with no group, the graph of stackedStepModel.
+    this.singles = active.flatMap((i, r) => (inGroup.has(i) ? [] : [{ member: this.members[i], prefix: stackPrefix(r) }]));
+    const model = batchedStackModel(
+      this.groups.map((g) => g.graph()),
+      this.singles.map(({ member, prefix }) => ({ spec: member.stepSpec, prefix })),
+    );
     this.session = await ort.InferenceSession.create(model, { ...sessionOptions(this.provider), ...this.stepOptions });
     this.stepped = [...active];
   }
