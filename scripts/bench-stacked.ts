@@ -1,8 +1,9 @@
 /**
  * The stacked ORT step for `npm run bench`: K runs (each its own arm, init, batch order and
  * learning rate) stepped by one graph call, timed in run-steps per second. It times the engine
- * lockstep training uses (OrtStackedEngine, src/run/lockstep.ts: `--lockstep on`), so these
- * figures are what lockstep gains or costs; src/lockstep.ts's `auto` table cites them. The same
+ * lockstep training uses (OrtStackedEngine, src/run/lockstep.ts: `--lockstep on`), in the
+ * provider's layout (src/engines/stack-layout.ts) unless told, so these figures are what lockstep
+ * gains or costs; src/lockstep.ts's `auto` table cites them. The same
  * stack is what `--count` profiles (bench-count.ts).
  */
 import type { InferenceSession } from 'onnxruntime-node';
