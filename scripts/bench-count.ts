@@ -2,8 +2,9 @@
  * `npm run bench -- --count`: the kernels dispatched per training step on every backend that
  * loads. tfjs backends: `tf.profile` of one sgdStep after warm-up (the batch's upload is not a
  * kernel). ORT backends: ORT's profiler over one warm-up call and one counted call of the K-run
- * step graph, K = 1 being the engine's own one-graph step: as K copies (bench-stacked.ts) and, for
- * K > 1, batched (bench-batched.ts); the trace is read by bench-count-trace.ts. Every member of a
+ * step graph, K = 1 being the engine's own one-graph step: the lockstep engine (bench-stacked.ts)
+ * in both its layouts for K > 1, copies and batched (stack-layout.ts); the trace is read by
+ * bench-count-trace.ts. Every member of a
  * counted stack has the same arm (seeds 0..K-1).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +23,6 @@ import { sgdStep } from '../src/model/sgd.js';
 import { Rng } from '../src/core/random.js';
 import { armsOf } from '../src/config/runs.js';
 import { countTrace, dispatchRow, parseOrtTrace, type DispatchRow, type TraceCount } from './bench-count-trace.js';
-import { openBatchedStack } from './bench-batched.js';
 import { openStack } from './bench-stacked.js';
 
 /** Steps before the counted one: the first calls compile shaders and size buffers, not the step's kernels. */
@@ -101,8 +101,7 @@ async function countBackend(name: string, config: ResolvedConfig, data: Dataset,
       const members = Array.from({ length: k }, (_, seed) => ({ bn: arm === 'bn', seed }));
       const layouts = k > 1 ? (['copies', 'batched'] as const) : (['copies'] as const);
       for (const layout of layouts) {
-        const open = layout === 'copies' ? openStack : openBatchedStack;
-        const trace = await profiledKernels((extra) => open(config, data, provider, members, extra), PROFILED_CALLS);
+        const trace = await profiledKernels((extra) => openStack(config, data, provider, members, extra, layout), PROFILED_CALLS);
         const last = trace.runs.at(-1);
         if (!last || trace.runs.length !== PROFILED_CALLS) throw new Error(`ORT's trace holds ${trace.runs.length} runs, expected ${PROFILED_CALLS}`);
         rows.push(dispatchRow(name, arm, k, last.nodes, { byProvider: last.byProvider, gpuPrograms: trace.gpuProgramsPerRun, layout }));

@@ -1,8 +1,9 @@
 /**
  * The stacked ORT step for `npm run bench`: K runs (each its own arm, init, batch order and
  * learning rate) stepped by one graph call, timed in run-steps per second. It times the engine
- * lockstep training uses (OrtStackedEngine, src/training/lockstep.ts: `--lockstep on`), so these
- * figures are what lockstep gains or costs; src/config/lockstep-rule.ts's `auto` table cites them. The same
+ * lockstep training uses (OrtStackedEngine, src/training/lockstep.ts: `--lockstep on`), in the
+ * provider's layout (src/engines/stack-layout.ts) unless told, so these figures are what lockstep
+ * gains or costs; src/config/lockstep-rule.ts's `auto` table cites them. The same
  * stack is what `--count` profiles (bench-count.ts).
  */
 import type { InferenceSession } from 'onnxruntime-node';
@@ -11,6 +12,7 @@ import type { ResolvedConfig } from '../src/config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Dataset } from '../src/data/dataset.js';
 import { OrtStackedEngine } from '../src/engines/ort-stacked-engine.js';
 import type { OrtProvider } from '../src/engines/ort/runtime.js';
+import { STACK_LAYOUT, type StackLayout } from '../src/engines/stack-layout.js';
 import type { EngineContext } from '../src/engines/train-engine.js';
 import { createNet, disposeNet } from '../src/model/net.js';
 import { Rng } from '../src/core/random.js';
@@ -33,13 +35,14 @@ export interface Stack {
   dispose: () => Promise<void>;
 }
 
-/** The lockstep engine over `members`, at their initial state; `extra` adds options to the step session. */
+/** The lockstep engine over `members`, at their initial state; `extra` adds options to the step session; `layout` defaults to the provider's. */
 export async function openStack(
   config: ResolvedConfig,
   data: Dataset,
   provider: OrtProvider,
   members: StackMember[],
   extra: InferenceSession.SessionOptions = {},
+  layout: StackLayout = STACK_LAYOUT[provider],
 ): Promise<Stack> {
   const m = config.train.batchSize;
   const shape = { inputSize: IMAGE_PIXELS, hiddenUnits: config.model.hiddenUnits, classes: CLASSES };
@@ -52,7 +55,7 @@ export async function openStack(
     sampler: new BatchSampler(data.train, m, Rng.stream(seed, 'shuffle')),
     lossSum: 0,
   }));
-  const engine = await OrtStackedEngine.create(ctxs, provider, extra);
+  const engine = await OrtStackedEngine.create(ctxs, provider, extra, layout);
   const all = members.map((_, r) => r);
   return {
     step: () => engine.step(all),
@@ -64,8 +67,15 @@ export async function openStack(
   };
 }
 
-export async function stackedMsPerCall(config: ResolvedConfig, data: Dataset, provider: OrtProvider, k: number, budget: Budget): Promise<number> {
-  const { step, dispose } = await openStack(config, data, provider, mixedStack(k));
+export async function stackedMsPerCall(
+  config: ResolvedConfig,
+  data: Dataset,
+  provider: OrtProvider,
+  k: number,
+  budget: Budget,
+  layout: StackLayout = STACK_LAYOUT[provider],
+): Promise<number> {
+  const { step, dispose } = await openStack(config, data, provider, mixedStack(k), {}, layout);
   try {
     for (let i = 0; i < budget.warmup; i++) await step();
     const perCall: number[] = [];

@@ -10,8 +10,10 @@ import { UsageError } from '../core/errors.js';
  * What `auto` does per backend; undefined: the backend has no lockstep. Measured with
  * `npm run bench` on this project's 2 cores, ORT CPU provider, one intra-op thread: 447, 332, 356
  * and 420 run-steps/s stacked at K = 1, 2, 6, 30, so stacking gains nothing on the CPU (the kernels
- * run one after another either way) and `auto` is off there. On a GPU provider one call and one
- * set of dispatches serves all K runs instead of K calls, so `auto` stacks there.
+ * run one after another either way) and `auto` is off there; the batched layout (runs on a leading
+ * axis) measured within the noise of it too (docs/performance.md). On a GPU provider one call and
+ * one set of dispatches serves all K runs (batched: 114 kernels per call for the BN net at K = 2
+ * or 6 on ort-webgpu, against 110 per run-step as copies), so `auto` stacks there.
  */
 export const LOCKSTEP_AUTO: Record<Exclude<BackendName, 'auto'>, boolean | undefined> = {
   'ort-cpu': false,

@@ -4,7 +4,9 @@
  * fixed feeds of that session (test set, labels, probe, the K population mini-batches), and its
  * sampler's batches as step feeds. OrtEngine steps one member with its own step graph; the
  * stacked engine (ort-stacked-engine.ts) steps several with one graph whose inputs and outputs
- * carry a per-member prefix. Initial values come from the tfjs net (the seeded streams of tfjs).
+ * carry a per-member prefix, or in batched groups (ort-batched-group.ts) that hold the state of
+ * their members stacked and slice a member's values out when it reads them (stateOf).
+ * Initial values come from the tfjs net (the seeded streams of tfjs).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -12,8 +14,9 @@ import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
 import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../model/evaluate.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
-import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, evalModel, movingNames, velocityName, type EvalSpec, type StepSpec } from './ort/step-graph.js';
+import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
+import { LOSS_SUM, NEXT, movingNames, velocityName, type StepSpec } from './ort/step-graph.js';
+import { EvalShare } from './ort-eval-share.js';
 import type { EngineContext, TrainEngine } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
@@ -23,16 +26,13 @@ function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
   return out;
 }
 
-function oneHot(labels: Uint8Array): Float32Array {
-  const y = new Float32Array(labels.length * CLASSES);
-  labels.forEach((label, i) => (y[i * CLASSES + label] = 1));
-  return y;
-}
-
 export class OrtMember implements Omit<TrainEngine, 'step'> {
   /** Parameters, loss sum and moving statistics by graph input name (no prefix). */
   private state: Record<string, Tensor> = {};
-  private readonly stateNames: string[];
+  /** While a batched group holds this member's state: the group, its reader, and the names written since. */
+  private holder?: { group: object; read: (name: string) => Tensor; written: Set<string> };
+  /** Every state name of the step graph (no prefix): parameters, loss sum, moving statistics. */
+  readonly stateNames: string[];
   private readonly paramNames: string[];
   /** velocity.<param> per parameter, in paramNames' order; [] for plain SGD. */
   private readonly velocityNames: string[];
@@ -117,31 +117,57 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   /** The next step's feeds of this run, its state and the sampler's next mini-batch, named `prefix` + name. */
   stepFeeds(prefix: string): Record<string, Tensor> {
     const m = this.ctx.config.train.batchSize;
-    const { x, y } = this.ctx.sampler.nextHost(false);
+    const { x, y } = this.nextBatch();
     const feeds: Record<string, Tensor> = {
       [`${prefix}x`]: new this.ort.Tensor('float32', x, [m, IMAGE_PIXELS]),
       [`${prefix}y`]: new this.ort.Tensor('float32', y, [m, CLASSES]),
     };
-    for (const name of this.stateNames) feeds[prefix + name] = this.state[name];
+    for (const name of this.stateNames) feeds[prefix + name] = this.stateOf(name);
     return feeds;
+  }
+
+  /** The sampler's next mini-batch (images, one-hot labels) on the host. */
+  nextBatch(): { x: Float32Array; y: Float32Array } {
+    return this.ctx.sampler.nextHost(false);
   }
 
   /** Takes this run's next state from a step graph's outputs (`prefix` + NEXT + name). */
   takeStep(out: Record<string, Tensor>, prefix: string): void {
+    this.holder = undefined;
     for (const name of this.stateNames) this.state[name] = out[prefix + NEXT + name];
   }
 
+  /** The current value of state `name`, sliced from the holding group on first read after a step. */
+  stateOf(name: string): Tensor {
+    let value = this.state[name] as Tensor | undefined;
+    if (!value && this.holder) value = this.state[name] = this.holder.read(name);
+    if (!value) throw new Error(`OrtMember: no state named ${name}`);
+    return value;
+  }
+
+  /** A batched group now holds this member's state: its values are read through `read`. */
+  hold(group: object, read: (name: string) => Tensor): void {
+    this.state = {};
+    this.holder = { group, read, written: new Set() };
+  }
+
+  /** Whether `group`'s stacked value of `name` is still this member's (nothing wrote it since). */
+  heldBy(group: object, name: string): boolean {
+    return this.holder?.group === group && !this.holder.written.has(name);
+  }
+
   async lossSum(): Promise<number> {
-    return (this.state[LOSS_SUM].data as Float32Array)[0];
+    return (this.stateOf(LOSS_SUM).data as Float32Array)[0];
   }
 
   resetLossSum(): void {
     this.state[LOSS_SUM] = new this.ort.Tensor('float32', new Float32Array([0]), []);
+    this.holder?.written.add(LOSS_SUM);
   }
 
   async evaluate(): Promise<Evaluation> {
     const feeds: Record<string, Tensor> = { ...this.evalFeeds };
-    for (const name of [...this.paramNames, ...this.moving.mean, ...this.moving.variance]) feeds[name] = this.state[name];
+    for (const name of [...this.paramNames, ...this.moving.mean, ...this.moving.variance]) feeds[name] = this.stateOf(name);
     const out = await this.evalSession.run(feeds);
     const { config, data } = this.ctx;
     return {
@@ -152,7 +178,7 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
   }
 
   syncNet(): void {
-    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(this.state[name].data as Float32Array, v.shape)));
+    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(this.stateOf(name).data as Float32Array, v.shape)));
     netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
@@ -161,50 +187,5 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
 
   async dispose(): Promise<void> {
     await this.ownShare?.release();
-  }
-}
-
-/** Evaluation sessions (one per distinct evaluation graph) and the test-set feeds of one data set. */
-export class EvalShare {
-  private readonly sessions = new Map<string, Promise<InferenceSession>>();
-  private feeds?: Record<string, Tensor>;
-
-  constructor(
-    private readonly ort: Ort,
-    private readonly provider: OrtProvider,
-  ) {}
-
-  session(spec: EvalSpec): Promise<InferenceSession> {
-    const key = JSON.stringify(spec);
-    let session = this.sessions.get(key);
-    if (!session) {
-      session = this.ort.InferenceSession.create(evalModel(spec), sessionOptions(this.provider));
-      this.sessions.set(key, session);
-    }
-    return session;
-  }
-
-  /** The held-out images, one-hot and integer labels, and the probe rows when the probe is a part. */
-  testFeeds(test: Split, probeCount: number): Record<string, Tensor> {
-    if (this.feeds) return this.feeds;
-    const f32 = (values: Float32Array, dims: number[]) => new this.ort.Tensor('float32', values, dims);
-    // Copies: the data set lies on SharedArrayBuffers (for worker threads), which ORT refuses.
-    this.feeds = {
-      testX: f32(test.images.slice(), [test.count, IMAGE_PIXELS]),
-      testY: f32(oneHot(test.labels), [test.count, CLASSES]),
-      testLabels: new this.ort.Tensor(
-        'int64',
-        BigInt64Array.from(test.labels, (l) => BigInt(l)),
-        [test.count],
-      ),
-    };
-    if (probeCount < test.count) this.feeds.probeX = f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
-    return this.feeds;
-  }
-
-  async release(): Promise<void> {
-    const sessions = await Promise.allSettled(this.sessions.values());
-    this.sessions.clear();
-    for (const s of sessions) if (s.status === 'fulfilled') await s.value.release();
   }
 }

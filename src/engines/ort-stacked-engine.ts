@@ -1,33 +1,48 @@
 /**
  * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each an
- * OrtMember with its own state, evaluation session and sampler, stepped together by one
- * stacked step graph (stackedStepModel: each member's subgraph under its own prefix), one
- * session.run per step for all. Members share no op, so a NaN in one touches no other's numbers.
- * When members end (finished, diverged) the graph is rebuilt over those still training: stepping
- * an ended member would spend the time of a run on nothing, and a rebuild happens at most once per
- * member.
+ * OrtMember with its own state, evaluation session and sampler, stepped together by one step
+ * graph, one session.run per step for all, in the provider's layout (stack-layout.ts): `copies`,
+ * each member's subgraph under its own prefix (stackedStepModel's graph), or `batched`, the members of one
+ * step spec apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts),
+ * members alone in their spec or with a spec the batched layout does not build as copies beside
+ * them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
+ * touches no other. When members end (finished, diverged) the graph is rebuilt over those still
+ * training: stepping an ended member would spend the time of a run on nothing, and a rebuild
+ * happens at most once per member.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { EvalShare, OrtMember } from './ort-member.js';
+import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
+import { EvalShare } from './ort-eval-share.js';
+import { OrtMember } from './ort-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
-import { stackPrefix, stackedStepModel } from './ort/step-graph.js';
+import { batchedStackModel, stackPrefix } from './ort/step-graph.js';
+import { STACK_LAYOUT, type StackLayout } from './stack-layout.js';
 import type { EngineContext } from './train-engine.js';
 
 export class OrtStackedEngine {
   private session?: InferenceSession;
   /** The members the current session steps, in graph order. */
   private stepped: number[] = [];
+  /** The current graph's batched groups, and the members it steps as copies (index, prefix). */
+  private groups: BatchedGroup[] = [];
+  private singles: { member: OrtMember; prefix: string }[] = [];
 
   private constructor(
     private readonly members: OrtMember[],
     private readonly provider: OrtProvider,
     private readonly share: EvalShare,
     private readonly stepOptions: InferenceSession.SessionOptions,
+    private readonly layout: StackLayout,
   ) {}
 
   /** Members of one arm share an evaluation session, and all share the test-set feeds (K copies of MNIST's test set would be 31 MB each). */
-  /** `stepOptions` adds session options to the step graph's session (the bench's profiler). */
-  static async create(ctxs: EngineContext[], provider: OrtProvider, stepOptions: InferenceSession.SessionOptions = {}): Promise<OrtStackedEngine> {
+  /** `stepOptions` adds session options to the step graph's session (the bench's profiler); `layout` overrides the provider's (tests, bench). */
+  static async create(
+    ctxs: EngineContext[],
+    provider: OrtProvider,
+    stepOptions: InferenceSession.SessionOptions = {},
+    layout: StackLayout = STACK_LAYOUT[provider],
+  ): Promise<OrtStackedEngine> {
     const share = new EvalShare(await loadOrt(), provider);
     const members: OrtMember[] = [];
     try {
@@ -36,7 +51,7 @@ export class OrtStackedEngine {
       await share.release();
       throw err;
     }
-    return new OrtStackedEngine(members, provider, share, stepOptions);
+    return new OrtStackedEngine(members, provider, share, stepOptions, layout);
   }
 
   /** Member i's state, loss sum, evaluation and syncNet (the RunLoop's engine). */
@@ -52,20 +67,48 @@ export class OrtStackedEngine {
 
   /** One step of the members `active` (indices into the group), all in one graph call. */
   async step(active: number[]): Promise<void> {
-    if (active.join() !== this.stepped.join() || !this.session) {
-      await this.session?.release();
-      this.session = undefined;
-      const ort = await loadOrt();
-      this.session = await ort.InferenceSession.create(stackedStepModel(active.map((i) => this.members[i].stepSpec)), {
-        ...sessionOptions(this.provider),
-        ...this.stepOptions,
-      });
-      this.stepped = [...active];
-    }
+    if (active.join() !== this.stepped.join() || !this.session) await this.rebuild(active);
+    const session = this.stepSession();
     const feeds: Record<string, Tensor> = {};
-    active.forEach((i, r) => Object.assign(feeds, this.members[i].stepFeeds(stackPrefix(r))));
-    const out = await this.session.run(feeds);
-    active.forEach((i, r) => this.members[i].takeStep(out, stackPrefix(r)));
+    for (const group of this.groups) Object.assign(feeds, group.feeds());
+    for (const { member, prefix } of this.singles) Object.assign(feeds, member.stepFeeds(prefix));
+    const out = await session.run(feeds);
+    for (const group of this.groups) group.take(out);
+    for (const { member, prefix } of this.singles) member.takeStep(out, prefix);
+  }
+
+  /** The step graph over `active`, grouped by the layout. */
+  private async rebuild(active: number[]): Promise<void> {
+    await this.session?.release();
+    this.session = undefined;
+    const ort = await loadOrt();
+    const byKey = new Map<string, number[]>();
+    if (this.layout === 'batched')
+      for (const i of active) {
+        const spec = this.members[i].stepSpec;
+        if (!batchable(spec)) continue;
+        const key = groupKey(spec);
+        byKey.set(key, [...(byKey.get(key) ?? []), i]);
+      }
+    // A group of one is that run's own subgraph: the numbers of separate training.
+    const grouped = [...byKey.values()].filter((g) => g.length > 1);
+    this.groups = grouped.map(
+      (g, n) =>
+        new BatchedGroup(
+          ort,
+          g.map((i) => this.members[i]),
+          `group${n}/`,
+        ),
+    );
+    const inGroup = new Set(grouped.flat());
+    // The others in `active` order under run<r>/: with no group, the graph of stackedStepModel.
+    this.singles = active.flatMap((i, r) => (inGroup.has(i) ? [] : [{ member: this.members[i], prefix: stackPrefix(r) }]));
+    const model = batchedStackModel(
+      this.groups.map((g) => g.graph()),
+      this.singles.map(({ member, prefix }) => ({ spec: member.stepSpec, prefix })),
+    );
+    this.session = await ort.InferenceSession.create(model, { ...sessionOptions(this.provider), ...this.stepOptions });
+    this.stepped = [...active];
   }
 
   async dispose(): Promise<void> {

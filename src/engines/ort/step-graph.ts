@@ -35,8 +35,8 @@ export function stepModel(spec: StepSpec): Uint8Array {
 
 /**
  * The steps of several runs (each its own spec: arm, learning rate) in one graph, run r's inputs
- * and outputs named `run<r>/` + the names of stepModel: one call steps them all. For the bench's
- * stacked timings; lockstep training itself is not built.
+ * and outputs named `run<r>/` + the names of stepModel: one call steps them all (lockstep's
+ * `copies` layout, src/engines/stack-layout.ts).
  */
 export function stackedStepModel(specs: StepSpec[]): Uint8Array {
   const g = new GraphBuilder('float32');
@@ -54,10 +54,15 @@ export interface BatchedGroup {
   prefix: string;
 }
 
-/** Groups of batched runs in one graph: one call steps all, each op one kernel per group. */
-export function batchedStackModel(groups: BatchedGroup[]): Uint8Array {
+/**
+ * Groups of batched runs in one graph: one call steps all, each op one kernel per group; `singles`
+ * adds runs as their own copies of stepModel's subgraph under their prefixes (lockstep members
+ * alone in their group, or with a spec the batched layout does not build).
+ */
+export function batchedStackModel(groups: BatchedGroup[], singles: { spec: StepSpec; prefix: string }[] = []): Uint8Array {
   const g = new GraphBuilder('float32');
   for (const { spec, learningRates, prefix } of groups) addStep(g, { ...spec, layout: { kind: 'batched', runs: learningRates.length } }, prefix, learningRates);
+  for (const { spec, prefix } of singles) addStep(g, spec, prefix);
   return g.encode();
 }
 
