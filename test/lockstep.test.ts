@@ -79,6 +79,16 @@ test(`${ENGINE}: 2 arms x ${SEEDS.length} seed(s) in lockstep give the rows of s
   assert.deepEqual(weights(stacked), weights(separate));
 });
 
+test("ort-cpu: with momentum SGD (velocity in every member's state) lockstep gives the rows and checkpoints of separate runs", cpuOnly, () => {
+  const momentum = config('momentum', { train: { steps: STEPS, learningRate: 0.05, momentum: 0.9, checkpointEvery: EVERY } });
+  const a = train(momentum, join(dir, 'momentum-separate'), '--lockstep', 'off', '--jobs', '1');
+  assert.equal(a.code, 0, a.stderr);
+  const b = train(momentum, join(dir, 'momentum-stacked'), '--lockstep', 'on', '--jobs', '1');
+  assert.equal(b.code, 0, b.stderr);
+  assertSameRows(join(dir, 'momentum-stacked'), join(dir, 'momentum-separate'));
+  assert.equal(runJson(join(dir, 'momentum-stacked')).config.train.momentum, 0.9, 'the runs trained with momentum');
+});
+
 test('ort-cpu: --jobs 2 trains two stacks side by side with the same rows', cpuOnly, () => {
   const out = join(dir, 'two-stacks');
   const r = train(plain, out, '--lockstep', 'on', '--jobs', '2');
