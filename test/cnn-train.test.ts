@@ -1,5 +1,5 @@
 /**
- * The CNN in the train loop (src/training/train.ts through src/model/model.ts and the CnnEngine): every
+ * The CNN in the train loop (src/training/train.ts through src/model/model.ts and the tfjs engine): every
  * tensor a run makes is released, both inference modes learn a learnable synthetic task, a
  * sweep entry's activation reaches the net, and seeded runs repeat exactly.
  */

@@ -8,6 +8,7 @@ import type { BatchSampler } from '../model/batches.js';
 import type { ResolvedConfig } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Evaluation } from '../model/evaluate.js';
+import type { ConvNet } from '../model/conv-net.js';
 import { isConvNet, type Model } from '../model/model.js';
 import type { Net } from '../model/net.js';
 import type { Velocity } from '../model/momentum.js';
@@ -44,9 +45,24 @@ export interface TrainEngine {
 export async function createTrainEngine(ctx: EngineContext<Model>): Promise<TrainEngine> {
   const { net } = ctx;
   // The CNN trains on tfjs only (docs/cnn.md); the config check refuses an explicit ort-* backend for it.
-  if (isConvNet(net)) return new (await import('./cnn-engine.js')).CnnEngine({ ...ctx, net });
+  const { TfjsEngine } = await import('./tfjs-engine.js');
+  const { config, data, seed } = ctx;
+  if (isConvNet(net)) {
+    const [{ convSgdStep }, { CnnEvaluator }] = await Promise.all([import('../model/conv-train.js'), import('./cnn-evaluator.js')]);
+    return new TfjsEngine<ConvNet>(
+      { ...ctx, net },
+      {
+        step: (c, batch, sum) => convSgdStep(c.net, batch, c.learningRate, sum, c.moving),
+        evaluator: new CnnEvaluator(config, data.train, data.test, seed),
+      },
+    );
+  }
   const mlp = { ...ctx, net };
   const provider = activeOrtProvider();
   if (provider) return (await import('./ort-engine.js')).OrtEngine.create(mlp, provider);
-  return new (await import('./tfjs-engine.js')).TfjsEngine(mlp);
+  const [{ sgdStep }, { Evaluator }] = await Promise.all([import('../model/sgd.js'), import('../model/evaluate.js')]);
+  return new TfjsEngine(mlp, {
+    step: (c, batch, sum) => sgdStep(c.net, batch, c.learningRate, sum, c.moving, c.velocity),
+    evaluator: new Evaluator(config, data.train, data.test, seed),
+  });
 }
