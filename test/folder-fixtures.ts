@@ -72,7 +72,7 @@ export interface Scene {
 }
 export type Case = [name: string, scene: () => Scene, code: number, message: RegExp];
 
-/** The experiment digest recomputed the way bn-repro computes it (sorted keys; jobs and seeds left out). */
+/** The experiment digest recomputed the way bn-repro computes it (sorted keys; jobs, tensorboard, lockstep and seeds left out). */
 export function forgedDigest(run: JsonObject): string {
   const canonical = (v: unknown): string =>
     Array.isArray(v)
@@ -83,7 +83,7 @@ export function forgedDigest(run: JsonObject): string {
             .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
             .join(',')}}`
         : JSON.stringify(v);
-  const { jobs: _j, tensorboard: _t, seeds: _s, ...config } = run.config;
+  const { jobs: _j, tensorboard: _t, lockstep: _l, seeds: _s, ...config } = run.config;
   return createHash('sha256')
     .update(canonical({ config, data: { source: run.data.source, train: run.data.train, test: run.data.test } }))
     .digest('hex');
