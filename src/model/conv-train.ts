@@ -5,6 +5,7 @@
  * unbiased variance multiplies by m'/(m'-1) (Sec. 3.2); a hidden unit's by m/(m-1), as in the MLP.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { averageBatchStats } from './population.js';
 import { softmaxCrossEntropy } from './forward.js';
 import { convGradTensors, convBackward } from './conv-backward.js';
 import { convForwardTrain, type AffineCache, type ConvForward } from './conv-forward.js';
@@ -61,28 +62,12 @@ export function createConvMovingStats(net: ConvNet, momentum: number): MovingSta
  * the earlier layers normalized by their own mini-batch statistics). Each batch is disposed here.
  */
 export function convPopulationStats(net: ConvNet, batchCount: number, nextBatch: (k: number) => tf.Tensor2D): BnStats {
-  let meanSum: tf.Tensor1D[] = [];
-  let varSum: tf.Tensor1D[] = [];
-  let rows: number[] = [];
-  for (let k = 0; k < batchCount; k++) {
-    const x = nextBatch(k);
-    const next = tf.tidy(() => {
-      const layers = bnLayers(convForwardTrain(net, x));
-      rows = layers.map((l) => l.pre.shape[0]);
-      return {
-        mean: layers.map((l, i) => (k === 0 ? l.bn?.mean : tf.add(meanSum[i], l.bn?.mean as tf.Tensor1D)) as tf.Tensor1D),
-        variance: layers.map((l, i) => (k === 0 ? l.bn?.variance : tf.add(varSum[i], l.bn?.variance as tf.Tensor1D)) as tf.Tensor1D),
-      };
-    });
-    x.dispose();
-    tf.dispose([...meanSum, ...varSum]);
-    meanSum = next.mean;
-    varSum = next.variance;
-  }
-  const stats = tf.tidy(() => ({
-    mean: meanSum.map((s) => tf.div(s, batchCount) as tf.Tensor1D),
-    variance: varSum.map((s, i) => tf.mul(s, rows[i] / (rows[i] - 1) / batchCount) as tf.Tensor1D),
-  }));
-  tf.dispose([...meanSum, ...varSum]);
-  return stats;
+  return averageBatchStats(batchCount, nextBatch, (x) => {
+    const layers = bnLayers(convForwardTrain(net, x));
+    return {
+      mean: layers.map((l) => l.bn?.mean as tf.Tensor1D),
+      variance: layers.map((l) => l.bn?.variance as tf.Tensor1D),
+      rows: layers.map((l) => l.pre.shape[0]),
+    };
+  });
 }
