@@ -15,7 +15,7 @@ import { loadOrt, sessionOptions } from '../src/engines/ort/runtime.js';
 import { NEXT, stepModel, velocityName } from '../src/engines/ort/step-graph.js';
 import { UsageError } from '../src/core/errors.js';
 import { createVelocity } from '../src/model/momentum.js';
-import { variable, type Net } from '../src/model/net.js';
+import { netVariables, variable, type Net } from '../src/model/net.js';
 import { sgdStep } from '../src/model/sgd.js';
 import { assertRefused, runCli, tempDir, useTestBackend } from './helpers.js';
 
@@ -61,7 +61,7 @@ test('tfjs: two momentum steps on a one-unit net give the hand-computed velocity
     hidden: [{ w: variable(tf.zeros([1, 1])), b: variable(tf.zeros([1])) }],
     out: { w: variable(tf.zeros([1, 2])), b: variable(tf.zeros([2])) },
   };
-  const velocity = createVelocity(net, MU);
+  const velocity = createVelocity(netVariables(net), MU);
   const batch = { x: tf.tensor2d([[1]]), xT: tf.tensor2d([[1]]), y: tf.tensor2d([[1, 0]]) };
   const sum = variable(tf.scalar(0));
   sgdStep(net, batch, LR, sum, undefined, velocity);

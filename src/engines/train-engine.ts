@@ -52,7 +52,7 @@ export async function createTrainEngine(ctx: EngineContext<Model>): Promise<Trai
     return new TfjsEngine<ConvNet>(
       { ...ctx, net },
       {
-        step: (c, batch, sum) => convSgdStep(c.net, batch, c.learningRate, sum, c.moving),
+        step: (c, batch, sum) => convSgdStep(c.net, batch, c.learningRate, sum, c.moving, c.velocity),
         evaluator: new CnnEvaluator(config, data.train, data.test, seed),
       },
     );

@@ -1,5 +1,6 @@
 /**
- * The CNN's SGD step (forward, hand-written backward, in-place update) and its BN statistics:
+ * The CNN's SGD step (forward, hand-written backward, in-place update: plain, or with momentum as
+ * momentum.ts defines it) and its BN statistics:
  * moving averages updated per step, and Algorithm 2's population statistics over K training
  * mini-batches. A conv map's statistics come from m' = m*p*q values per mini-batch, so its
  * unbiased variance multiplies by m'/(m'-1) (Sec. 3.2); a hidden unit's by m/(m-1), as in the MLP.
@@ -10,6 +11,7 @@ import { softmaxCrossEntropy } from './forward.js';
 import { convGradTensors, convBackward } from './conv-backward.js';
 import { convForwardTrain, type AffineCache, type ConvForward } from './conv-forward.js';
 import { convNetVariables, bnWidths, type ConvNet } from './conv-net.js';
+import { momentumUpdate, type Velocity } from './momentum.js';
 import { variable, type BnStats } from './net.js';
 import type { Batch, MovingStats } from './sgd.js';
 
@@ -31,14 +33,15 @@ function updateMoving(moving: MovingStats, fwd: ConvForward): void {
   });
 }
 
-/** One SGD step; adds the mini-batch loss to `lossSum`. */
-export function convSgdStep(net: ConvNet, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats): void {
+/** One SGD step (with momentum when `velocity` is given); adds the mini-batch loss to `lossSum`. */
+export function convSgdStep(net: ConvNet, batch: Batch, learningRate: number, lossSum: tf.Variable, moving?: MovingStats, velocity?: Velocity): void {
   tf.tidy(() => {
     const fwd = convForwardTrain(net, batch.x);
     // dLogits carries the learning rate: every gradient is linear in it (see softmaxCrossEntropy).
     const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
     const steps = convGradTensors(convBackward(net, fwd, dLogits));
-    convNetVariables(net).forEach((v, i) => v.assign(tf.sub(v, steps[i])));
+    // The velocity is in convNetVariables' order (run-loop.ts builds it from modelVariables).
+    convNetVariables(net).forEach((p, i) => (velocity ? momentumUpdate(p, velocity.values[i], steps[i], velocity.momentum) : p.assign(tf.sub(p, steps[i]))));
     lossSum.assign(tf.add(lossSum, loss));
     if (moving) updateMoving(moving, fwd);
   });

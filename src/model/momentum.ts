@@ -1,25 +1,30 @@
 /**
  * Momentum SGD's velocity (train.momentum = mu > 0): one tensor per trained parameter, in the order
- * of netVariables, updated each step as
+ * of modelVariables (the MLP's netVariables, the CNN's convNetVariables), updated each step as
  *   v <- mu * v + lr * g,   p <- p - v.
  * The learning rate is already folded into the gradients (softmaxCrossEntropy scales dLogits by
  * lr), so the step is `lr * g`. At a constant lr this is exactly PyTorch's torch.optim.SGD with
  * momentum (v' <- mu * v' + g, p <- p - lr * v'), with v = lr * v'; both start from v = 0.
- * With mu = 0 no velocity is built at all and sgd.ts's plain update runs, bit for bit as before.
+ * With mu = 0 no velocity is built at all and the plain update (sgd.ts, conv-train.ts) runs, bit for
+ * bit as before.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { netVariables, variable, type Net } from './net.js';
+import { variable } from './net.js';
 
 export interface Velocity {
   /** mu in [0, 1). */
   momentum: number;
-  /** One per netVariables(net) entry, same order and shapes; zero at step 0. */
+  /** One per trained parameter (modelVariables' order), same shapes; zero at step 0. */
   values: tf.Variable[];
 }
 
-/** A zero velocity for `net`, held in variables so steps can assign them. */
-export function createVelocity(net: Net, momentum: number): Velocity {
-  return { momentum, values: netVariables(net).map((p) => variable(tf.zerosLike(p))) };
+/**
+ * A zero velocity for a network's trained parameters (modelVariables(net), in that order), held
+ * in variables so steps can assign them. It takes the parameters, not the network, so that both
+ * models' steps can use this file without it importing model.ts (which imports them).
+ */
+export function createVelocity(params: readonly tf.Variable[], momentum: number): Velocity {
+  return { momentum, values: params.map((p) => variable(tf.zerosLike(p))) };
 }
 
 /** v <- mu * v + step; p <- p - v, where `step` already holds lr * gradient. */

@@ -10,7 +10,7 @@ import type { Dataset } from '../data/dataset.js';
 import { BatchSampler } from '../model/batches.js';
 import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint-state.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
-import { asMlp, createModel, disposeModel, type Model } from '../model/model.js';
+import { asMlp, createModel, disposeModel, modelVariables, type Model } from '../model/model.js';
 import { createVelocity, disposeVelocity, type Velocity } from '../model/momentum.js';
 import { disposeStats } from '../model/net.js';
 import { hiddenUnitsOf } from '../config/runs.js';
@@ -76,8 +76,8 @@ export class RunLoop {
     this.net = net;
     this.moving = moving;
     this.hiddenUnits = hiddenUnitsOf(config, variant);
-    // Plain SGD (momentum 0, the default) builds no velocity at all; the config check keeps the CNN out.
-    this.velocity = config.train.momentum > 0 ? createVelocity(asMlp(net), config.train.momentum) : undefined;
+    // Plain SGD (momentum 0, the default) builds no velocity at all.
+    this.velocity = config.train.momentum > 0 ? createVelocity(modelVariables(net), config.train.momentum) : undefined;
     this.sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
     this.probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
     this.total = config.train.steps;
