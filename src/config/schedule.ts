@@ -18,10 +18,19 @@ export function measuresAt(config: ResolvedConfig, step: number): boolean {
   return step % (every * config.eval.every) === 0 || step === config.train.steps;
 }
 
-/** The evaluation steps a run writes up to `end` (Sec. 4.1 protocol: 0, every N, the last step). */
+/**
+ * The evaluation steps a run writes up to `end` (Sec. 4.1 protocol: 0, every N, the last step),
+ * ascending: the steps where evaluatesAt holds, found by striding over multiples of eval.every
+ * (O(steps / every), not O(steps): the folder readers call it per run), and `end` itself when
+ * the run ended there (diverged or stopped between evaluations).
+ */
 export function evalStepsUpTo(config: ResolvedConfig, end: number, ended: boolean): number[] {
-  const steps = new Set<number>([0]);
-  for (let s = 1; s <= Math.min(end, config.train.steps); s++) if (evaluatesAt(config, s)) steps.add(s);
-  if (ended) steps.add(end);
-  return [...steps].sort((a, b) => a - b);
+  const { every } = config.eval;
+  const total = config.train.steps;
+  const steps = [0];
+  for (let s = every; s <= Math.min(end, total); s += every) steps.push(s);
+  // Every step pushed is <= end, so the last step and `end` can only come after them.
+  if (total <= end && steps.at(-1) !== total) steps.push(total);
+  if (ended && steps.at(-1) !== end) steps.push(end);
+  return steps;
 }
