@@ -1,159 +1,35 @@
 /**
  * runExperiment(config, outDir) and resumeExperiment(runDir): the testable units behind
  * `bn-repro mnist`. Check the output folder, initialise the backend, load the data, train every
- * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/.
+ * (arm, seed) run, and write accuracy.csv, activations.csv, run.json and checkpoints/. This file
+ * makes or checks the folder and plans the runs; run/train-folder.ts trains them into it.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, versions, type BackendInfo } from './engines/backend.js';
-import { checkpointRecorder } from './run/checkpoint-recorder.js';
+import { initBackend, versions } from './engines/backend.js';
 import { dataIdentityOf, experimentDigest } from './run/digest.js';
 import type { ResolvedConfig } from './config/config.js';
-import { GPU_ENGINES_IN_ONE_THREAD } from './config/config-rules.js';
-import { UserError, asUserError } from './core/errors.js';
+import { UserError } from './core/errors.js';
 import { runsOf, variantsOf } from './config/runs.js';
 import { loadDataset } from './data/load.js';
-import type { Logger } from './core/logger.js';
-import { runAll } from './run/parallel.js';
-import type { RunSpec } from './training/records.js';
-import { measurementCsvRecorder } from './run/measurement-csv.js';
 import { folderCsvs } from './run/folder-files.js';
 import { createRunFolder } from './run/new-run-folder.js';
-import { csvHeaderLine, csvRecorder, downloadProgress, progressRecorder } from './run/recorders.js';
-import { fanOut, type Recorder, type RunSummary } from './training/records.js';
+import { csvHeaderLine, downloadProgress } from './run/recorders.js';
 import { lockstepFor } from './config/lockstep-rule.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
 import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
-import { runningText, writeEndState, writeRunningState } from './run/run-state.js';
-import { shardOf, type Shard } from './run/shard.js';
-import type { SignalCatcher } from './core/signals.js';
-import { tensorboardRecorder } from './run/tensorboard/recorder.js';
+import { runningText } from './run/run-state.js';
+import { shardOf } from './run/shard.js';
+import { jobsFor, resumeHint, trainIntoFolder, type ExperimentOptions, type ExperimentResult, type RunJsonDraft } from './run/train-folder.js';
 
-export interface ExperimentOptions {
-  logger: Logger;
-  /** Draw progress bars (stderr is a terminal). */
-  tty: boolean;
-  quiet: boolean;
-  /** Extra recorder, e.g. in-memory for tests. */
-  recorder?: Recorder;
-  env?: NodeJS.ProcessEnv;
-  /** Stop signals (see signals.ts): while runs train, the first asks them to checkpoint and return. */
-  signals?: SignalCatcher;
-  /** Train only this share of the runs (see shard.ts). */
-  shard?: Shard;
-}
-
-export interface ExperimentResult {
-  dir: string;
-  backend: BackendInfo;
-  /** Every run of the folder that has ended or stopped (resumed folders include earlier runs). */
-  runs: RunSummary[];
-  /** True when a stop request left runs unfinished: resume with --resume. */
-  interrupted: boolean;
-  /** True when a stop signal arrived, even after the last step (exit 130). */
-  stopped: boolean;
-}
-
-/** How to continue an interrupted folder, as printed. */
-export const resumeHint = (dir: string): string => `continue with: bn-repro mnist --resume ${dir}`;
-
-/** jobs = 0 means one worker per CPU core; the ORT GPU providers train in one thread (config-rules.ts). */
-export function jobsFor(config: ResolvedConfig): number {
-  if (GPU_ENGINES_IN_ONE_THREAD.includes(config.backend)) return 1;
-  return config.jobs > 0 ? config.jobs : availableParallelism();
-}
-
-/**
- * run.json as this process builds it, before run-state.ts adds its status; readers get the
- * validated RunJson (run/schemas.ts, its type inferred from the schema).
- */
-type RunJsonDraft = Record<string, unknown> & { config: object; digest: string };
+// The options, result and helpers of `bn-repro mnist` live with the training of a folder (run/train-folder.ts).
+export { jobsFor, resumeHint, type ExperimentOptions, type ExperimentResult } from './run/train-folder.js';
 
 /** run.json and every checkpoint carry the digest of the config and data they were made with. */
 const withDigest = (runJson: Record<string, unknown> & { config: ResolvedConfig }): RunJsonDraft => ({
   ...runJson,
   digest: experimentDigest(runJson.config, dataIdentityOf(runJson.data)!),
 });
-
-/**
- * Trains `specs` into `dir`, writing `runJson` (its config as the file holds it, its digest) with
- * the status as it changes; `config` is the resolved config the runs train with.
- */
-async function execute(
-  dir: string,
-  runJson: RunJsonDraft,
-  config: ResolvedConfig,
-  specs: RunSpec[],
-  earlier: RunSummary[],
-  backend: BackendInfo,
-  opts: ExperimentOptions & { data: Awaited<ReturnType<typeof loadDataset>>; append: boolean; keepUpTo?: ReadonlyMap<string, number> },
-): Promise<ExperimentResult> {
-  const { digest } = runJson;
-  const path = join(dir, RUN_JSON);
-  // Every planned run is either ended (earlier) or trains now (specs): resume.ts sorts each into one.
-  const planned = earlier.length + specs.length;
-  if (opts.append) writeRunningState(path, runJson, planned); // a new folder is created holding it
-  // CSV writers come before the checkpoint writer: a checkpoint is saved only after its rows are on disk.
-  // They append: the folder was created with its headers (a resumed one missing a file gets it whole).
-  const measurements = config.eval.landscape.every > 0 ? [measurementCsvRecorder(dir, true)] : [];
-  const ended: RunSummary[] = [];
-  const endedRecorder: Recorder = { evaluation: () => {}, runFinished: (s) => void (s.interrupted ? undefined : ended.push(s)), close: async () => {} };
-  const recorders = [
-    csvRecorder(dir, config.eval.percentiles, true),
-    ...measurements,
-    checkpointRecorder(dir, config, digest),
-    tensorboardRecorder(dir, config, opts.logger, opts.keepUpTo),
-    endedRecorder,
-    progressRecorder(opts.logger, opts),
-  ];
-  if (opts.recorder) recorders.push(opts.recorder);
-  const recorder = fanOut(...recorders);
-  const runs = [...earlier];
-  let status = 'failed';
-  let error: string | undefined;
-  const endState = (done: RunSummary[]) => ({
-    ...runJson,
-    status,
-    ...(error ? { error } : {}),
-    endedAt: new Date().toISOString(),
-    // Worker threads share this process, so this covers every run.
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    runs: done,
-  });
-  // A second Ctrl-C exits at once, skipping the finally below: run.json still says how it stopped.
-  const onForcedExit = () => {
-    status = 'interrupted';
-    writeEndState(path, endState([...earlier, ...ended]));
-  };
-  process.prependListener('exit', onForcedExit);
-  const stopping = opts.signals?.deferExit((name) =>
-    opts.logger.warn(`${name}: finishing the current step and saving checkpoints${name === 'SIGINT' ? ' (again to quit at once)' : ''}.`),
-  );
-  const unnote = opts.signals?.noteOnExit(resumeHint(dir));
-  try {
-    const jobs = jobsFor(config);
-    const stacks = Math.max(1, Math.min(jobs, specs.length));
-    const lockstep = lockstepFor(config, backend.name, Math.ceil(specs.length / stacks));
-    if (lockstep) opts.logger.info(`lockstep: ${specs.length} runs in ${stacks} stack(s), one ONNX Runtime call per step for each stack`);
-    const plan = { config, data: opts.data, runs: specs, recorder, jobs, backend: backend.name, stop: stopping?.stop, lockstep };
-    runs.push(...(await runAll(plan)));
-    const complete = runs.length === planned && !runs.some((r) => r.interrupted);
-    // A merge of some shards, resumed to its end, still lacks the runs of the shards not merged.
-    const partial = runJson.mergedFrom !== undefined && runs.length < runsOf(config).length;
-    status = !complete ? 'interrupted' : partial ? 'incomplete' : runs.some((r) => r.divergedAtStep !== undefined) ? 'diverged' : 'finished';
-  } catch (err) {
-    error = asUserError(err)?.message ?? `internal error: ${(err as Error).message}`;
-    throw err;
-  } finally {
-    await recorder.close().catch(() => {}); // after a failure (a full disk) the first error is the one to report
-    writeEndState(path, endState(runs));
-    process.off('exit', onForcedExit);
-    unnote?.();
-    stopping?.release();
-  }
-  return { dir, backend, runs, interrupted: status === 'interrupted', stopped: stopping?.stop.aborted ?? false };
-}
 
 export async function runExperiment(config: ResolvedConfig, outDir: string, opts: ExperimentOptions): Promise<ExperimentResult> {
   const { logger } = opts;
@@ -186,7 +62,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   unnote?.();
   logger.info(`writing results to ${dir}`);
   try {
-    return await execute(dir, runJson, config, specs, [], backend, { ...opts, data, append: false });
+    return await trainIntoFolder(dir, runJson, config, specs, [], backend, { ...opts, data, append: false });
   } finally {
     lock.release();
   }
@@ -232,5 +108,5 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: n
   // `config` at its default but not in the file, and rewriting it would orphan the checkpoints' digest.
   const resumedAt = [...((plan.runJson.resumedAt as string[]) ?? []), new Date().toISOString()];
   const runJson = { ...plan.runJson, config: plan.folder.savedConfig, digest: plan.folder.digest as string, resumedAt };
-  return execute(runDir, runJson, config, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
+  return trainIntoFolder(runDir, runJson, config, plan.specs, plan.finished, backend, { ...opts, data, append: true, keepUpTo: plan.keepUpTo });
 }

@@ -2,61 +2,16 @@
  * One validation rule per leaf config key. A rule returns undefined when the value is
  * acceptable, else the end of a sentence that starts with the key ("must be ...").
  * A key in DEFAULTS without a rule here cannot be set; a key here must exist in DEFAULTS.
+ * The bounds are limits.ts's; the rules that relate keys are config-consistency.ts's.
  */
-import { UsageError } from '../core/errors.js';
-import type { ResolvedConfig } from './config.js';
-import { lockstepRefusal } from './lockstep-rule.js';
-import { checkCnnConfig } from './conv-config-check.js';
 import { convLayersProblem } from './conv-shapes.js';
+import { LIMITS } from './limits.js';
+
+// Re-exported so that the importers of config-rules.ts (resolve, flags, network bounds, tests) keep their imports.
+export { LIMITS, nestingDepth } from './limits.js';
+export { GPU_ENGINES_IN_ONE_THREAD, checkConsistency } from './config-consistency.js';
 
 export type Rule = (value: unknown) => string | undefined;
-
-/**
- * Bounds that keep a typo from exhausting memory or running for years: far above any sensible
- * experiment on this net (the paper: 3 layers of 100, 50,000 steps, batch 60).
- */
-export const LIMITS = {
-  listLength: 1000,
-  layers: 20,
-  unitsPerLayer: 10_000,
-  steps: 100_000_000,
-  batchSize: 60_000,
-  populationBatches: 100_000,
-  jobs: 256,
-  /** A download retried this often with doubling waits already waits 17 minutes for the last try. */
-  downloadRetries: 10,
-  /** A config or sweep entry name: it names folders and rows; a file name holds 255 bytes. */
-  nameLength: 100,
-  /** Lists and objects nested this deep (the deepest key, a sweep entry's field, is 3 deep). */
-  nesting: 10,
-  /** A config file's size; the largest in configs/ is under 2 KB, a 1,000-seed list about 5 KB. */
-  configFileBytes: 1 << 20,
-  /**
-   * The network's size, set from runs on the default wasm backend (its heap is 4 GiB) on this
-   * project's 23 GB, 2-core machine (2 steps, checkpoints every step; README, "Robustness"):
-   * 784-7000-7000-10 (54.5 M parameters) trains; 784-10000-10000-10 (178 M) fails writing its
-   * checkpoint (a string past V8's 2^29 characters). Half of what was measured to train is
-   * allowed, leaving room for the landscape measurements' shifted copies of the weights.
-   */
-  parameters: 50_000_000,
-  /**
-   * A layer pass over a training mini-batch: batchSize x the hidden units of all layers (the
-   * forward pass keeps every layer's activations for the backward pass). Measured with
-   * 784-2000-10: batch 20,000 (40 M values) trains at 3.9 GB peak RSS, batch 30,000 (60 M) aborts
-   * ("memory access out of bounds" at 60,000); 784-5000-5000-10 at batch 3,000 (30 M) trains
-   * at 3.8 GB, and the corner of both bounds, 784-7000-6000-10 (47.6 M parameters) at batch
-   * 2,300 (29.9 M values), trains at 4.7 GB peak RSS.
-   */
-  batchValues: 30_000_000,
-  /**
-   * An evaluation: (held-out examples + probe examples) x the hidden units of all layers, the two
-   * passes of one evaluation held at once. Measured: 784-10000-10 on MNIST's 10,000 held-out
-   * examples with a 100-example probe (101 M values) trains at 2.8 GB peak RSS.
-   */
-  evalValues: 100_000_000,
-  /** The most held-out examples a run evaluates on: MNIST's test set, and all the embedded digits. */
-  heldOutExamples: 10_000,
-};
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** Integers beyond 2^53 are not held exactly (9007199254740993 reads as ...992): not integers here. */
@@ -167,54 +122,3 @@ export const RULES: Record<string, Rule> = {
   'data.mirrors': listOf(text, 'URL strings', 0, LIMITS.listLength, false),
   'data.downloadRetries': atMost(nonNegativeInt, LIMITS.downloadRetries),
 };
-
-/**
- * How deeply `value` nests lists and objects (a number is 0, [] is 1), counted without recursion
- * and given up past `limit`: a file of 5,000 nested lists must not overflow the stack here, nor
- * in the JSON.stringify and structuredClone calls that follow.
- */
-export function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
-/** Rules that relate keys, applied to each merged config; single-key rules are RULES above. */
-/**
- * ONNX Runtime's GPU providers train in the main thread only: with two worker threads each opening
- * its own WebGPU session, ort-webgpu ended in a segmentation fault (exit 139, on SwiftShader) where
- * one thread trained; the runs of a command then train one after another on the one device.
- */
-export const GPU_ENGINES_IN_ONE_THREAD: readonly string[] = ['ort-webgpu', 'ort-cuda'];
-
-export function checkConsistency(c: ResolvedConfig, where: string): void {
-  // Every network's last hidden layer must hold the recorded units: model.hiddenUnits' and each sweep entry's own.
-  for (const v of [undefined, ...c.sweep.filter((e) => e.hiddenUnits !== undefined)]) {
-    const units = v?.hiddenUnits ?? c.model.hiddenUnits;
-    const width = units[units.length - 1];
-    const bad = c.eval.units.find((u) => u >= width);
-    const of = v ? ` of sweep entry "${v.name}"` : '';
-    if (bad !== undefined) {
-      throw new UsageError(`${where}: config key "eval.units" holds unit ${bad}, outside the last hidden layer${of} of ${width} units.`);
-    }
-  }
-  if (new Set(c.sweep.map((v) => v.name)).size !== c.sweep.length) throw new UsageError(`${where}: config key "sweep" uses a name twice.`);
-  if (c.jobs > 1 && GPU_ENGINES_IN_ONE_THREAD.includes(c.backend)) {
-    throw new UsageError(
-      `${where}: config key "jobs" is ${c.jobs}, but the ${c.backend} backend trains in one thread (several GPU sessions in worker threads crashed the process); drop --jobs or use 1.`,
-    );
-  }
-  const lockstep = lockstepRefusal(c.lockstep, c.backend, `${where}: `);
-  if (lockstep) throw lockstep;
-  if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
-    throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
-  }
-  checkCnnConfig(c, where, LIMITS);
-}

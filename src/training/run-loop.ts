@@ -1,23 +1,19 @@
 /**
- * The bookkeeping of one training run, apart from who steps it: its seeded net, sampler, probe
- * and moving statistics; the evaluations at step 0, every `eval.every` steps and at the last
+ * The bookkeeping of one training run, apart from who steps it: its seeded state (run-model.ts:
+ * net, moving statistics, velocity, sampler) and probe; the evaluations at step 0, every `eval.every` steps and at the last
  * step; checkpoints; the divergence check; the summary. trainRun (one run, its own engine) and
  * trainLockstep (several runs stepped by one stacked graph) both drive a RunLoop, so this logic
  * exists once and a lockstep run's rows, checkpoints and recorder calls are those of a single run.
  */
 import type { ResolvedConfig, Variant } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
-import { BatchSampler } from '../model/batches.js';
-import { encodeNet, encodeStats, encodeVelocity, restoreNet, restoreVelocity, type RunCheckpoint } from './checkpoint-state.js';
+import type { RunCheckpoint } from './checkpoint-state.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
-import { asMlp, createModel, disposeModel, modelVariables, type Model } from '../model/model.js';
-import { createVelocity, disposeVelocity, type Velocity } from '../model/momentum.js';
-import { disposeStats } from '../model/net.js';
+import { asMlp, type Model } from '../model/model.js';
 import { hiddenUnitsOf } from '../config/runs.js';
-import type { MovingStats } from '../model/sgd.js';
 import { LandscapeProbe } from './measure/probe.js';
 import { evaluatesAt, measuresAt } from '../config/schedule.js';
-import { Rng } from '../core/random.js';
+import { RunModel } from './run-model.js';
 import type { EvalRecord, Recorder, RunId, RunSummary } from './records.js';
 
 export interface RunContext {
@@ -43,14 +39,11 @@ export const YIELD_EVERY_STEPS = 50;
 export class RunLoop {
   readonly run: RunId;
   readonly learningRate: number;
-  private readonly net: Model;
+  /** The net, moving statistics, velocity and sampler, as a checkpoint saves them. */
+  private readonly model: RunModel;
   /** This run's hidden widths (a depth sweep's variant may set its own). */
   private readonly hiddenUnits: number[];
-  /** Momentum SGD's velocity; none for plain SGD (train.momentum 0). */
-  private readonly velocity?: Velocity;
-  private readonly sampler: BatchSampler;
   private readonly probe?: LandscapeProbe;
-  private readonly moving?: MovingStats;
   private readonly total: number;
   private readonly start: number;
   private readonly now: () => number;
@@ -72,13 +65,8 @@ export class RunLoop {
     this.run = { arm: variant.name, seed };
     this.learningRate = config.train.learningRate * variant.lrMultiplier;
     // Every variant of a seed draws the same initial weights and sees the same batches.
-    const { net, moving } = createModel(config, variant, Rng.stream(seed, 'init'));
-    this.net = net;
-    this.moving = moving;
+    this.model = new RunModel(config, variant, seed, data, resume);
     this.hiddenUnits = hiddenUnitsOf(config, variant);
-    // Plain SGD (momentum 0, the default) builds no velocity at all.
-    this.velocity = config.train.momentum > 0 ? createVelocity(modelVariables(net), config.train.momentum) : undefined;
-    this.sampler = new BatchSampler(data.train, config.train.batchSize, Rng.stream(seed, 'shuffle'));
     this.probe = config.eval.landscape.every > 0 ? new LandscapeProbe(config, data.train, seed) : undefined;
     this.total = config.train.steps;
     this.start = this.now() - (resume?.elapsedS ?? 0);
@@ -86,11 +74,6 @@ export class RunLoop {
     this.lastEvalStep = resume?.lastEvalStep ?? 0;
     this.best = resume?.bestAccuracy ?? -Infinity;
     this.last = resume?.last;
-    if (resume) {
-      restoreNet(this.net, resume.params, this.moving?.stats, resume.moving);
-      if (this.velocity) restoreVelocity(this.velocity, resume.velocity);
-      this.sampler.restore(resume.sampler);
-    }
   }
 
   /** What an engine needs to train this run from where it stands. */
@@ -100,18 +83,18 @@ export class RunLoop {
       config,
       data,
       seed: this.seed,
-      net: this.net,
-      moving: this.moving,
-      velocity: this.velocity,
+      net: this.model.net,
+      moving: this.model.moving,
+      velocity: this.model.velocity,
       learningRate: this.learningRate,
-      sampler: this.sampler,
+      sampler: this.model.sampler,
       lossSum: resume?.lossSum ?? 0,
     };
   }
 
   /** engineContext of an MLP run (lockstep's ORT engines train the MLP only). */
   mlpEngineContext(): EngineContext {
-    return { ...this.engineContext(), net: asMlp(this.net) };
+    return { ...this.engineContext(), net: asMlp(this.model.net) };
   }
 
   /** Announces the run and evaluates at step 0 (a resumed run has its step-0 rows already). */
@@ -152,9 +135,7 @@ export class RunLoop {
 
   /** Frees the tfjs tensors of the run (after its engine is disposed or done with it). */
   dispose(): void {
-    disposeModel(this.net);
-    disposeStats(this.moving?.stats);
-    disposeVelocity(this.velocity);
+    this.model.dispose();
     this.probe?.dispose();
   }
 
@@ -200,7 +181,7 @@ export class RunLoop {
     );
     if (this.probe && measuresAt(config, step)) {
       engine.syncNet();
-      const m = this.probe.measure(asMlp(this.net), this.learningRate, run, step);
+      const m = this.probe.measure(asMlp(this.model.net), this.learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) this.divergedAtStep = step;
@@ -219,10 +200,7 @@ export class RunLoop {
       bestAccuracy: this.best,
       last: this.last,
       elapsedS: this.now() - this.start,
-      params: encodeNet(this.net),
-      moving: this.moving ? encodeStats(this.moving.stats) : undefined,
-      ...(this.velocity ? { velocity: encodeVelocity(this.velocity) } : {}),
-      sampler: this.sampler.state(),
+      ...this.model.encode(),
     });
   }
 }
