@@ -147,6 +147,13 @@ export function readCsv(path: string): { header: string[]; rows: Record<string, 
   return { header, rows };
 }
 
+/** A CSV's rows without the timing column (wall time differs between runs), sorted: what an uninterrupted run must equal. */
+export function timelessRows(dir: string, file: string): string[] {
+  return readCsv(join(dir, file))
+    .rows.map(({ elapsed_s: _t, ...row }) => JSON.stringify(row))
+    .sort();
+}
+
 export function valuesOf(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
 }

@@ -14,8 +14,8 @@ import { test } from 'node:test';
 import { DEFAULTS, type ResolvedConfig } from '../src/config/config.js';
 import { EXIT } from '../src/core/errors.js';
 import { LOCKSTEP_AUTO, lockstepFor } from '../src/config/lockstep-rule.js';
-import { readCsv, runCli, tempDir, waitForCheckpoint } from './helpers.js';
-import { assertSameRows, launch, rowsOf, statusOf } from './signal-helpers.js';
+import { readCsv, runCli, tempDir, timelessRows, waitForCheckpoint } from './helpers.js';
+import { assertSameRows, launch, statusOf } from './signal-helpers.js';
 
 const ENGINE = process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu';
 const STEPS = Number(process.env.BN_REPRO_ORT_STEPS ?? 300);
@@ -50,7 +50,7 @@ function train(cfg: string, out: string, ...flags: string[]) {
 }
 
 const runJson = (d: string) => JSON.parse(readFileSync(join(d, 'run.json'), 'utf8'));
-const rowCount = (d: string) => rowsOf(d, 'accuracy.csv').length;
+const rowCount = (d: string) => timelessRows(d, 'accuracy.csv').length;
 
 const separate = join(dir, 'separate');
 const stacked = join(dir, 'stacked');

@@ -14,7 +14,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../src/experiment.js';
 import { silentLogger } from '../src/core/logger.js';
-import { readCsv, syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
+import { syntheticDataset, tempDir, testConfig, timelessRows, useTestBackend } from './helpers.js';
 
 before(useTestBackend);
 
@@ -65,11 +65,7 @@ test('the same seed writes identical accuracy.csv and activations.csv with measu
     });
     const dir = join(tempDir(), 'run');
     await runExperiment(config, dir, { logger: silentLogger, tty: false, quiet: true });
-    const read = (name: string) =>
-      readCsv(join(dir, name))
-        .rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r))
-        .sort();
-    return { accuracy: read('accuracy.csv'), activations: read('activations.csv'), files: readdirSync(dir).sort() };
+    return { accuracy: timelessRows(dir, 'accuracy.csv'), activations: timelessRows(dir, 'activations.csv'), files: readdirSync(dir).sort() };
   };
   const off = await csvs({ every: 0 });
   const on = await csvs({ every: 1 });

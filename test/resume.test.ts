@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readCsv, runCli, settle, start, tempDir, waitForCheckpoint } from './helpers.js';
+import { readCsv, runCli, settle, start, tempDir, timelessRows, waitForCheckpoint } from './helpers.js';
 
 /** A protocol small enough for seconds, with checkpoints every 300 steps. */
 const configPath = join(tempDir(), 'resume.json');
@@ -22,17 +22,11 @@ writeFileSync(
 );
 const runArgs = (out: string) => ['mnist', '--config', configPath, '--out', out, '--quiet'];
 
-function canonicalRows(dir: string, file: string): string[] {
-  return readCsv(join(dir, file))
-    .rows.map(({ elapsed_s: _t, ...row }) => JSON.stringify(row))
-    .sort();
-}
-
 function assertSameResults(dir: string, reference: string): void {
   for (const file of ['accuracy.csv', 'activations.csv', 'ics.csv', 'landscape.csv']) {
-    const want = canonicalRows(reference, file);
+    const want = timelessRows(reference, file);
     assert.equal(want.length >= 14, true, `${file} has ${want.length} rows`);
-    assert.deepEqual(canonicalRows(dir, file), want, `${file} differs from the uninterrupted run`);
+    assert.deepEqual(timelessRows(dir, file), want, `${file} differs from the uninterrupted run`);
   }
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.equal(run.status, 'finished');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { readCsv, runCli } from './helpers.js';
+import { readCsv, runCli, timelessRows } from './helpers.js';
 import { copyOf, editJson, editText, readJson } from './folder-helpers.js';
 import {
   acc,
@@ -177,12 +177,6 @@ const cases: Case[] = [
 test('the table has at least 20 cases', () => assert.ok(cases.length >= 20, `${cases.length} cases`));
 runCases('resume', cases);
 
-/** Rows of a CSV without their elapsed_s cell (wall time differs between runs), sorted. */
-const numbers = (dir: string, file: string) =>
-  readCsv(join(dir, file))
-    .rows.map(({ elapsed_s: _t, ...row }) => JSON.stringify(row))
-    .sort();
-
 test("an untouched int1 resumes to the rows of the uninterrupted run, the finished baseline's rows byte for byte kept", () => {
   const dir = copyOf(killed);
   const baselineLines = (d: string, f: string) => lines(join(d, f)).filter((l) => l.startsWith('baseline,'));
@@ -190,7 +184,7 @@ test("an untouched int1 resumes to the rows of the uninterrupted run, the finish
   const r = runCli(['mnist', '--resume', dir, '--quiet'], { timeoutMs: 240_000 });
   assert.equal(r.code, 0, r.stderr);
   for (const file of ['accuracy.csv', 'activations.csv', 'ics.csv', 'landscape.csv'])
-    assert.deepEqual(numbers(dir, file), numbers(reference, file), `${file} differs`);
+    assert.deepEqual(timelessRows(dir, file), timelessRows(reference, file), `${file} differs`);
   assert.deepEqual(
     ['accuracy.csv', 'activations.csv'].map((f) => baselineLines(dir, f)),
     before,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ROOT, readCsv } from './helpers.js';
+import { BIN, ROOT, timelessRows } from './helpers.js';
 
 export interface Started {
   child: ChildProcess;
@@ -67,17 +67,10 @@ export const leftovers = (dir: string, recursive = true): string[] =>
 
 export const statusOf = (dir: string): string => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status;
 
-/** A CSV's rows without the timing column, sorted: what an uninterrupted run must equal. */
-export function rowsOf(dir: string, name: string): string[] {
-  return readCsv(join(dir, name))
-    .rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r))
-    .sort();
-}
-
 /** Every CSV of `dir` holds the rows of `reference`, each once, timing aside. */
 export function assertSameRows(dir: string, reference: string): void {
   for (const name of ['accuracy.csv', 'activations.csv'])
-    assert.deepEqual(rowsOf(dir, name), rowsOf(reference, name), `${name} differs from the uninterrupted run's`);
+    assert.deepEqual(timelessRows(dir, name), timelessRows(reference, name), `${name} differs from the uninterrupted run's`);
 }
 
 /** Every CSV in `dir` starts with its header and ends with a whole line. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSbatchOptions } from '../src/slurm/sbatch-options.js';
 import { arrayScript, mergeScript, slurmLayout } from '../src/slurm/scripts.js';
-import { ROOT, readCsv, runCli, settle, start, tempDir, tinySweepConfig, waitForCheckpoint } from './helpers.js';
+import { ROOT, runCli, settle, start, tempDir, timelessRows, tinySweepConfig, waitForCheckpoint } from './helpers.js';
 
 const haveSbatch = spawnSync('sbatch', ['--version']).status === 0;
 const skip =
@@ -25,16 +25,11 @@ const work = tempDir('bn-repro-slurm-');
 const sweepConfig = (name: string, extra: Record<string, unknown>) => tinySweepConfig(work, name, extra);
 const tiny = sweepConfig('tiny', {});
 
-/** Rows without the timing column, sorted: the comparison the issue asks for. */
-const rows = (dir: string, file: string) =>
-  readCsv(join(dir, file))
-    .rows.map(({ elapsed_s: _t, ...r }) => JSON.stringify(r))
-    .sort();
 function assertSameRows(dir: string, reference: string): void {
   for (const file of ['accuracy.csv', 'activations.csv']) {
-    const want = rows(reference, file);
+    const want = timelessRows(reference, file);
     assert.ok(want.length > 10);
-    assert.deepEqual(rows(dir, file), want, `${file} differs from the unsharded sweep`);
+    assert.deepEqual(timelessRows(dir, file), want, `${file} differs from the unsharded sweep`);
   }
 }
 
