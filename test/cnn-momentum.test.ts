@@ -17,6 +17,7 @@ import { createVelocity } from '../src/model/momentum.js';
 import { variable } from '../src/model/net.js';
 import { Rng } from '../src/core/random.js';
 import { runCli, settle, start, tempDir, timelessRows, useTestBackend, waitForCheckpoint } from './helpers.js';
+import { TINY_CNN_MODEL } from './net-fixtures.js';
 
 const LR = 0.5;
 const MU = 0.9;
@@ -109,15 +110,7 @@ test('CLI, CNN with momentum 0.9: SIGKILL after a checkpoint, then --resume: the
   writeFileSync(
     file,
     JSON.stringify({
-      model: {
-        kind: 'cnn',
-        activation: 'relu',
-        hiddenUnits: [10],
-        convLayers: [
-          { type: 'conv', kernel: 5, maps: 2 },
-          { type: 'pool', size: 4 },
-        ],
-      },
+      model: TINY_CNN_MODEL,
       train: { steps: 300, batchSize: 20, checkpointEvery: 50, momentum: MU, learningRate: 0.02 },
       eval: { every: 100, probeSize: 100, units: [0, 1] },
       batchNorm: { populationBatches: 2 },

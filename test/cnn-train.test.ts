@@ -12,21 +12,14 @@ import { MemoryRecorder } from '../src/training/records.js';
 import { trainRun } from '../src/training/train.js';
 import { Rng } from '../src/core/random.js';
 import { syntheticDataset, testConfig, useTestBackend } from './helpers.js';
+import { TINY_CNN_MODEL } from './net-fixtures.js';
 
 before(useTestBackend);
 
 const data = syntheticDataset(600, 200);
 const cnn = (extra: Record<string, unknown> = {}) =>
   testConfig({
-    model: {
-      kind: 'cnn',
-      activation: 'relu',
-      hiddenUnits: [10],
-      convLayers: [
-        { type: 'conv', kernel: 5, maps: 2 },
-        { type: 'pool', size: 4 },
-      ],
-    },
+    model: TINY_CNN_MODEL,
     train: { steps: 60, batchSize: 20, learningRate: 0.2 },
     eval: { every: 30, units: [0, 3], probeSize: 50 },
     batchNorm: { populationBatches: 2 },

@@ -39,6 +39,11 @@ export async function interruptedRun(name: string, ...extra: string[]): Promise<
   return out;
 }
 
+/** The two templates both robustness-folder files edit copies of: the uninterrupted run and int1. */
+export async function templateFolders(): Promise<{ reference: string; killed: string }> {
+  return { reference: finishedRun('reference'), killed: await interruptedRun('int1') };
+}
+
 /** Edits a checkpoint and recomputes its checksum, as a tool that knows the format would. */
 export const editCheckpoint = (path: string, edit: (v: JsonObject) => void) =>
   editJson(path, (v) => {

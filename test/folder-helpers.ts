@@ -1,8 +1,10 @@
 /**
  * Run-folder helpers shared by the CLI tests, with no side effects on import: the tiny run config
  * of the robustness tests, byte-for-byte snapshots of a folder, fresh copies of a template
- * folder, and the edits a user or a tool makes to run.json, checkpoints and CSVs.
+ * folder, the edits a user or a tool makes to run.json, checkpoints and CSVs, and whether a
+ * full disk can be staged (a tmpfs).
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers.js';
@@ -52,3 +54,20 @@ export const editJson = (path: string, edit: (v: JsonObject) => void) => {
   writeFileSync(path, JSON.stringify(v, null, 2));
 };
 export const editText = (path: string, edit: (t: string) => string) => writeFileSync(path, edit(readFileSync(path, 'utf8')));
+
+/** Whether this process may mount a tmpfs (root): the full-disk cases need one. */
+export const canMountTmpfs = (() => {
+  let known: boolean | undefined;
+  return (): boolean => {
+    if (known !== undefined) return known;
+    try {
+      const m = tempDir();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', m], { stdio: 'ignore' });
+      execFileSync('umount', [m]);
+      known = true;
+    } catch {
+      known = false;
+    }
+    return known;
+  };
+})();

@@ -1,7 +1,7 @@
 /** Shared test helpers: backend set-up, tiny nets and data, temp folders, CSV reading. */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,20 +199,3 @@ export function assertRefused(r: CliResult, code: number, message: RegExp): stri
   assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, 'no stack trace');
   return errors[0];
 }
-
-/** Whether this process may mount a tmpfs (root): the full-disk cases need one. */
-export const canMountTmpfs = (() => {
-  let known: boolean | undefined;
-  return (): boolean => {
-    if (known !== undefined) return known;
-    try {
-      const m = tempDir();
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', m], { stdio: 'ignore' });
-      execFileSync('umount', [m]);
-      known = true;
-    } catch {
-      known = false;
-    }
-    return known;
-  };
-})();

@@ -15,6 +15,7 @@ import { measureLandscape } from '../src/training/measure/landscape.js';
 import { cosine, distance, norm } from '../src/training/measure/vectors.js';
 import { Rng } from '../src/core/random.js';
 import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
+import { smallProblem as sharedProblem } from './net-fixtures.js';
 
 before(useTestBackend);
 
@@ -28,26 +29,7 @@ test('vector maths: norm, distance and cosine of hand-computed vectors', () => {
   assert.ok(Number.isNaN(cosine(a, [new Float32Array(2), new Float32Array(1)])));
 });
 
-function smallProblem(bn: boolean) {
-  const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(21, 'init'));
-  const r = Rng.stream(22, 'data');
-  const m = 8;
-  const x = tf.tensor2d(
-    Array.from({ length: m * 6 }, () => r.normal()),
-    [m, 6],
-  );
-  const y = tf.cast(
-    tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: m }, () => r.int(3)),
-        'int32',
-      ),
-      3,
-    ),
-    'float32',
-  ) as tf.Tensor2D;
-  return { net, x, y };
-}
+const smallProblem = (bn: boolean) => sharedProblem(bn, { init: 21, data: 22 });
 
 const lossAt = (net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D) => tf.tidy(() => softmaxCrossEntropy(forwardTrain(net, x).logits, y).loss.dataSync()[0]);
 

@@ -12,6 +12,7 @@ import { createNet, disposeNet, netVariables, type Net } from '../src/model/net.
 import { populationStats } from '../src/model/population.js';
 import { Rng } from '../src/core/random.js';
 import { assertClose, assertMatchesFiniteDifferences, useTestBackend, valuesOf } from './helpers.js';
+import { smallProblem as sharedProblem } from './net-fixtures.js';
 
 before(useTestBackend);
 
@@ -58,23 +59,7 @@ function lossOf(net: Net, x: tf.Tensor2D, y: tf.Tensor2D): number {
 }
 
 function smallProblem(bn: boolean) {
-  const net = createNet({ inputSize: 6, hiddenUnits: [5, 4], classes: 3 }, { bn, initStd: 0.8, epsilon: 1e-3 }, Rng.stream(11, 'init'));
-  const r = Rng.stream(12, 'data');
-  const m = 8;
-  const x = tf.tensor2d(
-    Array.from({ length: m * 6 }, () => r.normal()),
-    [m, 6],
-  );
-  const y = tf.cast(
-    tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: m }, () => r.int(3)),
-        'int32',
-      ),
-      3,
-    ),
-    'float32',
-  ) as tf.Tensor2D;
+  const { net, x, y } = sharedProblem(bn, { init: 11, data: 12 });
   // Give gamma and beta non-trivial values so their gradients are exercised away from 1 and 0.
   for (const layer of net.hidden) {
     layer.gamma?.assign(tf.add(1, tf.mul(0.3, tf.randomNormal(layer.gamma.shape, 0, 1, 'float32', 5))));

@@ -14,14 +14,13 @@ import {
   acc,
   act,
   ckpt,
-  finishedRun,
   forgedDigest,
-  interruptedRun,
   lines,
   runCases,
   runJson,
   setCell,
   stripDigests,
+  templateFolders,
   work,
   type Case,
   type Scene,
@@ -30,8 +29,7 @@ import {
 let reference = '';
 let killed = '';
 before(async () => {
-  reference = finishedRun('reference');
-  killed = await interruptedRun('int1');
+  ({ reference, killed } = await templateFolders());
 });
 
 /** A copy of the finished reference with `damage` applied, read by `verb`: refused, unchanged. */

@@ -15,7 +15,6 @@ import {
   act,
   ckpt,
   editCheckpoint,
-  finishedRun,
   forgedDigest,
   interruptedRun,
   lines,
@@ -23,6 +22,7 @@ import {
   runJson,
   setCell,
   stripDigests,
+  templateFolders,
   type Case,
   type Scene,
 } from './folder-fixtures.js';
@@ -31,8 +31,7 @@ let reference = '';
 let killed = '';
 let lr02 = '';
 before(async () => {
-  reference = finishedRun('reference');
-  killed = await interruptedRun('int1');
+  ({ reference, killed } = await templateFolders());
   lr02 = await interruptedRun('lr02', '--lr', '0.2');
 });
 

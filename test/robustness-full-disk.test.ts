@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { canMountTmpfs, runCli, tempDir, type CliResult } from './helpers.js';
+import { canMountTmpfs } from './folder-helpers.js';
+import { runCli, tempDir, type CliResult } from './helpers.js';
 import { assertSameRows, assertWholeCsvs, leftovers, statusOf } from './signal-helpers.js';
 
 const canMount = canMountTmpfs();
@@ -39,14 +40,14 @@ function assertOneError(r: CliResult, message: RegExp): void {
 }
 
 // The issue's case, and a longer run with an evaluation every 10 steps (rows outgrow the space).
-const ISSUE = [
+const mnistArgs = (steps: string, every: string) => [
   'mnist',
   '--data',
   'embedded',
   '--steps',
-  '300',
+  steps,
   '--eval-every',
-  '100',
+  every,
   '--subset',
   '2000',
   '--test-subset',
@@ -57,24 +58,8 @@ const ISSUE = [
   'off',
   '--quiet',
 ];
-const ROWS = [
-  'mnist',
-  '--data',
-  'embedded',
-  '--steps',
-  '1500',
-  '--eval-every',
-  '10',
-  '--subset',
-  '2000',
-  '--test-subset',
-  '500',
-  '--jobs',
-  '1',
-  '--bn',
-  'off',
-  '--quiet',
-];
+const ISSUE = mnistArgs('300', '100');
+const ROWS = mnistArgs('1500', '10');
 let reference = '';
 let finished = '';
 

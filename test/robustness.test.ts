@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MNIST_FILES, MNIST_KEYS } from '../src/data/mnist-files.js';
 import { packageDataDir } from '../src/data/sources.js';
-import { copyOf, editJson, editText, snapshot, tinyRunConfig } from './folder-helpers.js';
-import { assertRefused, canMountTmpfs, readCsv, runCli, start, tempDir, waitForCheckpoint } from './helpers.js';
+import { canMountTmpfs, copyOf, editJson, editText, snapshot, tinyRunConfig } from './folder-helpers.js';
+import { assertRefused, readCsv, runCli, start, tempDir, waitForCheckpoint } from './helpers.js';
 import { leftovers } from './signal-helpers.js';
 
 const work = tempDir('bn-repro-robust-');
