@@ -53,7 +53,7 @@ export interface ExperimentResult {
 /** How to continue an interrupted folder, as printed. */
 export const resumeHint = (dir: string): string => `continue with: bn-repro mnist --resume ${dir}`;
 
-/** jobs = 0 means one worker per CPU core; the ORT GPU providers train in one thread (config-rules.ts). */
+/** jobs = 0 means one worker per CPU core; the ORT GPU providers train in one thread (config-consistency.ts). */
 export function jobsFor(config: ResolvedConfig): number {
   if (GPU_ENGINES_IN_ONE_THREAD.includes(config.backend)) return 1;
   return config.jobs > 0 ? config.jobs : availableParallelism();
