@@ -40,7 +40,7 @@ export function convSgdStep(net: ConvNet, batch: Batch, learningRate: number, lo
     // dLogits carries the learning rate: every gradient is linear in it (see softmaxCrossEntropy).
     const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y, learningRate);
     const steps = convGradTensors(convBackward(net, fwd, dLogits));
-    // The velocity is in convNetVariables' order (run-loop.ts builds it from modelVariables).
+    // The velocity is in convNetVariables' order (run-model.ts builds it from modelVariables).
     convNetVariables(net).forEach((p, i) => (velocity ? momentumUpdate(p, velocity.values[i], steps[i], velocity.momentum) : p.assign(tf.sub(p, steps[i]))));
     lossSum.assign(tf.add(lossSum, loss));
     if (moving) updateMoving(moving, fwd);
