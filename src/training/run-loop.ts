@@ -219,9 +219,9 @@ export class RunLoop {
       bestAccuracy: this.best,
       last: this.last,
       elapsedS: this.now() - this.start,
-      params: encodeNet(this.net),
-      moving: this.moving ? encodeStats(this.moving.stats) : undefined,
-      ...(this.velocity ? { velocity: encodeVelocity(this.velocity) } : {}),
+      params: await encodeNet(this.net),
+      moving: this.moving ? await encodeStats(this.moving.stats) : undefined,
+      ...(this.velocity ? { velocity: await encodeVelocity(this.velocity) } : {}),
       sampler: this.sampler.state(),
     });
   }
