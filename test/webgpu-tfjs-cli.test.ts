@@ -1,8 +1,9 @@
 /**
  * `bn-repro mnist --backend webgpu` end to end against the same run on wasm (issue 18 item 5):
- * both arms, 8 steps of a narrow net on embedded digits, a checkpoint mid-run (its encoding reads tensors
- * back), Algorithm 2's statistics and the activation percentiles; the rows must agree within the
- * issue's tolerances (test accuracy 0.002, losses 1e-3 relative). Opt-in like webgpu-tfjs.test.ts:
+ * both arms, 8 steps of a narrow net on embedded digits, a checkpoint mid-run (its encoding
+ * reads tensors back), Algorithm 2's statistics, the activation percentiles and the ICS and
+ * landscape measurements (which read gradients back); the rows must agree within the issue's
+ * tolerances (test accuracy 0.002, losses 1e-3 relative). Opt-in like webgpu-tfjs.test.ts:
  * `npm run test:webgpu` sets BN_REPRO_TFJS_WEBGPU=1; otherwise it is skipped.
  */
 import assert from 'node:assert/strict';
@@ -34,7 +35,8 @@ test('mnist --backend webgpu: rows equal the same run on wasm (accuracy 0.002, l
       // A narrow net and small batches: SwiftShader takes ~1.5 s for a step of the paper's 784-100-100-100-10 net at 60.
       model: { hiddenUnits: [16, 16] },
       train: { steps: 8, batchSize: 20, learningRate: 0.5, checkpointEvery: 4 },
-      eval: { every: 4, probeSize: 50, units: [0, 1] },
+      // Santurkar et al.'s measurements (ICS, landscape) at steps 0 and 8: they read gradients back too.
+      eval: { every: 4, probeSize: 50, units: [0, 1], landscape: { every: 2 } },
       batchNorm: { populationBatches: 2 },
       data: { source: 'embedded', trainSubset: 300, testSubset: 100 },
     }),
@@ -83,4 +85,22 @@ test('mnist --backend webgpu: rows equal the same run on wasm (accuracy 0.002, l
     assert.deepEqual([g.arm, g.step, g.layer, g.unit], [w.arm, w.step, w.layer, w.unit]);
     for (const col of ['p15', 'p50', 'p85', 'mean', 'std']) assertNear(g[col], w[col], 1e-3, 1e-5, `${g.arm} step ${g.step} unit ${g.unit} ${col}`);
   });
+
+  // ICS per weight layer (2 hidden + output) and one landscape row, per arm at steps 0 and 8.
+  for (const [file, count, keys, cols] of [
+    ['ics.csv', 12, ['arm', 'step', 'layer'], ['l2', 'cosine']],
+    ['landscape.csv', 4, ['arm', 'step'], ['loss_min', 'loss_max', 'grad_change_max', 'beta_smoothness']],
+  ] as const) {
+    const m = { gpu: readCsv(join(gpu, file)), cpu: readCsv(join(cpu, file)) };
+    assert.equal(m.gpu.rows.length, count, `${file} rows`);
+    assert.equal(m.cpu.rows.length, count, `${file} rows on wasm`);
+    m.gpu.rows.forEach((g, i) => {
+      const w = m.cpu.rows[i];
+      assert.deepEqual(
+        keys.map((k) => g[k]),
+        keys.map((k) => w[k]),
+      );
+      for (const col of cols) assertNear(g[col], w[col], 1e-3, 1e-6, `${file} ${keys.map((k) => g[k]).join(' ')} ${col}`);
+    });
+  }
 });
