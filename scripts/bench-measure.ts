@@ -96,15 +96,15 @@ export async function evaluationMs(config: ResolvedConfig, data: Dataset, arm: A
 }
 
 /** Median ms of one Santurkar et al. measurement (ICS of every layer and the landscape probe). */
-export function measurementMs(config: ResolvedConfig, data: Dataset, arm: Arm, repeats: number): number {
+export async function measurementMs(config: ResolvedConfig, data: Dataset, arm: Arm, repeats: number): Promise<number> {
   const net = newNet(config, arm);
   const probe = new LandscapeProbe(config, data.train, 0);
   const run = { arm, seed: 0 };
-  probe.measure(net, config.train.learningRate, run, 0); // warm-up
+  await probe.measure(net, config.train.learningRate, run, 0); // warm-up
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
-    probe.measure(net, config.train.learningRate, run, 0);
+    await probe.measure(net, config.train.learningRate, run, 0);
     times.push(performance.now() - t0);
   }
   probe.dispose();

@@ -115,7 +115,7 @@ for (const name of args.backends.split(',')) {
     const naive = onnx ? null : naiveMsPerStep(config, data, arm, BUDGETS[name].naive);
     const evalMs = onnx ? await engineEvaluationMs(config, data, arm, 5) : await evaluationMs(config, data, arm, name === 'cpu' ? 1 : 5);
     // The landscape measurements run on tfjs (beside ORT on wasm for the ORT engines).
-    const measureMs = measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
+    const measureMs = await measurementMs(landscapeConfig, data, arm, name === 'cpu' ? 1 : 5);
     const projectedArmS = (config.train.steps * ours + evaluations * evalMs) / 1000;
     const landscapeFactor = (projectedArmS + (measurements * measureMs) / 1000) / projectedArmS;
     rows.push({

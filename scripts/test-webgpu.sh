@@ -5,6 +5,8 @@
 # inside onnxruntime-node, then finds SwiftShader as its adapter. SwiftShader emulates the GPU on
 # the CPU (about 0.6 s a step here), so the run is short: BN_REPRO_ORT_STEPS steps (default 60);
 # then one tiny lockstep case of test/lockstep.test.ts (BN_REPRO_LOCKSTEP_STEPS, default 20).
+# Before those, tfjs's own `webgpu` backend: its opt-in packages installed with --no-save where
+# missing, then test/webgpu-tfjs*.test.ts (BN_REPRO_TFJS_WEBGPU=0 leaves that part out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${BN_REPRO_SWIFTSHADER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bn-repro/swiftshader}"
@@ -24,11 +26,43 @@ if [ ! -f "$LIB/vk_swiftshader_icd.json" ] || [ ! -f "$LIB/libvulkan.so.1" ]; th
 fi
 export LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export VK_ICD_FILENAMES="$LIB/vk_swiftshader_icd.json"
+# --- tfjs's webgpu backend (issue 18 item 5) ------------------------------------------------------
+# Its two packages (Dawn's binaries for five platforms, 132 MB) are not dependencies: where missing
+# they go into node_modules with --no-save, leaving package.json and package-lock.json as they are
+# (a later `npm ci` removes them again). The pinned versions are WEBGPU_PACKAGES in webgpu.ts.
+TFJS_WEBGPU="${BN_REPRO_TFJS_WEBGPU:-1}"
+if [ "$TFJS_WEBGPU" = 1 ]; then
+  read -r -a pkgs < <(node --input-type=module -e "const m = await import('./dist/src/engines/backends/webgpu.js'); console.log(m.WEBGPU_PACKAGES.join(' '))")
+  [ ${#pkgs[@]} -gt 0 ] || { echo "error: dist/ is not built; run npx tsc -p tsconfig.json (npm run test:webgpu does)." >&2; exit 1; }
+  missing=()
+  for spec in "${pkgs[@]}"; do
+    name="${spec%@*}"
+    have=$(node -p "JSON.parse(require('fs').readFileSync('node_modules/$name/package.json', 'utf8')).version" 2>/dev/null || true)
+    [ "$have" = "${spec##*@}" ] || missing+=("$spec")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log="$DIR/npm-install-webgpu.log"
+    echo "test:webgpu: installing the opt-in ${missing[*]} into node_modules (--no-save)" >&2
+    npm install --no-save --no-audit --no-fund "${missing[@]}" >"$log" 2>&1 || {
+      echo "error: could not install ${missing[*]} (offline? npm's log: $log); set BN_REPRO_TFJS_WEBGPU=0 to test ort-webgpu alone." >&2
+      exit 1
+    }
+  fi
+fi
+# --- end of the tfjs webgpu install ---------------------------------------------------------------
 # onnxruntime-node does not report Dawn's adapter: name the only Vulkan driver it can see.
 deb=$(ls "$DIR"/chromium-common_*.deb 2>/dev/null | head -n 1 || true)
 echo "test:webgpu: adapter: SwiftShader Vulkan ICD ($VK_ICD_FILENAMES${deb:+, from $(basename "$deb")}), the only Vulkan driver visible"
-node bin/bn-repro doctor | grep -E '^  ort-webgpu ' || true
-node bin/bn-repro doctor | grep -qE '^  ort-webgpu +available' || { echo "error: ort-webgpu does not load with SwiftShader." >&2; exit 1; }
+# One doctor for both engines (each run costs ~2.5 s: it probes every backend).
+doctor=$(node bin/bn-repro doctor)
+grep -E '^  (ort-)?webgpu ' <<<"$doctor" || true
+grep -qE '^  ort-webgpu +available' <<<"$doctor" || { echo "error: ort-webgpu does not load with SwiftShader." >&2; exit 1; }
+# --- tfjs's webgpu backend: gradients, SGD steps, a finite-difference check and a CLI run against wasm
+if [ "$TFJS_WEBGPU" = 1 ]; then
+  grep -qE '^  webgpu +available' <<<"$doctor" || { echo "error: tfjs's webgpu backend does not load with SwiftShader (see doctor's line above)." >&2; exit 1; }
+  BN_REPRO_TFJS_WEBGPU=1 node --test --test-concurrency=1 dist/test/webgpu-tfjs.test.js dist/test/webgpu-tfjs-cli.test.js
+fi
+# --- end of the tfjs webgpu tests -----------------------------------------------------------------
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_ORT_STEPS:-60}" \
   node --test --test-concurrency=1 dist/test/engine-ort.test.js
 # One tiny lockstep case: 2 arms of seed 0 stacked in one graph, rows equal to separate runs (20 steps).

@@ -89,9 +89,9 @@ for (const bn of [false, true]) {
     tf.dispose([x, y]);
   });
 
-  test(`${name}: ICS of the first layer is exactly 0 and cosine 1; later layers move`, () => {
+  test(`${name}: ICS of the first layer is exactly 0 and cosine 1; later layers move`, async () => {
     const { net, x, y } = smallProblem(bn);
-    const ics = measureIcs(net, x, y, 0.5);
+    const ics = await measureIcs(net, x, y, 0.5);
     assert.deepEqual(
       ics.map((l) => l.layer),
       [0, 1, 2],
@@ -103,10 +103,10 @@ for (const bn of [false, true]) {
     tf.dispose([x, y]);
   });
 
-  test(`${name}: ICS equals ||G - G'|| and cos(G, G') computed from a net moved by assign`, () => {
+  test(`${name}: ICS equals ||G - G'|| and cos(G, G') computed from a net moved by assign`, async () => {
     const { net, x, y } = smallProblem(bn);
     const lr = 0.3;
-    const ics = measureIcs(net, x, y, lr);
+    const ics = await measureIcs(net, x, y, lr);
     // Independent path: move the variables of layer 0 by assign, read dL/dW_1 with tfjs autodiff.
     registerReferenceGradients();
     const vars = netVariables(net);
@@ -127,10 +127,10 @@ for (const bn of [false, true]) {
     tf.dispose([x, y]);
   });
 
-  test(`${name}: the landscape's losses and gradient changes equal a direct computation at each step size`, () => {
+  test(`${name}: the landscape's losses and gradient changes equal a direct computation at each step size`, async () => {
     const { net, x, y } = smallProblem(bn);
     const etas = [0.1, 0.4, 1.6];
-    const point = measureLandscape(net, x, y, etas);
+    const point = await measureLandscape(net, x, y, etas);
     const vars = netVariables(net);
     const theta = vars.map((v) => tf.clone(v));
     const g = tf.tidy(() => gradTensors(lossAndGrads(net, x, y).grads).map((t) => tf.keep(t)));

@@ -32,21 +32,23 @@ export interface RunCheckpoint {
   sampler: SamplerState;
 }
 
-const encode = (t: tf.Tensor): string => {
-  const v = t.dataSync() as Float32Array;
+// Read with data(), not dataSync(): tfjs-backend-webgpu in Node has no synchronous read (it needs OffscreenCanvas).
+const encode = async (t: tf.Tensor): Promise<string> => {
+  const v = (await t.data()) as Float32Array;
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 };
+const encodeAll = (ts: tf.Tensor[]): Promise<string[]> => Promise.all(ts.map(encode));
 const decode = (s: string): Float32Array => {
   const bytes = Buffer.from(s, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 };
 
-export function encodeNet(net: Model): string[] {
-  return modelVariables(net).map(encode);
+export function encodeNet(net: Model): Promise<string[]> {
+  return encodeAll(modelVariables(net));
 }
 
-export function encodeStats(stats: BnStats): { mean: string[]; variance: string[] } {
-  return { mean: stats.mean.map(encode), variance: stats.variance.map(encode) };
+export async function encodeStats(stats: BnStats): Promise<{ mean: string[]; variance: string[] }> {
+  return { mean: await encodeAll(stats.mean), variance: await encodeAll(stats.variance) };
 }
 
 const MISMATCH = 'The checkpoint does not match this network (its config was edited?); delete it to restart that run from step 0.';
@@ -71,8 +73,8 @@ export function restoreNet(net: Model, params: string[], moving?: BnStats, saved
   }
 }
 
-export function encodeVelocity(velocity: Velocity): string[] {
-  return velocity.values.map(encode);
+export function encodeVelocity(velocity: Velocity): Promise<string[]> {
+  return encodeAll(velocity.values);
 }
 
 /** Loads a saved velocity, checking every size first; a momentum run's checkpoint without one does not match. */

@@ -181,7 +181,7 @@ export class RunLoop {
     );
     if (this.probe && measuresAt(config, step)) {
       engine.syncNet();
-      const m = this.probe.measure(asMlp(this.model.net), this.learningRate, run, step);
+      const m = await this.probe.measure(asMlp(this.model.net), this.learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) this.divergedAtStep = step;
@@ -200,7 +200,7 @@ export class RunLoop {
       bestAccuracy: this.best,
       last: this.last,
       elapsedS: this.now() - this.start,
-      ...this.model.encode(),
+      ...(await this.model.encode()),
     });
   }
 }

@@ -40,11 +40,11 @@ export class RunModel {
   }
 
   /** The values a checkpoint saves, in RunCheckpoint's key order (velocity only with momentum). */
-  encode(): ModelCheckpoint {
+  async encode(): Promise<ModelCheckpoint> {
     return {
-      params: encodeNet(this.net),
-      moving: this.moving ? encodeStats(this.moving.stats) : undefined,
-      ...(this.velocity ? { velocity: encodeVelocity(this.velocity) } : {}),
+      params: await encodeNet(this.net),
+      moving: this.moving ? await encodeStats(this.moving.stats) : undefined,
+      ...(this.velocity ? { velocity: await encodeVelocity(this.velocity) } : {}),
       sampler: this.sampler.state(),
     };
   }

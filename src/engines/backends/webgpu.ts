@@ -8,8 +8,11 @@ import { spawnSync } from 'node:child_process';
 import type { DeviceInfo, Importer } from './native.js';
 import { importPackage } from './native.js';
 
+/** The opt-in packages, pinned; scripts/test-webgpu.sh installs these (--no-save) where they are missing. */
+export const WEBGPU_PACKAGES = ['webgpu@0.6.2', '@tensorflow/tfjs-backend-webgpu@4.22.0'];
+
 /** How to opt in, quoted by every message that finds the packages missing. */
-export const INSTALL_WEBGPU = 'npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0';
+export const INSTALL_WEBGPU = `npm install ${WEBGPU_PACKAGES.join(' ')}`;
 
 interface Adapter {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };

@@ -20,29 +20,33 @@ export interface LayerIcs {
 
 /**
  * ICS of every weight layer of `net` on the batch (x, y), with the SGD step `learningRate * G`.
- * `base`: the batch's gradients at the net's parameters, when the caller has them already.
+ * `base`: the batch's gradients at the net's parameters, when the caller has them already (it
+ * keeps them). The gradients are computed in one tidy and read back with data() afterwards:
+ * tfjs-backend-webgpu in Node has no synchronous read.
  */
-export function measureIcs(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, learningRate: number, base?: Grads): LayerIcs[] {
-  const out: LayerIcs[] = [];
-  tf.tidy(() => {
+export async function measureIcs(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, learningRate: number, base?: Grads): Promise<LayerIcs[]> {
+  // Per layer, G and (after layer 0) G'; copies of the caller's tensors, so all of them are ours to dispose.
+  const pairs = tf.tidy(() => {
     const grads = base ?? lossAndGrads(net, x, y).grads;
-    const layers = net.hidden.length + 1;
-    for (let i = 0; i < layers; i++) {
-      const g = weightGrad(grads, i).dataSync() as Float32Array;
+    return Array.from({ length: net.hidden.length + 1 }, (_, i) => {
+      const g = tf.clone(weightGrad(grads, i));
       // Layer 0: nothing before it moves, so the shifted net is the net itself; skip the pass.
-      const shifted =
-        i === 0
-          ? g
-          : (weightGrad(
+      return i === 0
+        ? [g]
+        : [
+            g,
+            weightGrad(
               lossAndGrads(
                 shiftedNet(net, grads, learningRate, (j) => j < i),
                 x,
                 y,
               ).grads,
               i,
-            ).dataSync() as Float32Array);
-      out.push({ layer: i, l2: distance([g], [shifted]), cosine: cosine([g], [shifted]) });
-    }
+            ),
+          ];
+    });
   });
-  return out;
+  const read = await Promise.all(pairs.map((ts) => Promise.all(ts.map(async (t) => (await t.data()) as Float32Array))));
+  tf.dispose(pairs.flat());
+  return read.map(([g, shifted = g], layer) => ({ layer, l2: distance([g], [shifted]), cosine: cosine([g], [shifted]) }));
 }

@@ -18,32 +18,39 @@ export interface LandscapePoint {
   betaSmoothness: number;
 }
 
-const read = (ts: tf.Tensor[]): Parts => ts.map((t) => t.dataSync() as Float32Array);
+const read = (ts: tf.Tensor[]): Promise<Parts> => Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
 
 /**
  * Loss landscape of `net` on the batch (x, y) at the step sizes `etas` (absolute, not multiples).
- * `base`: the batch's gradients at the net's parameters, when the caller has them already.
+ * `base`: the batch's gradients at the net's parameters, when the caller has them already (it
+ * keeps them). Computed in one tidy, read back with data() afterwards (tfjs-backend-webgpu in
+ * Node has no synchronous read).
  */
-export function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[], base?: Grads): LandscapePoint {
+export async function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[], base?: Grads): Promise<LandscapePoint> {
   const point: LandscapePoint = { lossMin: Infinity, lossMax: -Infinity, gradChangeMax: 0, betaSmoothness: 0 };
-  tf.tidy(() => {
+  // g (copies of the caller's tensors, so all of these are ours to dispose) and, per step size, the moved loss and gradient.
+  const { g, moved } = tf.tidy(() => {
     const grads = base ?? lossAndGrads(net, x, y).grads;
-    const g = read(gradTensors(grads));
-    const gNorm = norm(g);
-    for (const eta of etas) {
-      const moved = lossAndGrads(
+    const at = etas.map((eta) =>
+      lossAndGrads(
         shiftedNet(net, grads, eta, () => true),
         x,
         y,
-      );
-      const loss = moved.loss.dataSync()[0];
-      const change = distance(g, read(gradTensors(moved.grads)));
-      // Math.min and Math.max return NaN if any argument is NaN: a diverged net shows NaN.
-      point.lossMin = Math.min(point.lossMin, loss);
-      point.lossMax = Math.max(point.lossMax, loss);
-      point.gradChangeMax = Math.max(point.gradChangeMax, change);
-      point.betaSmoothness = Math.max(point.betaSmoothness, change / (eta * gNorm));
-    }
+      ),
+    );
+    return { g: gradTensors(grads).map((t) => tf.clone(t)), moved: at.map((m) => ({ loss: m.loss, grads: gradTensors(m.grads) })) };
   });
+  const gHost = await read(g);
+  const gNorm = norm(gHost);
+  for (const [k, eta] of etas.entries()) {
+    const loss = (await moved[k].loss.data())[0];
+    const change = distance(gHost, await read(moved[k].grads));
+    // Math.min and Math.max return NaN if any argument is NaN: a diverged net shows NaN.
+    point.lossMin = Math.min(point.lossMin, loss);
+    point.lossMax = Math.max(point.lossMax, loss);
+    point.gradChangeMax = Math.max(point.gradChangeMax, change);
+    point.betaSmoothness = Math.max(point.betaSmoothness, change / (eta * gNorm));
+  }
+  tf.dispose([...g, ...moved.flatMap((m) => [m.loss, ...m.grads])]);
   return point;
 }

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CLASSES, type Split } from '../../data/dataset.js';
 import type { ResolvedConfig } from '../../config/config.js';
 import { imagesTensor } from '../../model/batches.js';
-import { lossAndGrads } from '../../model/gradients.js';
+import type { Grads } from '../../model/backward.js';
+import { gradTensors, lossAndGrads } from '../../model/gradients.js';
 import type { AnyNet } from '../../model/net.js';
 import { Rng } from '../../core/random.js';
 import type { IcsRecord, LandscapeRecord, RunId } from '../records.js';
@@ -37,16 +38,22 @@ export class LandscapeProbe {
   }
 
   /** ICS with the run's SGD step, and the landscape at stepMultiples x its learning rate. */
-  measure(net: AnyNet, learningRate: number, run: RunId, step: number): { ics: IcsRecord[]; landscape: LandscapeRecord } {
+  async measure(net: AnyNet, learningRate: number, run: RunId, step: number): Promise<{ ics: IcsRecord[]; landscape: LandscapeRecord }> {
     const etas = this.config.eval.landscape.stepMultiples.map((k) => k * learningRate);
-    let result: { ics: IcsRecord[]; landscape: LandscapeRecord } | undefined;
+    // Both measurements start from the batch's gradient at theta: one forward and backward pass,
+    // kept past the tidy because the measurements read back asynchronously.
+    let grads: Grads | undefined;
     tf.tidy(() => {
-      // Both measurements start from the batch's gradient at theta: one forward and backward pass.
-      const { grads } = lossAndGrads(net, this.x, this.y);
-      const ics = measureIcs(net, this.x, this.y, learningRate, grads).map((l) => ({ ...run, step, ...l }));
-      result = { ics, landscape: { ...run, step, ...measureLandscape(net, this.x, this.y, etas, grads) } };
+      grads = lossAndGrads(net, this.x, this.y).grads;
+      for (const t of gradTensors(grads)) tf.keep(t);
     });
-    return result!;
+    const base = grads as Grads;
+    try {
+      const ics = (await measureIcs(net, this.x, this.y, learningRate, base)).map((l) => ({ ...run, step, ...l }));
+      return { ics, landscape: { ...run, step, ...(await measureLandscape(net, this.x, this.y, etas, base)) } };
+    } finally {
+      tf.dispose(gradTensors(base));
+    }
   }
 
   dispose(): void {
