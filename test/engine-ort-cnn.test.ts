@@ -48,15 +48,17 @@ const HIDDEN = [12];
 const plan = planCnn(LAYERS, [28, 28, 1]) as CnnPlan;
 const M = 8;
 
+/** Evaluations after step 0 in a run: three on the CPU; one on SwiftShader, where each takes seconds. */
+const EVALS = ENGINE === 'ort-cpu' ? 3 : 1;
 const config = (steps: number, batchNorm: Record<string, unknown> = {}) =>
   testConfig({
     model: { kind: 'cnn', activation: 'relu', hiddenUnits: HIDDEN, convLayers: LAYERS },
     train: { steps, batchSize: 20, learningRate: 0.1, checkpointEvery: 0 },
-    eval: { every: steps / 3, units: [0, 5], probeSize: 150 },
+    eval: { every: Math.max(1, Math.floor(steps / EVALS)), units: [0, 5], probeSize: 150 },
     batchNorm: { populationBatches: 3, ...batchNorm },
     data: { source: 'embedded', trainSubset: 600, testSubset: 300 },
   });
-const data = await loadDataset(config(60), { logger: silentLogger });
+const data = await loadDataset(config(EVALS), { logger: silentLogger });
 const ort = await loadOrt();
 
 /** M embedded images and their one-hot labels. */
@@ -187,11 +189,13 @@ test(`max-pool tie rule: ${ENGINE} routes a window's gradient to its last maximu
 
 const rowsOf = (r: MemoryRecorder) => r.evals.map(({ elapsedS: _t, ...row }) => row);
 const relClose = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b));
-const VARIANTS: Variant[] = [
+const ALL_VARIANTS: Variant[] = [
   { name: 'baseline', bn: false, lrMultiplier: 1 },
   { name: 'bn', bn: true, lrMultiplier: 1 },
   { name: 'bn-x5-sigmoid', bn: true, lrMultiplier: 5, activation: 'sigmoid' },
 ];
+/** SwiftShader takes ~0.9 s a step and ~5 s an evaluation of this net: the GPU providers train the BN net only. */
+const VARIANTS = ENGINE === 'ort-cpu' ? ALL_VARIANTS : ALL_VARIANTS.filter((v) => v.name === 'bn');
 
 async function train(backend: 'wasm' | typeof ENGINE | undefined, cfg: ReturnType<typeof config>) {
   if (backend) await initBackend(backend, silentLogger);
@@ -205,7 +209,7 @@ for (const inference of ['population', 'moving']) {
     const cfg = config(STEPS, { inference, momentum: 0.9 });
     const wasm = await train('wasm', cfg);
     const onnx = await train(ENGINE, cfg);
-    assert.equal(onnx.evals.length, VARIANTS.length * 4, 'step 0 and three more evaluations per variant');
+    assert.equal(onnx.evals.length, VARIANTS.length * (1 + EVALS), 'step 0 and EVALS more evaluations per variant');
     onnx.evals.forEach((e, i) => {
       const w = wasm.evals[i];
       const where = `${e.arm} step ${e.step}`;
@@ -215,8 +219,10 @@ for (const inference of ['population', 'moving']) {
       if (w.trainLoss === null) assert.equal(e.trainLoss, null);
       else assert.ok(relClose(e.trainLoss!, w.trainLoss, 1e-3), `${where}: train loss ${e.trainLoss} vs ${w.trainLoss}`);
     });
-    // Agreeing on a run that learns: the BN net is well above chance (0.1) at the end.
-    assert.ok(onnx.evals.filter((e) => e.arm === 'bn').at(-1)!.testAccuracy > 0.3);
+    // Agreeing on a run that learns: the BN net's test loss falls, and by 60 steps it is well above chance (0.1).
+    const bnRows = onnx.evals.filter((e) => e.arm === 'bn');
+    assert.ok(bnRows.at(-1)!.testLoss < bnRows[0].testLoss, `test loss ${bnRows[0].testLoss} -> ${bnRows.at(-1)!.testLoss}`);
+    if (STEPS >= 60) assert.ok(bnRows.at(-1)!.testAccuracy > 0.3, `accuracy ${bnRows.at(-1)!.testAccuracy}`);
     assert.equal(onnx.activations.length, wasm.activations.length);
     onnx.activations.forEach((a, i) => {
       const w = wasm.activations[i];
@@ -226,6 +232,9 @@ for (const inference of ['population', 'moving']) {
     });
   });
 }
+
+/** The determinism test's statistics: on SwiftShader the moving averages, which need no population graph. */
+const INFERENCE = ENGINE === 'ort-cpu' ? 'population' : 'moving';
 
 test(`${ENGINE} CNN runs are deterministic, and every ORT session they open is released`, async () => {
   await initBackend(ENGINE, silentLogger); // before the count: its provider probe opens (and releases) a session of its own
@@ -244,7 +253,7 @@ test(`${ENGINE} CNN runs are deterministic, and every ORT session they open is r
     return s;
   }) as typeof create;
   try {
-    const cfg = config(Math.min(30, STEPS));
+    const cfg = config(Math.min(30, STEPS), { inference: INFERENCE });
     const a = await train(undefined, cfg);
     const b = await train(undefined, cfg);
     assert.equal(JSON.stringify(rowsOf(a)), JSON.stringify(rowsOf(b)));
@@ -253,7 +262,7 @@ test(`${ENGINE} CNN runs are deterministic, and every ORT session they open is r
     ort.InferenceSession.create = create;
   }
   // Per run: the step graph, one evaluation graph (300 test rows: one chunk) and, BN with population statistics, the batch-moments graph.
-  assert.equal(sessions.length, 2 * (2 + 3 + 3));
+  assert.equal(sessions.length, 2 * VARIANTS.reduce((n, v) => n + (v.bn && INFERENCE === 'population' ? 3 : 2), 0));
   assert.deepEqual(
     sessions.filter((s) => !s.released),
     [],
