@@ -9,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Activation, Variant } from '../src/config/config.js';
@@ -29,7 +31,8 @@ import { convNetVariables, createConvNet, disposeConvNet } from '../src/model/co
 import { softmaxCrossEntropy } from '../src/model/forward.js';
 import { MemoryRecorder } from '../src/training/records.js';
 import { trainRun } from '../src/training/train.js';
-import { testConfig } from './helpers.js';
+import type { RunCheckpoint } from '../src/training/checkpoint-state.js';
+import { readCsv, runCli, tempDir, testConfig } from './helpers.js';
 
 const ENGINE = (process.env.BN_REPRO_ORT_BACKEND ?? 'ort-cpu') as 'ort-cpu' | 'ort-webgpu' | 'ort-cuda';
 const PROVIDER = ENGINE.slice(4) as 'cpu' | 'webgpu' | 'cuda';
@@ -267,4 +270,66 @@ test(`${ENGINE} CNN runs are deterministic, and every ORT session they open is r
     sessions.filter((s) => !s.released),
     [],
   );
+});
+
+/** Keeps the last checkpoint too. */
+class CheckpointRecorder extends MemoryRecorder {
+  saved?: RunCheckpoint;
+  checkpoint(state: RunCheckpoint): void {
+    this.saved = state;
+  }
+}
+
+test('ort-cpu CNN: a run stopped at a checkpoint and resumed gives the rows of one that never stopped (moving averages too)', cpuOnly, async () => {
+  const base = config(150, { inference: 'moving', momentum: 0.9 });
+  const cfg = { ...base, eval: { ...base.eval, every: 60 } };
+  await initBackend('ort-cpu', silentLogger);
+  const bn = ALL_VARIANTS[1];
+  const whole = new MemoryRecorder();
+  await trainRun(bn, 3, { config: cfg, data, recorder: whole });
+  const first = new CheckpointRecorder();
+  let polls = 0;
+  // Polled every 50 steps: stop at step 100, between the evaluations at 60 and 120, with 40 steps' loss summed.
+  await trainRun(bn, 3, { config: cfg, data, recorder: first, shouldStop: () => ++polls === 2 });
+  assert.equal(first.saved?.step, 100);
+  assert.ok(first.saved.moving, 'the moving averages are in the checkpoint');
+  const rest = new MemoryRecorder();
+  await trainRun(bn, 3, { config: cfg, data, recorder: rest, resume: first.saved });
+  assert.equal(rest.evals.at(-1)?.step, 150);
+  assert.equal(JSON.stringify(rowsOf(whole)), JSON.stringify([...rowsOf(first), ...rowsOf(rest)]));
+});
+
+test('bn-repro mnist --model cnn --bn both --backend ort-cpu writes the files the wasm run writes, with rows that agree', cpuOnly, () => {
+  const dir = tempDir();
+  const path = join(dir, 'cnn.json');
+  const settings = {
+    name: 'cnn',
+    model: { kind: 'cnn', activation: 'relu', hiddenUnits: HIDDEN, convLayers: LAYERS },
+    train: { steps: 40, batchSize: 20 },
+    eval: { every: 20, probeSize: 100 },
+    batchNorm: { populationBatches: 2 },
+    data: { source: 'embedded', trainSubset: 400, testSubset: 200 },
+  };
+  writeFileSync(path, JSON.stringify(settings));
+  const outs: Record<string, string> = {};
+  for (const backend of ['ort-cpu', 'wasm']) {
+    outs[backend] = join(dir, backend);
+    const r = runCli(['mnist', '--config', path, '--bn', 'both', '--backend', backend, '--out', outs[backend], '--jobs', '1']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.deepEqual(readdirSync(outs['ort-cpu']).sort(), readdirSync(outs.wasm).sort());
+  for (const file of ['accuracy.csv', 'activations.csv']) {
+    const a = readCsv(join(outs['ort-cpu'], file));
+    const b = readCsv(join(outs.wasm, file));
+    assert.deepEqual(a.header, b.header);
+    // Two arms, evaluations at 0, 20 and 40; activations: five units each.
+    assert.equal(a.rows.length, file === 'accuracy.csv' ? 2 * 3 : 2 * 3 * 5);
+    a.rows.forEach((row, i) => {
+      assert.deepEqual([row.arm, row.step], [b.rows[i].arm, b.rows[i].step]);
+      if (file === 'accuracy.csv') assert.ok(Math.abs(Number(row.test_accuracy) - Number(b.rows[i].test_accuracy)) <= 0.002 + 1e-9, `row ${i}`);
+    });
+  }
+  const run = JSON.parse(readFileSync(join(outs['ort-cpu'], 'run.json'), 'utf8'));
+  assert.deepEqual([run.backend.name, run.backend.provider, run.status], ['ort-cpu', 'cpu', 'finished']);
+  assert.equal(run.config.model.kind, 'cnn');
 });
