@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Variant } from '../src/config/config.js';
+import { lockstepFor } from '../src/config/lockstep-rule.js';
 import { silentLogger } from '../src/core/logger.js';
 import { loadDataset } from '../src/data/load.js';
 import { initBackend } from '../src/engines/backend.js';
@@ -167,4 +168,17 @@ test('bn-repro mnist --model cnn --bn both --backend ort-cpu writes the files th
   const run = JSON.parse(readFileSync(join(outs['ort-cpu'], 'run.json'), 'utf8'));
   assert.deepEqual([run.backend.name, run.backend.provider, run.status], ['ort-cpu', 'cpu', 'finished']);
   assert.equal(run.config.model.kind, 'cnn');
+});
+
+test('lockstep "auto" trains CNN runs one by one on every ORT engine, where it stacks the MLP\'s on the GPU providers', () => {
+  const cnn = config(30);
+  const mlp = { ...cnn, model: { ...cnn.model, kind: 'mlp' as const } };
+  assert.deepEqual(
+    ['ort-cpu', 'ort-webgpu', 'ort-cuda'].map((b) => [lockstepFor(cnn, b, 6), lockstepFor(mlp, b, 6)]),
+    [
+      [false, false],
+      [false, true],
+      [false, true],
+    ],
+  );
 });

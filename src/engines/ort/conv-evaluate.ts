@@ -39,6 +39,30 @@ export class OrtConvEvaluator {
   ) {}
 
   static async create(ort: Ort, provider: OrtProvider, config: ResolvedConfig, spec: ConvNetSpec, train: Split, test: Split, seed: number) {
+    const sessions: InferenceSession[] = [];
+    const open = async (model: Uint8Array) => {
+      const session = await ort.InferenceSession.create(model, sessionOptions(provider));
+      sessions.push(session);
+      return session;
+    };
+    try {
+      return await OrtConvEvaluator.build(ort, open, config, spec, train, test, seed, sessions);
+    } catch (err) {
+      for (const s of sessions) await s.release(); // a session that failed to build releases those before it
+      throw err;
+    }
+  }
+
+  private static async build(
+    ort: Ort,
+    open: (model: Uint8Array) => Promise<InferenceSession>,
+    config: ResolvedConfig,
+    spec: ConvNetSpec,
+    train: Split,
+    test: Split,
+    seed: number,
+    sessions: InferenceSession[],
+  ) {
     const f32 = (values: Float32Array, dims: number[]) => new ort.Tensor('float32', values, dims);
     const bySize = new Map<number, InferenceSession>();
     const chunks: Chunk[] = [];
@@ -46,15 +70,20 @@ export class OrtConvEvaluator {
       const count = Math.min(CNN_EVAL_CHUNK, test.count - start);
       let session = bySize.get(count);
       if (!session) {
-        session = await ort.InferenceSession.create(convEvalModel(spec, count, config.eval.units), sessionOptions(provider));
+        session = await open(convEvalModel(spec, count, config.eval.units));
         bySize.set(count, session);
       }
-      const rows = Array.from({ length: count }, (_, i) => start + i);
       const labels = test.labels.subarray(start, start + count);
       const y = new Float32Array(count * CLASSES);
       labels.forEach((l, i) => (y[i * CLASSES + l] = 1));
       const feeds = {
-        testX: f32(images(test, rows), [count, IMAGE_PIXELS]),
+        testX: f32(
+          images(
+            test,
+            Array.from({ length: count }, (_, i) => start + i),
+          ),
+          [count, IMAGE_PIXELS],
+        ),
         testY: f32(y, [count, CLASSES]),
         testLabels: new ort.Tensor(
           'int64',
@@ -70,9 +99,8 @@ export class OrtConvEvaluator {
       const { model, rows } = convBatchStatsModel(spec, m);
       const order = populationOrder(train, seed);
       const batches = Array.from({ length: config.batchNorm.populationBatches }, (_, k) => f32(images(train, populationRows(order, k, m)), [m, IMAGE_PIXELS]));
-      population = { session: await ort.InferenceSession.create(model, sessionOptions(provider)), batches, rows };
+      population = { session: await open(model), batches, rows };
     }
-    const sessions = [...bySize.values(), ...(population ? [population.session] : [])];
     return new OrtConvEvaluator(config, spec, test.count, chunks, sessions, population);
   }
 
