@@ -182,3 +182,39 @@ test('lockstep "auto" trains CNN runs one by one on every ORT engine, where it s
     ],
   );
 });
+
+test(
+  'ort-cpu CNN evaluation in chunks: 1,500 test images (chunks of 1,000 and 500) and a 1,200-image probe across the boundary, as tfjs wasm',
+  cpuOnly,
+  async () => {
+    const base = config(10);
+    const cfg = { ...base, eval: { ...base.eval, every: 10, probeSize: 1200 }, data: { ...base.data, testSubset: 1500 } };
+    const big = await loadDataset(cfg, { logger: silentLogger });
+    assert.equal(big.test.count, 1500);
+    const rows: Record<string, MemoryRecorder> = {};
+    for (const backend of ['wasm', 'ort-cpu'] as const) {
+      await initBackend(backend, silentLogger);
+      rows[backend] = new MemoryRecorder();
+      await trainRun(ALL_VARIANTS[1], 0, { config: cfg, data: big, recorder: rows[backend] });
+    }
+    const [w, o] = [rows.wasm, rows['ort-cpu']];
+    assert.deepEqual(
+      o.evals.map((e) => e.step),
+      [0, 10],
+    );
+    o.evals.forEach((e, i) => {
+      assert.ok(
+        Math.abs(e.testAccuracy - w.evals[i].testAccuracy) <= 0.002 + 1e-12,
+        `step ${e.step}: accuracy ${e.testAccuracy} vs ${w.evals[i].testAccuracy}`,
+      );
+      assert.ok(relClose(e.testLoss, w.evals[i].testLoss, 1e-4), `step ${e.step}: test loss ${e.testLoss} vs ${w.evals[i].testLoss}`);
+    });
+    // The probe's percentiles are over all 1,200 rows, 1,000 from the first chunk and 200 from the second.
+    o.activations.forEach((a, i) => {
+      const b = w.activations[i];
+      for (const [x, y] of [[a.mean, b.mean], [a.std, b.std], ...a.percentiles.map((p, j) => [p, b.percentiles[j]])]) {
+        assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y)), `step ${a.step} unit ${a.unit}: ${x} vs ${y}`);
+      }
+    });
+  },
+);
