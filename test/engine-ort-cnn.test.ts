@@ -100,7 +100,7 @@ test(`${ENGINE} CNN runs are deterministic, and every ORT session they open is r
   } finally {
     ort.InferenceSession.create = create;
   }
-  // Per run: the step graph, one evaluation graph (300 test rows: one chunk) and, BN with population statistics, the batch-moments graph.
+  // Per run: the step graph, one evaluation graph (one chunk of test rows) and, BN with population statistics, the batch-moments graph.
   assert.equal(sessions.length, 2 * VARIANTS.reduce((n, v) => n + (v.bn && INFERENCE === 'population' ? 3 : 2), 0));
   assert.deepEqual(
     sessions.filter((s) => !s.released),

@@ -23,14 +23,15 @@ export const LAYERS = [
 export const HIDDEN = [12];
 export const PLAN = planCnn(LAYERS, [28, 28, 1]) as CnnPlan;
 
-/** Evaluations after step 0 in a run: three on the CPU; one on SwiftShader, where each takes seconds. */
+/** Evaluations after step 0 in a run, and the test images each one reads: 3 of 300 on the CPU; 1 of 100 on SwiftShader, where each takes seconds. */
 export const EVALS = ENGINE === 'ort-cpu' ? 3 : 1;
+const TEST_IMAGES = ENGINE === 'ort-cpu' ? 300 : 100;
 
 export const cnnConfig = (steps: number, batchNorm: Record<string, unknown> = {}) =>
   testConfig({
     model: { kind: 'cnn', activation: 'relu', hiddenUnits: HIDDEN, convLayers: LAYERS },
     train: { steps, batchSize: 20, learningRate: 0.1, checkpointEvery: 0 },
-    eval: { every: Math.max(1, Math.floor(steps / EVALS)), units: [0, 5], probeSize: 150 },
+    eval: { every: Math.max(1, Math.floor(steps / EVALS)), units: [0, 5], probeSize: TEST_IMAGES / 2 },
     batchNorm: { populationBatches: 3, ...batchNorm },
-    data: { source: 'embedded', trainSubset: 600, testSubset: 300 },
+    data: { source: 'embedded', trainSubset: 600, testSubset: TEST_IMAGES },
   });
