@@ -76,3 +76,10 @@ BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_BATCHED_STEPS:-12
 # The WebGPU log-softmax form (no node on the CPU provider) and the batched stack against separate graphs.
 BN_REPRO_ORT_BACKEND=ort-webgpu \
   node --test --test-concurrency=1 dist/test/engine-ort-logsoftmax.test.js dist/test/engine-ort-batched.test.js
+# The CNN on ort-webgpu (test/engine-ort-cnn-grad.test.ts, engine-ort-cnn.test.ts): the float32 gradients of
+# the BN ReLU net against the tfjs CNN's backward, the max-pool tie rule, the BN net's rows against tfjs wasm
+# (2 steps, one evaluation of 100 test images after step 0) and a deterministic rerun with every session
+# released: 46 s here at a load average of 5.
+BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_STEPS:-2}" \
+  node --test --test-concurrency=1 --test-name-pattern='BN relu: .*float32|tie rule|population statistics|deterministic' \
+  dist/test/engine-ort-cnn-grad.test.js dist/test/engine-ort-cnn.test.js

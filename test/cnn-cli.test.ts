@@ -130,7 +130,12 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     [],
     /an entry has activation other than "sigmoid" or "relu"/,
   ],
-  ['the CNN on ort-cpu', {}, ['--model', 'cnn', '--backend', 'ort-cpu'], /"backend" is ort-cpu, but the ONNX Runtime engines are not built for the CNN/],
+  [
+    'lockstep on with the CNN',
+    {},
+    ['--model', 'cnn', '--backend', 'ort-cpu', '--lockstep', 'on'],
+    /^error: .*config key "lockstep" is "on", but lockstep training is not built for the CNN \(model\.kind "cnn"\); use --lockstep off or auto/m,
+  ],
   [
     'the CNN with the landscape measurements',
     {},

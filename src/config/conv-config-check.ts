@@ -24,9 +24,9 @@ export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds)
       );
     return;
   }
-  if (c.backend.startsWith('ort-')) {
+  if (c.lockstep === 'on') {
     throw new UsageError(
-      `${where}: config key "backend" is ${c.backend}, but the ONNX Runtime engines are not built for the CNN (model.kind "cnn"); use --backend auto or wasm.`,
+      `${where}: config key "lockstep" is "on", but lockstep training is not built for the CNN (model.kind "cnn"); use --lockstep off or auto (which trains CNN runs one by one).`,
     );
   }
   if (c.eval.landscape.every > 0) {

@@ -42,5 +42,7 @@ export function lockstepFor(config: ResolvedConfig, backend: string, runs: numbe
   const refusal = lockstepRefusal(config.lockstep, name, '');
   if (refusal) throw refusal;
   if (config.lockstep !== 'auto') return config.lockstep === 'on';
+  // The stacked engines are built for the MLP: `auto` trains CNN runs one by one (conv-config-check.ts refuses `on`).
+  if (config.model.kind === 'cnn') return false;
   return name !== 'auto' && LOCKSTEP_AUTO[name] === true && runs > 1;
 }

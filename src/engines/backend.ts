@@ -65,7 +65,8 @@ const CPU_DEVICE: DeviceInfo = { gpu: false };
 
 /**
  * Initialises the requested backend; an explicit choice that cannot run is a user error. `model`:
- * the ONNX Runtime engines have no CNN graph, so `auto` skips ort-cpu for the CNN.
+ * `auto` skips ort-cpu for the CNN, whose ORT graphs measured within this machine's spread of wasm
+ * per step (docs/cnn.md), so the CNN's results stay those of tfjs.
  */
 export async function initBackend(requested: BackendName, logger: Logger, deps: BackendDeps = realDeps, model: ModelKind = 'mlp'): Promise<BackendInfo> {
   const tfjsVersion = tf.version_core;

@@ -44,7 +44,8 @@ export interface TrainEngine {
 /** The engine of the backend initBackend chose for this thread. */
 export async function createTrainEngine(ctx: EngineContext<Model>): Promise<TrainEngine> {
   const { net } = ctx;
-  // The CNN trains on tfjs only (docs/cnn.md); the config check refuses an explicit ort-* backend for it.
+  const provider = activeOrtProvider();
+  if (isConvNet(net) && provider) return (await import('./ort/conv-engine.js')).OrtConvEngine.create({ ...ctx, net }, provider);
   const { TfjsEngine } = await import('./tfjs-engine.js');
   const { config, data, seed } = ctx;
   if (isConvNet(net)) {
@@ -58,7 +59,6 @@ export async function createTrainEngine(ctx: EngineContext<Model>): Promise<Trai
     );
   }
   const mlp = { ...ctx, net };
-  const provider = activeOrtProvider();
   if (provider) return (await import('./ort-engine.js')).OrtEngine.create(mlp, provider);
   const [{ sgdStep }, { Evaluator }] = await Promise.all([import('../model/sgd.js'), import('../model/evaluate.js')]);
   return new TfjsEngine(mlp, {

@@ -61,7 +61,7 @@ export function paramInputs(g: GraphBuilder, spec: NetSpec, prefix = ''): Map<st
  * Algorithm 1 on z (rows x units). With groups > 1 the rows are `groups` mini-batches of
  * rows/groups examples, each normalized by its own moments (Algorithm 2's N_BN^tr over K batches).
  */
-function batchNorm(g: GraphBuilder, l: Layout, z: string, gamma: string, beta: string, epsilon: number, groups: number, rows: number, units: number) {
+export function batchNorm(g: GraphBuilder, l: Layout, z: string, gamma: string, beta: string, epsilon: number, groups: number, rows: number, units: number) {
   const grouped = groups > 1 ? g.reshape(z, [groups, rows / groups, units]) : z;
   // Grouped (one run only) and batched both hold the rows on axis 1, keeping it.
   const keep = (a: string) => (groups > 1 ? g.op('ReduceMean', [a], { axes: [1], keepdims: 1 }) : meanRows(g, l, a));
