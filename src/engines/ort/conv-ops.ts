@@ -2,8 +2,8 @@
  * The CNN's elementary operations as ONNX graph pieces, on flat NHWC activations (m x H*W*C), the
  * layout of src/model/conv-ops.ts: im2col as one Gather of the constant index table the net builds
  * (convIndices in src/model/conv-net.ts, taken per pixel: blockIndices), its adjoint col2im as a
- * Gather of the appended-zero gradient followed by a ReduceSum (no scatter), max-pooling by reshape + transpose + ReduceMax,
- * and the two nonlinearities with their derivatives.
+ * Gather of the appended-zero gradient followed by a ReduceSum (no scatter), max-pooling by
+ * reshape + transpose + ReduceMax, and the two nonlinearities with their derivatives.
  */
 import type { Activation } from '../../config/config.js';
 import type { MapShape } from '../../config/conv-shapes.js';
