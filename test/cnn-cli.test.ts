@@ -137,6 +137,12 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     /^error: .*config key "lockstep" is "on", but lockstep training is not built for the CNN \(model\.kind "cnn"\); use --lockstep off or auto/m,
   ],
   [
+    'momentum SGD with the CNN on ONNX Runtime',
+    { train: { momentum: 0.9 } },
+    ['--model', 'cnn', '--backend', 'ort-cpu'],
+    /^error: .*config key "train\.momentum" is 0\.9, but momentum SGD for the CNN is built on tfjs only, not on the ONNX Runtime engines; use --backend wasm or set it to 0\.$/m,
+  ],
+  [
     'the CNN with the landscape measurements',
     {},
     ['--model', 'cnn', '--landscape-every', '1'],
