@@ -54,7 +54,7 @@ fi
 deb=$(ls "$DIR"/chromium-common_*.deb 2>/dev/null | head -n 1 || true)
 echo "test:webgpu: adapter: SwiftShader Vulkan ICD ($VK_ICD_FILENAMES${deb:+, from $(basename "$deb")}), the only Vulkan driver visible"
 # One doctor for both engines (each run costs ~2.5 s: it probes every backend).
-doctor=$(node bin/bn-repro doctor)
+doctor=$(node bin/bn-repro doctor || true)
 grep -E '^  (ort-)?webgpu ' <<<"$doctor" || true
 grep -qE '^  ort-webgpu +available' <<<"$doctor" || { echo "error: ort-webgpu does not load with SwiftShader." >&2; exit 1; }
 # --- tfjs's webgpu backend: gradients, SGD steps, a finite-difference check and a CLI run against wasm

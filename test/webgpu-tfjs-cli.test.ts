@@ -11,8 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCsv, runCli, tempDir } from './helpers.js';
-
-const skip = process.env.BN_REPRO_TFJS_WEBGPU === '1' ? false : 'set BN_REPRO_TFJS_WEBGPU=1 (npm run test:webgpu installs webgpu and finds an adapter)';
+import { skip } from './webgpu-helpers.js';
 
 /** Relative closeness with a floor, so values near zero are compared absolutely. */
 function assertNear(got: string, want: string, rel: number, floor: number, what: string): void {

@@ -1,7 +1,7 @@
 /**
  * tfjs's `webgpu` backend against wasm (issue 18 item 5, issue 20's gradient checks): the MLP's
- * and the CNN's hand-written gradients, a few SGD steps, a finite-difference check on webgpu
- * itself, and a short CLI run whose rows equal wasm's. Opt-in: the packages (webgpu,
+ * and the CNN's hand-written gradients, a few SGD steps, and a finite-difference check on webgpu
+ * itself (the CLI run: webgpu-tfjs-cli.test.ts). Opt-in: the packages (webgpu,
  * @tensorflow/tfjs-backend-webgpu) and an adapter (SwiftShader in CI) come from
  * `npm run test:webgpu`, which sets BN_REPRO_TFJS_WEBGPU=1; otherwise every case is skipped.
  * tfjs-backend-webgpu in Node has no synchronous read, so every value here is read with data().
@@ -22,51 +22,13 @@ import { gradTensors, lossAndGrads } from '../src/model/gradients.js';
 import { createNet, disposeNet, netVariables } from '../src/model/net.js';
 import { createMovingStats, sgdStep } from '../src/model/sgd.js';
 import { assertClose } from './helpers.js';
-
-const skip = process.env.BN_REPRO_TFJS_WEBGPU === '1' ? false : 'set BN_REPRO_TFJS_WEBGPU=1 (npm run test:webgpu installs webgpu and finds an adapter)';
-type Backend = 'webgpu' | 'wasm';
+import { assertAllClose, hostData, perturbVectors, read, skip, type Backend } from './webgpu-helpers.js';
 
 before(async () => {
   if (skip) return;
   await initBackend('wasm', silentLogger);
   await initBackend('webgpu', silentLogger);
 });
-
-/** Reads every tensor `body` returns, then disposes them: the values on the host. */
-async function read(body: () => tf.Tensor[]): Promise<Float32Array[]> {
-  const ts = tf.tidy(body);
-  const values = await Promise.all(ts.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose(ts);
-  return values;
-}
-
-/** Every value of `got` within abs + rel * |want| of `want`; returns the largest difference seen. */
-function assertAllClose(got: Float32Array[], want: Float32Array[], abs: number, rel: number, what: string): number {
-  assert.equal(got.length, want.length, `${what}: tensor count`);
-  let worst = 0;
-  got.forEach((g, i) => {
-    assert.equal(g.length, want[i].length, `${what}: tensor ${i} size`);
-    g.forEach((v, j) => {
-      assertClose(v, want[i][j], abs + rel * Math.abs(want[i][j]), `${what} tensor ${i}[${j}]`);
-      worst = Math.max(worst, Math.abs(v - want[i][j]));
-    });
-  });
-  return worst;
-}
-
-/** A small problem drawn on the host from seeded streams, so it is the same on every backend. */
-function hostData(m: number, inputs: number, classes: number, seed: number) {
-  const r = Rng.stream(seed, 'data');
-  const x = Float32Array.from({ length: m * inputs }, () => r.uniform());
-  const labels = Int32Array.from({ length: m }, () => r.int(classes));
-  return () => ({ x: tf.tensor2d(x, [m, inputs]), y: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D });
-}
-
-/** Non-trivial gamma, beta and biases (the 1-D variables), so every term of the BN backward counts. */
-function perturbVectors(vars: tf.Variable[], seed: number): void {
-  const r = Rng.stream(seed, 'perturb');
-  for (const v of vars) if (v.shape.length === 1) v.assign(tf.add(v, tf.tensor1d(Array.from({ length: v.size }, () => 0.3 * r.normal()))));
-}
 
 const mlpShape = { inputSize: 12, hiddenUnits: [6, 5], classes: 3 };
 const mlpData = hostData(8, 12, 3, 21);
