@@ -30,16 +30,26 @@ export const bnLayerValues = (fwd: ConvForwardValues) => [...fwd.stages.flatMap(
 /** One SGD step, p <- p - lr * grad, on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
 export function convStepModel(spec: ConvStepSpec): Uint8Array {
   const g = new GraphBuilder('float32');
+  addConvStep(g, spec, '');
+  return g.encode();
+}
+
+/**
+ * convStepModel's step as a subgraph of `g`, its inputs and outputs named `prefix` + the names of
+ * convStepModel: lockstep's copies layout (src/engines/ort-stacked-engine.ts) puts one per run in
+ * one graph. The builder names every inner value afresh, so subgraphs never share one.
+ */
+export function addConvStep(g: GraphBuilder, spec: ConvStepSpec, prefix: string): void {
   const m = spec.batchSize;
-  const p = convParamInputs(g, spec);
-  const x = g.input('x', [m, imageSize(spec)]);
-  const y = g.input('y', [m, spec.classes]);
-  const lossSum = g.input(LOSS_SUM, []);
+  const p = convParamInputs(g, spec, prefix);
+  const x = g.input(`${prefix}x`, [m, imageSize(spec)]);
+  const y = g.input(`${prefix}y`, [m, spec.classes]);
+  const lossSum = g.input(prefix + LOSS_SUM, []);
   const fwd = convForwardTrain(g, spec, p, x, m);
   const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = convBackward(g, spec, p, fwd, logProbs, y, m, spec.learningRate);
-  for (const s of convParamSlots(spec)) g.output(NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
-  g.output(NEXT + LOSS_SUM, g.add(lossSum, loss), []);
+  for (const s of convParamSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
+  g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased by m'/(m'-1), as conv-train.ts.
     const names = convMovingNames(spec);
@@ -47,14 +57,13 @@ export function convStepModel(spec: ConvStepSpec): Uint8Array {
     const rest = g.scalar(1 - spec.momentum);
     const widths = affineLayers(spec).map((l) => l.units);
     bnLayerValues(fwd).forEach((layer, i) => {
-      const mean = g.input(names.mean[i], [widths[i]]);
-      const variance = g.input(names.variance[i], [widths[i]]);
+      const mean = g.input(prefix + names.mean[i], [widths[i]]);
+      const variance = g.input(prefix + names.variance[i], [widths[i]]);
       const unbiased = g.mul(layer.variance!, g.scalar(layer.rows / (layer.rows - 1)));
-      g.output(NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(layer.mean!, rest)), [widths[i]]);
-      g.output(NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [widths[i]]);
+      g.output(prefix + NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(layer.mean!, rest)), [widths[i]]);
+      g.output(prefix + NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [widths[i]]);
     });
   }
-  return g.encode();
 }
 
 /** The loss and the true gradients (`grad.<name>`) of one mini-batch, no update: for the gradient check. */
