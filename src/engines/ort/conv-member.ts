@@ -1,6 +1,6 @@
 /**
  * One CNN run's part of the ONNX Runtime engines (issue 20 on ort-cpu, ort-webgpu, ort-cuda): its
- * parameters, loss sum and moving statistics as ORT tensors, fed to its SGD step (conv-step-graph.ts)
+ * parameters, loss sum, moving statistics and momentum SGD's velocity as ORT tensors, fed to its SGD step (conv-step-graph.ts)
  * and swapped for its outputs, and its evaluations through conv-evaluate.ts. OrtConvEngine
  * (conv-engine.ts) steps one member with a graph of its own; the lockstep engine
  * (ort-stacked-engine.ts) steps several, each member's step a subgraph under its prefix (addStep).
@@ -20,7 +20,7 @@ import { convParamSlots, type ConvNetSpec } from './conv-graph.js';
 import { addConvStep, convMovingNames, type ConvStepSpec } from './conv-step-graph.js';
 import type { GraphBuilder } from './graph.js';
 import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './runtime.js';
-import { LOSS_SUM, NEXT } from './step-graph.js';
+import { LOSS_SUM, NEXT, velocityName } from './step-graph.js';
 
 /** The run's graph spec on `provider`: its own widths and activation, read off its net. */
 export function convSpecOf(ctx: EngineContext<ConvNet>, provider: OrtProvider): ConvNetSpec {
@@ -40,6 +40,8 @@ export class OrtConvMember implements StackMember {
   private state: Record<string, Tensor> = {};
   private readonly paramNames: string[];
   private readonly moving: { mean: string[]; variance: string[] };
+  /** velocity.<param> per parameter, in paramNames' order; [] for plain SGD. */
+  private readonly velocityNames: string[];
   private readonly stateNames: string[];
 
   private constructor(
@@ -51,19 +53,27 @@ export class OrtConvMember implements StackMember {
   ) {
     this.paramNames = convParamSlots(stepSpec).map((s) => s.name);
     this.moving = ctx.moving ? convMovingNames(stepSpec) : { mean: [], variance: [] };
-    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance];
+    this.velocityNames = ctx.velocity ? this.paramNames.map(velocityName) : [];
+    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance, ...this.velocityNames];
     const vars = convNetVariables(ctx.net);
     this.paramNames.forEach((name, i) => (this.state[name] = this.tensor(vars[i])));
     this.state[LOSS_SUM] = new ort.Tensor('float32', new Float32Array([ctx.lossSum]), []);
     ctx.moving?.stats.mean.forEach((t, i) => (this.state[this.moving.mean[i]] = this.tensor(t)));
     ctx.moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
+    ctx.velocity?.values.forEach((t, i) => (this.state[this.velocityNames[i]] = this.tensor(t)));
   }
 
   static async create(ctx: EngineContext<ConvNet>, provider: OrtProvider): Promise<OrtConvMember> {
     const ort = await loadOrt();
     const spec = convSpecOf(ctx, provider);
     const { config, data, seed } = ctx;
-    const stepSpec = { ...spec, batchSize: config.train.batchSize, learningRate: ctx.learningRate, momentum: ctx.moving?.momentum };
+    const stepSpec = {
+      ...spec,
+      batchSize: config.train.batchSize,
+      learningRate: ctx.learningRate,
+      momentum: ctx.moving?.momentum,
+      sgdMomentum: ctx.velocity?.momentum,
+    };
     const evaluator = await OrtConvEvaluator.create(ort, provider, config, spec, data.train, data.test, seed);
     return new OrtConvMember(ctx, ort, stepSpec, evaluator);
   }
@@ -110,6 +120,7 @@ export class OrtConvMember implements StackMember {
     convNetVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
+    this.ctx.velocity?.values.forEach((t, i) => assign(t, this.velocityNames[i]));
   }
 
   async dispose(): Promise<void> {

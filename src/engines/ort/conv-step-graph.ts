@@ -7,7 +7,7 @@
  */
 import { GraphBuilder, type FloatType } from './graph.js';
 import { crossEntropy } from './net-graph.js';
-import { LOSS_SUM, NEXT, movingNames } from './step-graph.js';
+import { LOSS_SUM, NEXT, movingNames, velocityName } from './step-graph.js';
 import { affineLayers, convForwardTrain, convParamInputs, convParamSlots, type ConvForwardValues, type ConvNetSpec } from './conv-graph.js';
 import { convBackward } from './conv-backward.js';
 
@@ -16,6 +16,8 @@ export interface ConvStepSpec extends ConvNetSpec {
   learningRate: number;
   /** Moving-average momentum when batchNorm.inference = "moving" (BN only). */
   momentum?: number;
+  /** Momentum SGD's mu (train.momentum) when > 0: the velocity becomes state (velocityName), as for the MLP. */
+  sgdMomentum?: number;
 }
 
 /** The moving statistics' input names, one mean and one variance per BN layer. */
@@ -27,7 +29,7 @@ export const imageSize = (spec: ConvNetSpec) => spec.plan.stages[0].inShape.redu
 /** The forward pass's layers with weights in bnWidths order: conv stages, then hidden layers. */
 export const bnLayerValues = (fwd: ConvForwardValues) => [...fwd.stages.flatMap((s) => (s.type === 'conv' ? [s.layer] : [])), ...fwd.hidden];
 
-/** One SGD step, p <- p - lr * grad, on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
+/** One SGD step, p <- p - lr * grad (or momentum SGD's), on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
 export function convStepModel(spec: ConvStepSpec): Uint8Array {
   const g = new GraphBuilder('float32');
   addConvStep(g, spec, '');
@@ -48,7 +50,16 @@ export function addConvStep(g: GraphBuilder, spec: ConvStepSpec, prefix: string)
   const fwd = convForwardTrain(g, spec, p, x, m);
   const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = convBackward(g, spec, p, fwd, logProbs, y, m, spec.learningRate);
-  for (const s of convParamSlots(spec)) g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
+  const mu = spec.sgdMomentum !== undefined && spec.sgdMomentum > 0 ? g.scalar(spec.sgdMomentum) : undefined;
+  for (const s of convParamSlots(spec)) {
+    // grads hold lr * g already; with momentum, v <- mu * v + lr * g and p <- p - v (momentum.ts).
+    let step = grads.get(s.name)!;
+    if (mu) {
+      step = g.add(g.mul(g.input(prefix + velocityName(s.name), s.dims), mu), step);
+      g.output(prefix + NEXT + velocityName(s.name), step, s.dims);
+    }
+    g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, step), s.dims);
+  }
   g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased by m'/(m'-1), as conv-train.ts.
