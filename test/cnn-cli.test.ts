@@ -131,10 +131,10 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     /an entry has activation other than "sigmoid" or "relu"/,
   ],
   [
-    'lockstep on with the CNN',
+    'lockstep on with the CNN on a tfjs backend',
     {},
-    ['--model', 'cnn', '--backend', 'ort-cpu', '--lockstep', 'on'],
-    /^error: .*config key "lockstep" is "on", but lockstep training is not built for the CNN \(model\.kind "cnn"\); use --lockstep off or auto/m,
+    ['--model', 'cnn', '--backend', 'wasm', '--lockstep', 'on'],
+    /^error: .*config key "lockstep" is "on", but lockstep training is an ONNX Runtime feature and wasm is a tfjs backend/m,
   ],
   [
     'momentum SGD with the CNN on ONNX Runtime',

@@ -24,11 +24,6 @@ export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds)
       );
     return;
   }
-  if (c.lockstep === 'on') {
-    throw new UsageError(
-      `${where}: config key "lockstep" is "on", but lockstep training is not built for the CNN (model.kind "cnn"); use --lockstep off or auto (which trains CNN runs one by one).`,
-    );
-  }
   if (c.eval.landscape.every > 0) {
     throw new UsageError(
       `${where}: config key "eval.landscape.every" is ${c.eval.landscape.every}, but the ICS and landscape measurements are not built for the CNN (model.kind "cnn"); set it to 0.`,

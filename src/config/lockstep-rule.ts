@@ -13,7 +13,9 @@ import { UsageError } from '../core/errors.js';
  * run one after another either way) and `auto` is off there; the batched layout (runs on a leading
  * axis) measured within the noise of it too (docs/performance.md). On a GPU provider one call and
  * one set of dispatches serves all K runs (batched: 114 kernels per call for the BN net at K = 2
- * or 6 on ort-webgpu, against 110 per run-step as copies), so `auto` stacks there.
+ * or 6 on ort-webgpu, against 110 per run-step as copies), so `auto` stacks there. CNN runs follow
+ * the same table: they stack as copies on every provider (stack-layout.ts), which on a GPU still
+ * makes K runs' steps one call (one submission and one wait) where separate runs make K.
  */
 export const LOCKSTEP_AUTO: Record<Exclude<BackendName, 'auto'>, boolean | undefined> = {
   'ort-cpu': false,
@@ -42,7 +44,5 @@ export function lockstepFor(config: ResolvedConfig, backend: string, runs: numbe
   const refusal = lockstepRefusal(config.lockstep, name, '');
   if (refusal) throw refusal;
   if (config.lockstep !== 'auto') return config.lockstep === 'on';
-  // The stacked engines are built for the MLP: `auto` trains CNN runs one by one (conv-config-check.ts refuses `on`).
-  if (config.model.kind === 'cnn') return false;
   return name !== 'auto' && LOCKSTEP_AUTO[name] === true && runs > 1;
 }

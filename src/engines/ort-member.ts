@@ -15,9 +15,11 @@ import { populationOrder, populationRows, unitSummaries, type Evaluation } from 
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
-import { LOSS_SUM, NEXT, movingNames, velocityName, type StepSpec } from './ort/step-graph.js';
+import type { GraphBuilder } from './ort/graph.js';
+import { LOSS_SUM, NEXT, addStep, movingNames, velocityName, type StepSpec } from './ort/step-graph.js';
 import { EvalShare } from './ort-eval-share.js';
-import type { EngineContext, TrainEngine } from './train-engine.js';
+import type { StackMember } from './stack-member.js';
+import type { EngineContext } from './train-engine.js';
 
 /** Rows `rows` of `split`'s images, one after another. */
 function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
@@ -26,7 +28,7 @@ function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
   return out;
 }
 
-export class OrtMember implements Omit<TrainEngine, 'step'> {
+export class OrtMember implements StackMember {
   /** Parameters, loss sum and moving statistics by graph input name (no prefix). */
   private state: Record<string, Tensor> = {};
   /** While a batched group holds this member's state: the group, its reader, and the names written since. */
@@ -108,6 +110,10 @@ export class OrtMember implements Omit<TrainEngine, 'step'> {
       feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
     }
     return new OrtMember(ctx, ort, provider, evalSession, feeds, own);
+  }
+
+  addStep(g: GraphBuilder, prefix: string): void {
+    addStep(g, this.stepSpec, prefix);
   }
 
   private tensor(t: tf.Tensor): Tensor {

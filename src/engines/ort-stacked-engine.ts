@@ -1,11 +1,12 @@
 /**
- * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each an
- * OrtMember with its own state, evaluation session and sampler, stepped together by one step
- * graph, one session.run per step for all, in the provider's layout (stack-layout.ts): `copies`,
- * each member's subgraph under its own prefix (stackedStepModel's graph), or `batched`, the members of one
+ * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each a
+ * StackMember (stack-member.ts: an MLP's OrtMember or a CNN's OrtConvMember) with its own state,
+ * evaluation sessions and sampler, stepped together by one step graph, one session.run per step
+ * for all, in the provider's layout (stack-layout.ts): `copies`, each member's step subgraph under
+ * its own prefix (for the MLP, stackedStepModel's graph), or `batched`, the MLP members of one
  * step spec apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts),
- * members alone in their spec or with a spec the batched layout does not build as copies beside
- * them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
+ * members alone in their spec, with a spec the batched layout does not build, or CNN members (the
+ * batched layout is built for the MLP only, on GPU providers too) as copies beside them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
  * touches no other. When members end (finished, diverged) the graph is rebuilt over those still
  * training: stepping an ended member would spend the time of a run on nothing, and a rebuild
  * happens at most once per member.
@@ -14,10 +15,13 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
 import { EvalShare } from './ort-eval-share.js';
 import { OrtMember } from './ort-member.js';
+import { OrtConvMember } from './ort/conv-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
 import { batchedStackModel, stackPrefix } from './ort/step-graph.js';
 import { STACK_LAYOUT, type StackLayout } from './stack-layout.js';
+import type { StackMember } from './stack-member.js';
 import type { EngineContext } from './train-engine.js';
+import { isConvNet, type Model } from '../model/model.js';
 
 export class OrtStackedEngine {
   private session?: InferenceSession;
@@ -25,10 +29,10 @@ export class OrtStackedEngine {
   private stepped: number[] = [];
   /** The current graph's batched groups, and the members it steps as copies (index, prefix). */
   private groups: BatchedGroup[] = [];
-  private singles: { member: OrtMember; prefix: string }[] = [];
+  private singles: { member: StackMember; prefix: string }[] = [];
 
   private constructor(
-    private readonly members: OrtMember[],
+    private readonly members: StackMember[],
     private readonly provider: OrtProvider,
     private readonly share: EvalShare,
     private readonly stepOptions: InferenceSession.SessionOptions,
@@ -38,16 +42,20 @@ export class OrtStackedEngine {
   /** Members of one arm share an evaluation session, and all share the test-set feeds (K copies of MNIST's test set would be 31 MB each). */
   /** `stepOptions` adds session options to the step graph's session (the bench's profiler); `layout` overrides the provider's (tests, bench). */
   static async create(
-    ctxs: EngineContext[],
+    ctxs: EngineContext<Model>[],
     provider: OrtProvider,
     stepOptions: InferenceSession.SessionOptions = {},
     layout: StackLayout = STACK_LAYOUT[provider],
   ): Promise<OrtStackedEngine> {
     const share = new EvalShare(await loadOrt(), provider);
-    const members: OrtMember[] = [];
+    const members: StackMember[] = [];
     try {
-      for (const ctx of ctxs) members.push(await OrtMember.create(ctx, provider, share));
+      for (const ctx of ctxs) {
+        const { net } = ctx;
+        members.push(isConvNet(net) ? await OrtConvMember.create({ ...ctx, net }, provider) : await OrtMember.create({ ...ctx, net }, provider, share));
+      }
     } catch (err) {
+      await Promise.all(members.map((m) => m.dispose()));
       await share.release();
       throw err;
     }
@@ -55,7 +63,7 @@ export class OrtStackedEngine {
   }
 
   /** Member i's state, loss sum, evaluation and syncNet (the RunLoop's engine). */
-  member(i: number): OrtMember {
+  member(i: number): StackMember {
     return this.members[i];
   }
 
@@ -85,8 +93,10 @@ export class OrtStackedEngine {
     const byKey = new Map<string, number[]>();
     if (this.layout === 'batched')
       for (const i of active) {
-        const spec = this.members[i].stepSpec;
-        if (!batchable(spec)) continue;
+        // Only MLP members batch (ort-batched-group.ts); a CNN member is always a copy.
+        const member = this.members[i];
+        if (!(member instanceof OrtMember) || !batchable(member.stepSpec)) continue;
+        const spec = member.stepSpec;
         const key = groupKey(spec);
         byKey.set(key, [...(byKey.get(key) ?? []), i]);
       }
@@ -96,7 +106,7 @@ export class OrtStackedEngine {
       (g, n) =>
         new BatchedGroup(
           ort,
-          g.map((i) => this.members[i]),
+          g.map((i) => this.members[i] as OrtMember), // grouped above: MLP members only
           `group${n}/`,
         ),
     );
@@ -105,7 +115,7 @@ export class OrtStackedEngine {
     this.singles = active.flatMap((i, r) => (inGroup.has(i) ? [] : [{ member: this.members[i], prefix: stackPrefix(r) }]));
     const model = batchedStackModel(
       this.groups.map((g) => g.graph()),
-      this.singles.map(({ member, prefix }) => ({ spec: member.stepSpec, prefix })),
+      this.singles.map(({ member, prefix }) => ({ addStep: (g, p) => member.addStep(g, p), prefix })),
     );
     this.session = await ort.InferenceSession.create(model, { ...sessionOptions(this.provider), ...this.stepOptions });
     this.stepped = [...active];

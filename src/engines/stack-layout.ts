@@ -9,7 +9,8 @@
  * 36,365 of 299,133 state values differ, at most 1.3e-7 relative; BN 2.2e-6), so the CPU keeps
  * `copies` and lockstep on ort-cpu stays bit-identical to separate training (where `auto` is off
  * anyway, src/lockstep.ts). GPU providers pay per dispatch, so they batch; their rows equal
- * separate training within the issue's tolerances (test/lockstep-batched.test.ts).
+ * separate training within the issue's tolerances (test/lockstep-batched.test.ts). The batched
+ * layout is built for the MLP: CNN members (issue 20) are copies on every provider, GPU ones too.
  */
 import type { OrtProvider } from './ort/runtime.js';
 

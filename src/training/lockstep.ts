@@ -1,6 +1,7 @@
 /**
  * Lockstep training: the runs of a group (a process's, a --jobs worker's) stepped together by
- * the stacked ONNX Runtime engine, one graph call per step for all. Each run keeps its RunLoop
+ * the stacked ONNX Runtime engine, one graph call per step for all, MLP and CNN runs alike
+ * (ort-stacked-engine.ts). Each run keeps its RunLoop
  * (run-loop.ts), the bookkeeping of a single run: own init, learning rate, batch order, BN
  * statistics, evaluations, divergence check, checkpoints and rows. A run that ends (finished,
  * diverged) is summed up at once and leaves the stack; the others go on. Asked to stop, every
@@ -24,7 +25,7 @@ export async function trainLockstep(runs: RunSpec[], ctx: Omit<RunContext, 'resu
   };
   try {
     const engine = await OrtStackedEngine.create(
-      loops.map((l) => l.mlpEngineContext()),
+      loops.map((l) => l.engineContext()),
       provider,
     );
     try {

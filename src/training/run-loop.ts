@@ -92,11 +92,6 @@ export class RunLoop {
     };
   }
 
-  /** engineContext of an MLP run (lockstep's ORT engines train the MLP only). */
-  mlpEngineContext(): EngineContext {
-    return { ...this.engineContext(), net: asMlp(this.model.net) };
-  }
-
   /** Announces the run and evaluates at step 0 (a resumed run has its step-0 rows already). */
   async begin(engine: RunEngine): Promise<void> {
     this.engine = engine;

@@ -1,114 +1,56 @@
 /**
- * The ONNX Runtime engine of one CNN run (issue 20 on ort-cpu, ort-webgpu, ort-cuda): its
- * parameters, loss sum and moving statistics as ORT tensors, fed to the one-graph SGD step
- * (conv-step-graph.ts) and swapped for its outputs, one call per step; evaluations through
- * conv-evaluate.ts. Initial values come from the tfjs net (drawn on the host from the seeded
- * stream), so a seeded run starts from the weights the tfjs CNN starts from.
+ * The ONNX Runtime engine of one CNN run (issue 20 on ort-cpu, ort-webgpu, ort-cuda): its member
+ * (conv-member.ts: parameters, loss sum, moving statistics, evaluator) stepped by the one-graph
+ * SGD step of conv-step-graph.ts, a session of its own, one call per step.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { CLASSES, IMAGE_PIXELS } from '../../data/dataset.js';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { Evaluation } from '../../model/evaluate.js';
-import { convNetVariables, type ConvNet } from '../../model/conv-net.js';
-import { cnnPlanOf } from '../../model/model.js';
+import type { ConvNet } from '../../model/conv-net.js';
 import type { EngineContext, TrainEngine } from '../train-engine.js';
-import { OrtConvEvaluator } from './conv-evaluate.js';
-import { convParamSlots, type ConvNetSpec } from './conv-graph.js';
-import { convMovingNames, convStepModel } from './conv-step-graph.js';
-import { LOG_SOFTMAX, loadOrt, sessionOptions, type Ort, type OrtProvider } from './runtime.js';
-import { LOSS_SUM, NEXT } from './step-graph.js';
-
-/** The run's graph spec on `provider`: its own widths and activation, read off its net. */
-export function convSpecOf(ctx: EngineContext<ConvNet>, provider: OrtProvider): ConvNetSpec {
-  const { net, config } = ctx;
-  return {
-    plan: cnnPlanOf(config),
-    hiddenUnits: net.hidden.map((l) => l.w.shape[1] as number),
-    classes: CLASSES,
-    bn: net.bn,
-    epsilon: net.epsilon,
-    activation: net.activation,
-    logSoftmax: LOG_SOFTMAX[provider],
-  };
-}
+import { OrtConvMember } from './conv-member.js';
+import { convStepModel } from './conv-step-graph.js';
+import { loadOrt, sessionOptions, type OrtProvider } from './runtime.js';
 
 export class OrtConvEngine implements TrainEngine {
-  private state: Record<string, Tensor> = {};
-  private readonly paramNames: string[];
-  private readonly moving: { mean: string[]; variance: string[] };
-  private readonly stateNames: string[];
-
   private constructor(
-    private readonly ctx: EngineContext<ConvNet>,
-    private readonly ort: Ort,
-    spec: ConvNetSpec,
+    private readonly member: OrtConvMember,
     private readonly stepSession: InferenceSession,
-    private readonly evaluator: OrtConvEvaluator,
-  ) {
-    this.paramNames = convParamSlots(spec).map((s) => s.name);
-    this.moving = ctx.moving ? convMovingNames(spec) : { mean: [], variance: [] };
-    this.stateNames = [...this.paramNames, LOSS_SUM, ...this.moving.mean, ...this.moving.variance];
-    const vars = convNetVariables(ctx.net);
-    this.paramNames.forEach((name, i) => (this.state[name] = this.tensor(vars[i])));
-    this.state[LOSS_SUM] = new ort.Tensor('float32', new Float32Array([ctx.lossSum]), []);
-    ctx.moving?.stats.mean.forEach((t, i) => (this.state[this.moving.mean[i]] = this.tensor(t)));
-    ctx.moving?.stats.variance.forEach((t, i) => (this.state[this.moving.variance[i]] = this.tensor(t)));
-  }
+  ) {}
 
   static async create(ctx: EngineContext<ConvNet>, provider: OrtProvider): Promise<OrtConvEngine> {
     const ort = await loadOrt();
-    const spec = convSpecOf(ctx, provider);
-    const { config, data, seed } = ctx;
-    const stepSpec = { ...spec, batchSize: config.train.batchSize, learningRate: ctx.learningRate, momentum: ctx.moving?.momentum };
-    const stepSession = await ort.InferenceSession.create(convStepModel(stepSpec), sessionOptions(provider));
+    const member = await OrtConvMember.create(ctx, provider);
     try {
-      const evaluator = await OrtConvEvaluator.create(ort, provider, config, spec, data.train, data.test, seed);
-      return new OrtConvEngine(ctx, ort, spec, stepSession, evaluator);
+      const stepSession = await ort.InferenceSession.create(convStepModel(member.stepSpec), sessionOptions(provider));
+      return new OrtConvEngine(member, stepSession);
     } catch (err) {
-      await stepSession.release();
+      await member.dispose();
       throw err;
     }
   }
 
-  private tensor(t: tf.Tensor): Tensor {
-    return new this.ort.Tensor('float32', Float32Array.from(t.dataSync() as Float32Array), t.shape);
-  }
-
   async step(): Promise<void> {
-    const m = this.ctx.config.train.batchSize;
-    const { x, y } = this.ctx.sampler.nextHost(false);
-    const feeds: Record<string, Tensor> = {
-      x: new this.ort.Tensor('float32', x, [m, IMAGE_PIXELS]),
-      y: new this.ort.Tensor('float32', y, [m, CLASSES]),
-    };
-    for (const name of this.stateNames) feeds[name] = this.state[name];
-    const out = await this.stepSession.run(feeds);
-    for (const name of this.stateNames) this.state[name] = out[NEXT + name];
+    this.member.takeStep(await this.stepSession.run(this.member.stepFeeds('')), '');
   }
 
-  async lossSum(): Promise<number> {
-    return (this.state[LOSS_SUM].data as Float32Array)[0];
+  lossSum(): Promise<number> {
+    return this.member.lossSum();
   }
 
   resetLossSum(): void {
-    this.state[LOSS_SUM] = new this.ort.Tensor('float32', new Float32Array([0]), []);
+    this.member.resetLossSum();
   }
 
   evaluate(): Promise<Evaluation> {
-    const params = Object.fromEntries(this.paramNames.map((n) => [n, this.state[n]]));
-    const moving = this.ctx.moving ? { mean: this.moving.mean.map((n) => this.state[n]), variance: this.moving.variance.map((n) => this.state[n]) } : undefined;
-    return this.evaluator.evaluate(this.ort, params, moving);
+    return this.member.evaluate();
   }
 
   syncNet(): void {
-    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(this.state[name].data as Float32Array, v.shape)));
-    convNetVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
-    this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
-    this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
+    this.member.syncNet();
   }
 
   async dispose(): Promise<void> {
     await this.stepSession.release();
-    await this.evaluator.dispose();
+    await this.member.dispose();
   }
 }

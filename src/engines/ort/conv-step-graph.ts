@@ -7,7 +7,7 @@
  */
 import { GraphBuilder, type FloatType } from './graph.js';
 import { crossEntropy } from './net-graph.js';
-import { LOSS_SUM, NEXT, movingNames } from './step-graph.js';
+import { LOSS_SUM, NEXT, movingNames, velocityName } from './step-graph.js';
 import { affineLayers, convForwardTrain, convParamInputs, convParamSlots, type ConvForwardValues, type ConvNetSpec } from './conv-graph.js';
 import { convBackward } from './conv-backward.js';
 
@@ -16,6 +16,8 @@ export interface ConvStepSpec extends ConvNetSpec {
   learningRate: number;
   /** Moving-average momentum when batchNorm.inference = "moving" (BN only). */
   momentum?: number;
+  /** Momentum SGD's mu (train.momentum) when > 0: the velocity becomes state (velocityName), as for the MLP. */
+  sgdMomentum?: number;
 }
 
 /** The moving statistics' input names, one mean and one variance per BN layer. */
@@ -27,19 +29,38 @@ export const imageSize = (spec: ConvNetSpec) => spec.plan.stages[0].inShape.redu
 /** The forward pass's layers with weights in bnWidths order: conv stages, then hidden layers. */
 export const bnLayerValues = (fwd: ConvForwardValues) => [...fwd.stages.flatMap((s) => (s.type === 'conv' ? [s.layer] : [])), ...fwd.hidden];
 
-/** One SGD step, p <- p - lr * grad, on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
+/** One SGD step, p <- p - lr * grad (or momentum SGD's), on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
 export function convStepModel(spec: ConvStepSpec): Uint8Array {
   const g = new GraphBuilder('float32');
+  addConvStep(g, spec, '');
+  return g.encode();
+}
+
+/**
+ * convStepModel's step as a subgraph of `g`, its inputs and outputs named `prefix` + the names of
+ * convStepModel: lockstep's copies layout (src/engines/ort-stacked-engine.ts) puts one per run in
+ * one graph. The builder names every inner value afresh, so subgraphs never share one.
+ */
+export function addConvStep(g: GraphBuilder, spec: ConvStepSpec, prefix: string): void {
   const m = spec.batchSize;
-  const p = convParamInputs(g, spec);
-  const x = g.input('x', [m, imageSize(spec)]);
-  const y = g.input('y', [m, spec.classes]);
-  const lossSum = g.input(LOSS_SUM, []);
+  const p = convParamInputs(g, spec, prefix);
+  const x = g.input(`${prefix}x`, [m, imageSize(spec)]);
+  const y = g.input(`${prefix}y`, [m, spec.classes]);
+  const lossSum = g.input(prefix + LOSS_SUM, []);
   const fwd = convForwardTrain(g, spec, p, x, m);
   const { loss, logProbs } = crossEntropy(g, fwd.logits, y, m, spec.logSoftmax);
   const grads = convBackward(g, spec, p, fwd, logProbs, y, m, spec.learningRate);
-  for (const s of convParamSlots(spec)) g.output(NEXT + s.name, g.sub(p.get(s.name)!, grads.get(s.name)!), s.dims);
-  g.output(NEXT + LOSS_SUM, g.add(lossSum, loss), []);
+  const mu = spec.sgdMomentum !== undefined && spec.sgdMomentum > 0 ? g.scalar(spec.sgdMomentum) : undefined;
+  for (const s of convParamSlots(spec)) {
+    // grads hold lr * g already; with momentum, v <- mu * v + lr * g and p <- p - v (momentum.ts).
+    let step = grads.get(s.name)!;
+    if (mu) {
+      step = g.add(g.mul(g.input(prefix + velocityName(s.name), s.dims), mu), step);
+      g.output(prefix + NEXT + velocityName(s.name), step, s.dims);
+    }
+    g.output(prefix + NEXT + s.name, g.sub(p.get(s.name)!, step), s.dims);
+  }
+  g.output(prefix + NEXT + LOSS_SUM, g.add(lossSum, loss), []);
   if (spec.bn && spec.momentum !== undefined) {
     // stat <- momentum * stat + (1 - momentum) * batch stat, the variance unbiased by m'/(m'-1), as conv-train.ts.
     const names = convMovingNames(spec);
@@ -47,14 +68,13 @@ export function convStepModel(spec: ConvStepSpec): Uint8Array {
     const rest = g.scalar(1 - spec.momentum);
     const widths = affineLayers(spec).map((l) => l.units);
     bnLayerValues(fwd).forEach((layer, i) => {
-      const mean = g.input(names.mean[i], [widths[i]]);
-      const variance = g.input(names.variance[i], [widths[i]]);
+      const mean = g.input(prefix + names.mean[i], [widths[i]]);
+      const variance = g.input(prefix + names.variance[i], [widths[i]]);
       const unbiased = g.mul(layer.variance!, g.scalar(layer.rows / (layer.rows - 1)));
-      g.output(NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(layer.mean!, rest)), [widths[i]]);
-      g.output(NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [widths[i]]);
+      g.output(prefix + NEXT + names.mean[i], g.add(g.mul(mean, mom), g.mul(layer.mean!, rest)), [widths[i]]);
+      g.output(prefix + NEXT + names.variance[i], g.add(g.mul(variance, mom), g.mul(unbiased, rest)), [widths[i]]);
     });
   }
-  return g.encode();
 }
 
 /** The loss and the true gradients (`grad.<name>`) of one mini-batch, no update: for the gradient check. */

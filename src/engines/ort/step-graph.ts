@@ -56,17 +56,18 @@ export interface BatchedGroup {
 
 /**
  * Groups of batched runs in one graph: one call steps all, each op one kernel per group; `singles`
- * adds runs as their own copies of stepModel's subgraph under their prefixes (lockstep members
- * alone in their group, or with a spec the batched layout does not build).
+ * adds runs as their own step subgraphs under their prefixes (lockstep members alone in their
+ * group, with a spec the batched layout does not build, or of another model: the CNN's addConvStep).
  */
-export function batchedStackModel(groups: BatchedGroup[], singles: { spec: StepSpec; prefix: string }[] = []): Uint8Array {
+export function batchedStackModel(groups: BatchedGroup[], singles: { addStep: (g: GraphBuilder, prefix: string) => void; prefix: string }[] = []): Uint8Array {
   const g = new GraphBuilder('float32');
   for (const { spec, learningRates, prefix } of groups) addStep(g, { ...spec, layout: { kind: 'batched', runs: learningRates.length } }, prefix, learningRates);
-  for (const { spec, prefix } of singles) addStep(g, spec, prefix);
+  for (const { addStep: add, prefix } of singles) add(g, prefix);
   return g.encode();
 }
 
-function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?: number[]): void {
+/** stepModel's step as a subgraph of `g` under `prefix`; batched over `learningRates` in spec.layout. */
+export function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?: number[]): void {
   const m = spec.batchSize;
   const l = spec.layout ?? SINGLE;
   const dims = (d: number[]) => layoutDims(l, d);
