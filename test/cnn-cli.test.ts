@@ -1,6 +1,6 @@
 /**
  * The CNN through the CLI (issue 20): `mnist --model cnn --bn both` writes every output the MLP
- * writes, `auto` trains it on tfjs (no ONNX Runtime graph of the CNN), a run killed mid-way and
+ * writes, `auto` trains it on wasm (the ORT engines train it when asked: engine-ort-cnn.test.ts), a run killed mid-way and
  * resumed gives the uninterrupted run's rows, and every bad layer spec or unbuilt combination is
  * one sentence naming its key, exit 2, before any folder is made.
  */
@@ -135,12 +135,6 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     {},
     ['--model', 'cnn', '--backend', 'wasm', '--lockstep', 'on'],
     /^error: .*config key "lockstep" is "on", but lockstep training is an ONNX Runtime feature and wasm is a tfjs backend/m,
-  ],
-  [
-    'momentum SGD with the CNN on ONNX Runtime',
-    { train: { momentum: 0.9 } },
-    ['--model', 'cnn', '--backend', 'ort-cpu'],
-    /^error: .*config key "train\.momentum" is 0\.9, but momentum SGD for the CNN is built on tfjs only, not on the ONNX Runtime engines; use --backend wasm or set it to 0\.$/m,
   ],
   [
     'the CNN with the landscape measurements',

@@ -74,12 +74,11 @@ test(`${ENGINE}: 2 arms x ${SEEDS.length} seed(s) in lockstep give the rows of s
   }
   assert.equal(runJson(stacked).digest, runJson(separate).digest, 'lockstep changes no result, so not the digest');
   assert.equal(runJson(stacked).config.lockstep, 'on');
-  // The checkpoints hold the same weights as well.
-  const weights = (d: string) => JSON.parse(readFileSync(join(d, 'checkpoints', `bn-seed${SEEDS.at(-1)}.json`), 'utf8')).params;
-  assert.deepEqual(weights(stacked), weights(separate));
+  // Weights are not compared here: a finished run's checkpoint keeps its summary and row digests, not
+  // its weights; lockstep-loop.test.ts compares them bit for bit in process, checkpoint by checkpoint.
 });
 
-test("ort-cpu: with momentum SGD (velocity in every member's state) lockstep gives the rows and checkpoints of separate runs", cpuOnly, () => {
+test("ort-cpu: with momentum SGD (velocity in every member's state) lockstep gives the rows of separate runs", cpuOnly, () => {
   const momentum = config('momentum', { train: { steps: STEPS, learningRate: 0.05, momentum: 0.9, checkpointEvery: EVERY } });
   const a = train(momentum, join(dir, 'momentum-separate'), '--lockstep', 'off', '--jobs', '1');
   assert.equal(a.code, 0, a.stderr);

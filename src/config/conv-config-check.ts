@@ -29,11 +29,6 @@ export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds)
       `${where}: config key "eval.landscape.every" is ${c.eval.landscape.every}, but the ICS and landscape measurements are not built for the CNN (model.kind "cnn"); set it to 0.`,
     );
   }
-  if (c.train.momentum > 0 && c.backend.startsWith('ort-')) {
-    throw new UsageError(
-      `${where}: config key "train.momentum" is ${c.train.momentum}, but momentum SGD for the CNN is built on tfjs only, not on the ONNX Runtime engines; use --backend wasm or set it to 0.`,
-    );
-  }
   const plan = planCnn(c.model.convLayers, [IMAGE_SIDE, IMAGE_SIDE, 1]);
   if (typeof plan === 'string') throw new UsageError(`${where}: config key "model.convLayers" ${plan}.`);
   const fmt = (n: number) => n.toLocaleString('en-US');
