@@ -1,5 +1,5 @@
 /**
- * The CNN on the ONNX Runtime engines (src/engines/ort/conv-engine.ts) in the train loop: rows
+ * The CNN on the ONNX Runtime engines (src/engines/ort-engine.ts over ort/conv-member.ts) in the train loop: rows
  * against the tfjs wasm CNN's (population and moving statistics), bit-identical reruns with every
  * ORT session released, stop and resume, and the CLI's files. The graphs alone are tested in
  * engine-ort-cnn-grad.test.ts. `npm run test:webgpu` runs it on ort-webgpu (SwiftShader):

@@ -19,6 +19,7 @@ import type { BackendName, ResolvedConfig } from '../src/config/config.js';
 import { CLASSES, IMAGE_PIXELS } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/load.js';
 import { OrtEngine } from '../src/engines/ort-engine.js';
+import { OrtMember } from '../src/engines/ort-member.js';
 import { ORT_BACKENDS } from '../src/engines/ort/runtime.js';
 import { OrtStackedEngine } from '../src/engines/ort-stacked-engine.js';
 import type { EngineContext, TrainEngine } from '../src/engines/train-engine.js';
@@ -117,7 +118,7 @@ async function lockstep(members: Member[], stepsOf: number[]): Promise<Trace> {
 
 async function alone(mb: Member, steps: number): Promise<Trace[number]> {
   const ctx = context(mb);
-  const engine: TrainEngine = await OrtEngine.create(ctx, PROVIDER);
+  const engine: TrainEngine = await OrtEngine.create(await OrtMember.create(ctx, PROVIDER), PROVIDER);
   const trace: Trace = [[]];
   for (let step = 1; step <= steps; step++) {
     await engine.step();

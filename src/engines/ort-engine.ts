@@ -1,25 +1,34 @@
 /**
- * The ONNX Runtime engine of one run: its member state (ort-member.ts: parameters, loss sum,
- * moving statistics, evaluation session) stepped by a step graph of its own, one call per step.
+ * The ONNX Runtime engine of one run, MLP or CNN: its member (ort-member.ts, ort/conv-member.ts:
+ * parameters, loss sum, moving statistics, evaluation) stepped by a session of its own over the
+ * member's step graph alone (its subgraph with no prefix), one call per step. Lockstep stacks
+ * the same members' subgraphs into one graph instead (ort-stacked-engine.ts).
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Evaluation } from '../model/evaluate.js';
-import { OrtMember } from './ort-member.js';
+import { GraphBuilder } from './ort/graph.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
-import { stepModel } from './ort/step-graph.js';
-import type { EngineContext, TrainEngine } from './train-engine.js';
+import type { StackMember } from './stack-member.js';
+import type { TrainEngine } from './train-engine.js';
 
 export class OrtEngine implements TrainEngine {
   private constructor(
-    private readonly member: OrtMember,
+    private readonly member: StackMember,
     private readonly stepSession: InferenceSession,
   ) {}
 
-  static async create(ctx: EngineContext, provider: OrtProvider): Promise<OrtEngine> {
-    const ort = await loadOrt();
-    const member = await OrtMember.create(ctx, provider);
-    const stepSession = await ort.InferenceSession.create(stepModel(member.stepSpec), sessionOptions(provider));
-    return new OrtEngine(member, stepSession);
+  /** Takes ownership of `member`: disposed here if the session cannot be built, else by dispose(). */
+  static async create(member: StackMember, provider: OrtProvider): Promise<OrtEngine> {
+    try {
+      const ort = await loadOrt();
+      const g = new GraphBuilder('float32');
+      member.addStep(g, '');
+      const stepSession = await ort.InferenceSession.create(g.encode(), sessionOptions(provider));
+      return new OrtEngine(member, stepSession);
+    } catch (err) {
+      await member.dispose();
+      throw err;
+    }
   }
 
   async step(): Promise<void> {

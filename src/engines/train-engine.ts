@@ -45,7 +45,10 @@ export interface TrainEngine {
 export async function createTrainEngine(ctx: EngineContext<Model>): Promise<TrainEngine> {
   const { net } = ctx;
   const provider = activeOrtProvider();
-  if (isConvNet(net) && provider) return (await import('./ort/conv-engine.js')).OrtConvEngine.create({ ...ctx, net }, provider);
+  if (isConvNet(net) && provider) {
+    const [{ OrtEngine }, { OrtConvMember }] = await Promise.all([import('./ort-engine.js'), import('./ort/conv-member.js')]);
+    return OrtEngine.create(await OrtConvMember.create({ ...ctx, net }, provider), provider);
+  }
   const { TfjsEngine } = await import('./tfjs-engine.js');
   const { config, data, seed } = ctx;
   if (isConvNet(net)) {
@@ -59,7 +62,10 @@ export async function createTrainEngine(ctx: EngineContext<Model>): Promise<Trai
     );
   }
   const mlp = { ...ctx, net };
-  if (provider) return (await import('./ort-engine.js')).OrtEngine.create(mlp, provider);
+  if (provider) {
+    const [{ OrtEngine }, { OrtMember }] = await Promise.all([import('./ort-engine.js'), import('./ort-member.js')]);
+    return OrtEngine.create(await OrtMember.create(mlp, provider), provider);
+  }
   const [{ sgdStep }, { Evaluator }] = await Promise.all([import('../model/sgd.js'), import('../model/evaluate.js')]);
   return new TfjsEngine(mlp, {
     step: (c, batch, sum) => sgdStep(c.net, batch, c.learningRate, sum, c.moving, c.velocity),

@@ -1,8 +1,8 @@
 /**
  * One CNN run's part of the ONNX Runtime engines (issue 20 on ort-cpu, ort-webgpu, ort-cuda): its
  * parameters, loss sum, moving statistics and momentum SGD's velocity as ORT tensors, fed to its SGD step (conv-step-graph.ts)
- * and swapped for its outputs, and its evaluations through conv-evaluate.ts. OrtConvEngine
- * (conv-engine.ts) steps one member with a graph of its own; the lockstep engine
+ * and swapped for its outputs, and its evaluations through conv-evaluate.ts. OrtEngine
+ * (ort-engine.ts) steps one member with a graph of its own; the lockstep engine
  * (ort-stacked-engine.ts) steps several, each member's step a subgraph under its prefix (addStep).
  * Initial values come from the tfjs net (drawn on the host from the seeded stream), so a seeded run
  * starts from the weights the tfjs CNN starts from.

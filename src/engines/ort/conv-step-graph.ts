@@ -29,17 +29,11 @@ export const imageSize = (spec: ConvNetSpec) => spec.plan.stages[0].inShape.redu
 /** The forward pass's layers with weights in bnWidths order: conv stages, then hidden layers. */
 export const bnLayerValues = (fwd: ConvForwardValues) => [...fwd.stages.flatMap((s) => (s.type === 'conv' ? [s.layer] : [])), ...fwd.hidden];
 
-/** One SGD step, p <- p - lr * grad (or momentum SGD's), on x (m x 784) and one-hot y; lossSum <- lossSum + loss. */
-export function convStepModel(spec: ConvStepSpec): Uint8Array {
-  const g = new GraphBuilder('float32');
-  addConvStep(g, spec, '');
-  return g.encode();
-}
-
 /**
- * convStepModel's step as a subgraph of `g`, its inputs and outputs named `prefix` + the names of
- * convStepModel: lockstep's copies layout (src/engines/ort-stacked-engine.ts) puts one per run in
- * one graph. The builder names every inner value afresh, so subgraphs never share one.
+ * One SGD step, p <- p - lr * grad (or momentum SGD's), on x (m x 784) and one-hot y; lossSum <-
+ * lossSum + loss. A subgraph of `g`, its inputs and outputs named `prefix` + their one-run names:
+ * prefix '' for one run (ort-engine.ts); one per run in lockstep's copies layout
+ * (ort-stacked-engine.ts). The builder names every inner value afresh, so subgraphs never share one.
  */
 export function addConvStep(g: GraphBuilder, spec: ConvStepSpec, prefix: string): void {
   const m = spec.batchSize;
