@@ -137,6 +137,12 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     /^error: .*config key "lockstep" is "on", but lockstep training is an ONNX Runtime feature and wasm is a tfjs backend/m,
   ],
   [
+    'lockstep on with the CNN on the backend auto chose',
+    {},
+    ['--model', 'cnn', '--lockstep', 'on'],
+    /^error: .*and wasm \(the one --backend auto chose for the CNN\) is a tfjs backend; use --backend ort-cpu/m,
+  ],
+  [
     'the CNN with the landscape measurements',
     {},
     ['--model', 'cnn', '--landscape-every', '1'],

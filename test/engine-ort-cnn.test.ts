@@ -28,6 +28,12 @@ const ort = await loadOrt();
 
 const rowsOf = (r: MemoryRecorder) => r.evals.map(({ elapsedS: _t, ...row }) => row);
 const relClose = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b));
+/**
+ * The issue's contract is losses within 1e-3 relative; these short runs agree far closer (about 1e-7
+ * measured), and 1e-3 let a wrong constant through (BN's epsilon 100x smaller moved the losses by
+ * 4.5e-4 to 7e-4 in review), so the losses are held to 1e-4.
+ */
+const LOSS_TOL = 1e-4;
 const ALL_VARIANTS: Variant[] = [
   { name: 'baseline', bn: false, lrMultiplier: 1 },
   { name: 'bn', bn: true, lrMultiplier: 1 },
@@ -44,7 +50,7 @@ async function train(backend: 'wasm' | typeof ENGINE | undefined, cfg: ReturnTyp
 }
 
 for (const inference of ['population', 'moving']) {
-  test(`${ENGINE} gives the tfjs wasm CNN's rows over ${STEPS} steps, ${inference} statistics (accuracy within 0.002, losses within 1e-3 relative)`, async () => {
+  test(`${ENGINE} gives the tfjs wasm CNN's rows over ${STEPS} steps, ${inference} statistics (accuracy within 0.002, losses within ${LOSS_TOL} relative)`, async () => {
     const cfg = config(STEPS, { inference, momentum: 0.9 });
     const wasm = await train('wasm', cfg);
     const onnx = await train(ENGINE, cfg);
@@ -54,9 +60,9 @@ for (const inference of ['population', 'moving']) {
       const where = `${e.arm} step ${e.step}`;
       assert.deepEqual([e.arm, e.step], [w.arm, w.step]);
       assert.ok(Math.abs(e.testAccuracy - w.testAccuracy) <= 0.002 + 1e-12, `${where}: accuracy ${e.testAccuracy} vs ${w.testAccuracy}`);
-      assert.ok(relClose(e.testLoss, w.testLoss, 1e-3), `${where}: test loss ${e.testLoss} vs ${w.testLoss}`);
+      assert.ok(relClose(e.testLoss, w.testLoss, LOSS_TOL), `${where}: test loss ${e.testLoss} vs ${w.testLoss}`);
       if (w.trainLoss === null) assert.equal(e.trainLoss, null);
-      else assert.ok(relClose(e.trainLoss!, w.trainLoss, 1e-3), `${where}: train loss ${e.trainLoss} vs ${w.trainLoss}`);
+      else assert.ok(relClose(e.trainLoss!, w.trainLoss, LOSS_TOL), `${where}: train loss ${e.trainLoss} vs ${w.trainLoss}`);
     });
     // Agreeing on a run that learns: the BN net's test loss falls, and by 60 steps it is well above chance (0.1).
     const bnRows = onnx.evals.filter((e) => e.arm === 'bn');
@@ -116,24 +122,30 @@ class CheckpointRecorder extends MemoryRecorder {
   }
 }
 
-test('ort-cpu CNN: a run stopped at a checkpoint and resumed gives the rows of one that never stopped (moving averages too)', cpuOnly, async () => {
-  const base = config(150, { inference: 'moving', momentum: 0.9 });
-  const cfg = { ...base, eval: { ...base.eval, every: 60 } };
-  await initBackend('ort-cpu', silentLogger);
-  const bn = ALL_VARIANTS[1];
-  const whole = new MemoryRecorder();
-  await trainRun(bn, 3, { config: cfg, data, recorder: whole });
-  const first = new CheckpointRecorder();
-  let polls = 0;
-  // Polled every 50 steps: stop at step 100, between the evaluations at 60 and 120, with 40 steps' loss summed.
-  await trainRun(bn, 3, { config: cfg, data, recorder: first, shouldStop: () => ++polls === 2 });
-  assert.equal(first.saved?.step, 100);
-  assert.ok(first.saved.moving, 'the moving averages are in the checkpoint');
-  const rest = new MemoryRecorder();
-  await trainRun(bn, 3, { config: cfg, data, recorder: rest, resume: first.saved });
-  assert.equal(rest.evals.at(-1)?.step, 150);
-  assert.equal(JSON.stringify(rowsOf(whole)), JSON.stringify([...rowsOf(first), ...rowsOf(rest)]));
-});
+test(
+  'ort-cpu CNN: a run stopped at a checkpoint and resumed gives the rows of one that never stopped (moving averages and momentum SGD too)',
+  cpuOnly,
+  async () => {
+    const base = config(150, { inference: 'moving', momentum: 0.9 });
+    // train.momentum is SGD's (the velocity is state the checkpoint must carry); batchNorm.momentum above is the moving averages'.
+    const cfg = { ...base, train: { ...base.train, momentum: 0.5 }, eval: { ...base.eval, every: 60 } };
+    await initBackend('ort-cpu', silentLogger);
+    const bn = ALL_VARIANTS[1];
+    const whole = new MemoryRecorder();
+    await trainRun(bn, 3, { config: cfg, data, recorder: whole });
+    const first = new CheckpointRecorder();
+    let polls = 0;
+    // Polled every 50 steps: stop at step 100, between the evaluations at 60 and 120, with 40 steps' loss summed.
+    await trainRun(bn, 3, { config: cfg, data, recorder: first, shouldStop: () => ++polls === 2 });
+    assert.equal(first.saved?.step, 100);
+    assert.ok(first.saved.moving, 'the moving averages are in the checkpoint');
+    assert.equal(first.saved.velocity?.length, first.saved.params.length, 'one velocity per parameter is in the checkpoint');
+    const rest = new MemoryRecorder();
+    await trainRun(bn, 3, { config: cfg, data, recorder: rest, resume: first.saved });
+    assert.equal(rest.evals.at(-1)?.step, 150);
+    assert.equal(JSON.stringify(rowsOf(whole)), JSON.stringify([...rowsOf(first), ...rowsOf(rest)]));
+  },
+);
 
 test('bn-repro mnist --model cnn --bn both --backend ort-cpu writes the files the wasm run writes, with rows that agree', cpuOnly, () => {
   const dir = tempDir();
@@ -162,7 +174,13 @@ test('bn-repro mnist --model cnn --bn both --backend ort-cpu writes the files th
     assert.equal(a.rows.length, file === 'accuracy.csv' ? 2 * 3 : 2 * 3 * 5);
     a.rows.forEach((row, i) => {
       assert.deepEqual([row.arm, row.step], [b.rows[i].arm, b.rows[i].step]);
-      if (file === 'accuracy.csv') assert.ok(Math.abs(Number(row.test_accuracy) - Number(b.rows[i].test_accuracy)) <= 0.002 + 1e-9, `row ${i}`);
+      if (file === 'accuracy.csv') {
+        assert.ok(Math.abs(Number(row.test_accuracy) - Number(b.rows[i].test_accuracy)) <= 0.002 + 1e-9, `row ${i}`);
+        assert.ok(relClose(Number(row.test_loss), Number(b.rows[i].test_loss), LOSS_TOL), `row ${i}: test loss ${row.test_loss} vs ${b.rows[i].test_loss}`);
+      } else {
+        for (const key of ['p15', 'p50', 'p85'])
+          assert.ok(Math.abs(Number(row[key]) - Number(b.rows[i][key])) <= 1e-3, `row ${i} ${key}: ${row[key]} vs ${b.rows[i][key]}`);
+      }
     });
   }
   const run = JSON.parse(readFileSync(join(outs['ort-cpu'], 'run.json'), 'utf8'));

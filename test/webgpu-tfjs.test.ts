@@ -125,7 +125,7 @@ for (const activation of ['relu', 'sigmoid'] as Activation[]) {
 
 test('CNN relu BN on webgpu: the hand-written backward matches central finite differences there', { skip }, async (t) => {
   await tf.setBackend('webgpu');
-  // A 6x6 image, one 3x3 conv of 2 maps and a 2x2 pool (64 parameters in 8 tensors).
+  // A 6x6 image, one 3x3 conv of 2 maps and a 2x2 pool (77 parameters in 8 tensors).
   const net = makeCnn(true, 'relu', tinyLayers.slice(0, 2), 6);
   const vars = convNetVariables(net);
   const data = hostData(4, 36, 3, 9);

@@ -28,10 +28,10 @@ export const LOCKSTEP_AUTO: Record<Exclude<BackendName, 'auto'>, boolean | undef
 };
 
 /** The usage error of `lockstep: on` on a backend without lockstep (`where` starts the sentence), else undefined. */
-export function lockstepRefusal(lockstep: ResolvedConfig['lockstep'], backend: BackendName, where: string): UsageError | undefined {
+export function lockstepRefusal(lockstep: ResolvedConfig['lockstep'], backend: BackendName, where: string, chosenByAuto = ''): UsageError | undefined {
   if (lockstep !== 'on' || backend === 'auto' || LOCKSTEP_AUTO[backend] !== undefined) return undefined;
   return new UsageError(
-    `${where}config key "lockstep" is "on", but lockstep training is an ONNX Runtime feature and ${backend} is a tfjs backend; use --backend ort-cpu, ort-webgpu or ort-cuda, or --lockstep off.`,
+    `${where}config key "lockstep" is "on", but lockstep training is an ONNX Runtime feature and ${backend}${chosenByAuto} is a tfjs backend; use --backend ort-cpu, ort-webgpu or ort-cuda, or --lockstep off.`,
   );
 }
 
@@ -41,7 +41,9 @@ export function lockstepRefusal(lockstep: ResolvedConfig['lockstep'], backend: B
  */
 export function lockstepFor(config: ResolvedConfig, backend: string, runs: number): boolean {
   const name = (Object.hasOwn(LOCKSTEP_AUTO, backend) ? backend : 'auto') as BackendName;
-  const refusal = lockstepRefusal(config.lockstep, name, '');
+  // Name auto's choice as such: for the CNN, auto picks a tfjs backend even where ort-cpu loads.
+  const chosen = config.backend !== 'auto' ? '' : ` (the one --backend auto chose${config.model.kind === 'cnn' ? ' for the CNN' : ''})`;
+  const refusal = lockstepRefusal(config.lockstep, name, '', chosen);
   if (refusal) throw refusal;
   if (config.lockstep !== 'auto') return config.lockstep === 'on';
   return name !== 'auto' && LOCKSTEP_AUTO[name] === true && runs > 1;

@@ -39,7 +39,7 @@ export class OrtStackedEngine {
     private readonly layout: StackLayout,
   ) {}
 
-  /** Members of one arm share an evaluation session, and all share the test-set feeds (K copies of MNIST's test set would be 31 MB each). */
+  /** MLP members of one arm share an evaluation session, and all MLP members share the test-set feeds (K copies of MNIST's test set would be 31 MB each); CNN members evaluate on their own (conv-member.ts), about 50 MB each on full MNIST. */
   /** `stepOptions` adds session options to the step graph's session (the bench's profiler); `layout` overrides the provider's (tests, bench). */
   static async create(
     ctxs: EngineContext<Model>[],

@@ -1,6 +1,6 @@
 /**
  * The CNN's hand-written backward pass as ONNX graph pieces, the maths of src/model/conv-backward.ts
- * (checked against finite differences and that file in test/engine-ort-cnn.test.ts). A conv stage
+ * (checked against finite differences and that file in test/engine-ort-cnn-grad.test.ts). A conv stage
  * is an affine layer on its im2col patches: dW = patches^T dz, and the input gradient is
  * col2im(dz W^T). BN per map (Sec. 3.2) over m' rows: dgamma = sum(g xhat), dbeta = sum(g),
  * dz = gamma invStd (g - (dbeta + xhat dgamma) / m'). Max-pools route to their mask (conv-ops.ts).

@@ -77,7 +77,7 @@ function windows(g: GraphBuilder, h: string, s: PoolShape, m: number): string {
  * Max-pooling of flat NHWC h; with `withMask`, also the window mask poolBackward routes the
  * gradient by. Tie rule: the LAST maximal entry of the window in row-major (dy, dx) order gets it
  * (ArgMax with select_last_index), as tfjs-backend-wasm's MaxPoolGrad kernel does (measured in
- * test/engine-ort-cnn.test.ts), the kernel the tfjs CNN trains with by default; tfjs-backend-cpu's
+ * test/engine-ort-cnn-grad.test.ts), the kernel the tfjs CNN trains with by default; tfjs-backend-cpu's
  * kernel keeps the first. Ties matter little: after ReLU the common one, a window of zeros, gets
  * zero gradient either way (ReLU's derivative is 0 there).
  */
