@@ -83,3 +83,7 @@ BN_REPRO_ORT_BACKEND=ort-webgpu \
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_STEPS:-2}" \
   node --test --test-concurrency=1 --test-name-pattern='BN relu: .*float32|tie rule|population statistics|deterministic' \
   dist/test/engine-ort-cnn-grad.test.js dist/test/engine-ort-cnn.test.js
+# CNN lockstep on ort-webgpu (test/lockstep-cnn-engine.test.ts), which `lockstep: auto` turns on there:
+# two CNN members stacked in one graph against the same runs alone (3 steps: ~20 s here).
+BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_LOCKSTEP_STEPS:-3}" \
+  node --test --test-concurrency=1 dist/test/lockstep-cnn-engine.test.js
