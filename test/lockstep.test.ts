@@ -194,7 +194,7 @@ test('auto stacks only on the ORT GPU providers, and only more than one run', ()
   assert.equal(lockstepFor(withLockstep('off'), 'ort-webgpu', 6), false);
   assert.throws(
     () => lockstepFor(withLockstep('on'), 'cpu', 6),
-    /"lockstep" is "on", but lockstep training is an ONNX Runtime feature and cpu is a tfjs backend/,
+    /"lockstep" is "on", but lockstep training is an ONNX Runtime feature and cpu \(the one --backend auto chose\) is a tfjs backend/,
   );
   assert.deepEqual(
     Object.keys(LOCKSTEP_AUTO).filter((b) => LOCKSTEP_AUTO[b as keyof typeof LOCKSTEP_AUTO] === undefined),
