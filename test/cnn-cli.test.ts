@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SMALL_CNN_MODEL } from './net-fixtures.js';
 import { assertRefused, readCsv, runCli, settle, start, tempDir, timelessRows, waitForCheckpoint } from './helpers.js';
 
 const dir = tempDir();
@@ -16,17 +17,7 @@ function cnnConfig(name: string, extra: Record<string, unknown> = {}): string {
   const path = join(dir, `${name}.json`);
   const config = {
     name,
-    model: {
-      kind: 'cnn',
-      activation: 'relu',
-      hiddenUnits: [20],
-      convLayers: [
-        { type: 'conv', kernel: 5, maps: 4 },
-        { type: 'pool', size: 2 },
-        { type: 'conv', kernel: 5, maps: 8 },
-        { type: 'pool', size: 2 },
-      ],
-    },
+    model: SMALL_CNN_MODEL,
     train: { steps: 200, checkpointEvery: 50, learningRate: 0.1 },
     eval: { every: 50, probeSize: 100, units: [0, 1] },
     batchNorm: { populationBatches: 2 },

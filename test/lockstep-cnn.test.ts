@@ -20,6 +20,7 @@ import type { RunCheckpoint } from '../src/training/checkpoint-state.js';
 import { trainLockstep } from '../src/training/lockstep.js';
 import { MemoryRecorder, type RunSpec } from '../src/training/records.js';
 import { trainRun } from '../src/training/train.js';
+import { SMALL_CNN_MODEL } from './net-fixtures.js';
 import { readCsv, runCli, tempDir, testConfig, timelessRows } from './helpers.js';
 import { assertSameRows, statusOf } from './signal-helpers.js';
 
@@ -28,17 +29,7 @@ const EVERY = 20;
 /** Evaluations at steps 0, 20, 40 and 60. */
 const ROWS_PER_RUN = STEPS / EVERY + 1;
 /** A small CNN (4 and 8 maps of 5x5, 20 hidden units) on 600 embedded digits: about a second a run. */
-const MODEL = {
-  kind: 'cnn',
-  activation: 'relu',
-  hiddenUnits: [20],
-  convLayers: [
-    { type: 'conv', kernel: 5, maps: 4 },
-    { type: 'pool', size: 2 },
-    { type: 'conv', kernel: 5, maps: 8 },
-    { type: 'pool', size: 2 },
-  ],
-};
+const MODEL = SMALL_CNN_MODEL;
 const BASE = {
   seeds: [0],
   backend: 'ort-cpu',

@@ -36,3 +36,16 @@ export const TINY_CNN_MODEL = {
     { type: 'pool', size: 4 },
   ],
 };
+
+/** model.* of the CLI and lockstep tests' small CNN: 4 and 8 maps of 5x5, each pooled 2, 20 hidden units. */
+export const SMALL_CNN_MODEL = {
+  kind: 'cnn',
+  activation: 'relu',
+  hiddenUnits: [20],
+  convLayers: [
+    { type: 'conv', kernel: 5, maps: 4 },
+    { type: 'pool', size: 2 },
+    { type: 'conv', kernel: 5, maps: 8 },
+    { type: 'pool', size: 2 },
+  ],
+};

@@ -10,7 +10,7 @@ import type { Activation } from '../../config/config.js';
 import type { CnnPlan } from '../../config/conv-shapes.js';
 import type { GraphBuilder } from './graph.js';
 import { SINGLE } from './layout.js';
-import { batchNorm, type LogSoftmaxForm } from './net-graph.js';
+import { batchNorm, type LayerValues, type LogSoftmaxForm } from './net-graph.js';
 import { activate, im2col, maxPool, type ConvShape, type PoolShape } from './conv-ops.js';
 
 export interface ConvNetSpec {
@@ -54,18 +54,11 @@ export function convParamInputs(g: GraphBuilder, spec: ConvNetSpec, prefix = '')
   return new Map(convParamSlots(spec).map((s) => [s.name, g.input(prefix + s.name, s.dims)]));
 }
 
-/** Graph values of one affine layer, as conv-forward.ts's AffineCache (`input`: the patches for a conv stage). */
-export interface AffineValues {
+/** Graph values of one affine layer, as conv-forward.ts's AffineCache: net-graph.ts's LayerValues (`input`: the patches for a conv stage) with its name and row count. */
+export interface AffineValues extends LayerValues {
   name: string;
-  input: string;
   /** The values each BN statistic is taken over: m*P*Q (conv) or m (fully connected). */
   rows: number;
-  pre: string;
-  act: string;
-  xhat?: string;
-  invStd?: string;
-  mean?: string;
-  variance?: string;
 }
 
 export type StageValues = { type: 'conv'; shape: ConvShape; layer: AffineValues } | { type: 'pool'; shape: PoolShape; mask: string };
