@@ -133,12 +133,6 @@ const REFUSED: [string, Record<string, unknown>, string[], RegExp][] = [
     ['--model', 'cnn', '--lockstep', 'on'],
     /^error: .*and wasm \(the one --backend auto chose for the CNN\) is a tfjs backend; use --backend ort-cpu/m,
   ],
-  [
-    'the CNN with the landscape measurements',
-    {},
-    ['--model', 'cnn', '--landscape-every', '1'],
-    /"eval\.landscape\.every" is 1, but the ICS and landscape measurements are not built for the CNN/,
-  ],
 ];
 
 for (const [what, overrides, flags, message] of REFUSED) {

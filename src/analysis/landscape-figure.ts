@@ -6,6 +6,7 @@
  */
 import type * as vl from 'vega-lite';
 import { hiddenUnitsOfArm } from '../config/runs.js';
+import { weightLayersOf, weightLayerTitle } from '../model/weight-layers.js';
 import { LAYOUTS, networkColors, orderOf, stepAxis } from './figure-style.js';
 import type { Measurements } from './measurement-data.js';
 import type { RunData } from './run-data.js';
@@ -43,7 +44,7 @@ export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevel
   const { arms } = data;
   // Networks of different depths (a depth sweep) share a panel per layer index: name it by index alone.
   const depths = new Set(arms.map((arm) => hiddenUnitsOfArm(data.config, arm).length));
-  const hiddenLayers = depths.size === 1 ? [...depths][0] : undefined;
+  const named = depths.size === 1 ? weightLayersOf(data.config, hiddenUnitsOfArm(data.config, arms[0])) : undefined;
   const order = orderOf(data);
   const axes: Axes = {
     x: stepAxis(data.config.train.steps),
@@ -78,7 +79,7 @@ export function landscapeFigureSpec(m: Measurements, data: RunData): vl.TopLevel
     ),
   ];
   const layers = [...new Set(m.ics.map((r) => r.layer))].filter((l) => l > 0).sort((a, b) => a - b);
-  const name = (l: number) => (hiddenLayers === undefined ? `weight layer ${l + 1}` : l < hiddenLayers ? `hidden layer ${l + 1}` : 'output layer');
+  const name = (l: number) => (named?.[l] === undefined ? `weight layer ${l + 1}` : weightLayerTitle(named[l]));
   const ofLayer = (l: number) => m.ics.filter((r) => r.layer === l);
   const l2 = layers.map((l, i) =>
     linePanel(

@@ -5,6 +5,7 @@
  */
 import type { ResolvedConfig } from '../config/config.js';
 import { hiddenUnitsOfArm } from '../config/runs.js';
+import { weightLayerName, weightLayersOf } from '../model/weight-layers.js';
 import type { Measurements } from './measurement-data.js';
 import { meanAndSampleStd } from './stats.js';
 
@@ -83,15 +84,16 @@ export function landscapeSection(config: ResolvedConfig, arms: string[], m: Meas
   const layers = [...new Set(m.ics.map((r) => r.layer))].sort((a, b) => a - b);
   for (const arm of arms) {
     // A depth sweep's networks differ in depth: "output" is each network's own last layer.
-    const hidden = hiddenUnitsOfArm(config, arm).length;
-    for (const layer of layers.filter((l) => l <= hidden)) {
+    const named = weightLayersOf(config, hiddenUnitsOfArm(config, arm));
+    for (const layer of layers.filter((l) => l < named.length)) {
       const rows = m.ics.filter((r) => r.arm === arm && r.layer === layer);
       for (const w of ws) {
-        const name = layer < hidden ? `hidden ${layer + 1}` : 'output';
+        const name = weightLayerName(named[layer]);
         out.push(`| ${arm} | ${name} | ${w.label} | ${pm(seedSummary(rows, (r) => r.l2, w))} | ${pm(seedSummary(rows, (r) => 1 - r.cosine, w))} |`);
       }
     }
   }
-  out.push('', "The first hidden layer has no earlier layer, so its G' = G: ‖G - G'‖ = 0 and 1 - cos = 0 by definition.", '');
+  const first = config.model.kind === 'cnn' ? 'conv layer' : 'hidden layer';
+  out.push('', `The first ${first} has no earlier layer, so its G' = G: ‖G - G'‖ = 0 and 1 - cos = 0 by definition.`, '');
   return out;
 }

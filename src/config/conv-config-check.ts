@@ -24,11 +24,6 @@ export function checkCnnConfig(c: ResolvedConfig, where: string, limits: Bounds)
       );
     return;
   }
-  if (c.eval.landscape.every > 0) {
-    throw new UsageError(
-      `${where}: config key "eval.landscape.every" is ${c.eval.landscape.every}, but the ICS and landscape measurements are not built for the CNN (model.kind "cnn"); set it to 0.`,
-    );
-  }
   const plan = planCnn(c.model.convLayers, [IMAGE_SIDE, IMAGE_SIDE, 1]);
   if (typeof plan === 'string') throw new UsageError(`${where}: config key "model.convLayers" ${plan}.`);
   const fmt = (n: number) => n.toLocaleString('en-US');

@@ -20,12 +20,6 @@ export function isConvNet(net: Model): net is ConvNet {
   return 'kind' in net && net.kind === 'cnn';
 }
 
-/** The MLP, for the parts built for it only (the landscape measurements); the config check keeps the CNN out. */
-export function asMlp(net: Model): Net {
-  if (isConvNet(net)) throw new Error('internal: an MLP-only measurement was given the CNN (config-check should have refused it)');
-  return net;
-}
-
 /** The CNN's plan from a validated config (config-check.ts refused any plan that does not build). */
 export function cnnPlanOf(config: ResolvedConfig): CnnPlan {
   const plan = planCnn(config.model.convLayers, [IMAGE_SIDE, IMAGE_SIDE, 1]);

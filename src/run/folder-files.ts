@@ -7,6 +7,7 @@
 import type { Arm, ResolvedConfig } from '../config/config.js';
 import { hiddenUnitsOfArm } from '../config/runs.js';
 import { measuresAt } from '../config/schedule.js';
+import { weightLayersOf } from '../model/weight-layers.js';
 import { ICS_COLUMNS, ICS_CSV, LANDSCAPE_COLUMNS, LANDSCAPE_CSV } from './measurement-csv.js';
 import { ACCURACY_COLUMNS, ACCURACY_CSV, ACTIVATIONS_CSV, activationColumns } from './recorders.js';
 
@@ -64,7 +65,8 @@ export function folderCsvs(config: ResolvedConfig): FolderCsv[] {
       name: ICS_CSV,
       columns: ICS_COLUMNS,
       subKeyColumns: ['layer'],
-      subKeysOf: (arm) => Array.from({ length: depth(arm) + 1 }, (_, i) => `${i}`),
+      // One row per weight layer (the CNN's conv stages first), numbered as weight-layers.ts defines.
+      subKeysOf: (arm) => weightLayersOf(config, hiddenUnitsOfArm(config, arm)).map((_, i) => `${i}`),
       writtenAt: measured,
       ranges: { l2: 'nonNegative', cosine: 'cosine' },
     },

@@ -34,7 +34,7 @@ export interface ActivationRecord extends RunId {
 /** One row of ics.csv: internal covariate shift of one layer (Santurkar et al. 2018, Def. 2.1). */
 export interface IcsRecord extends RunId {
   step: number;
-  /** 0..L-1: hidden layers; L: the output layer. */
+  /** The weight layer (src/model/weight-layers.ts: the CNN's conv stages, then hidden layers, then the output layer). */
   layer: number;
   l2: number;
   cosine: number;

@@ -9,7 +9,7 @@ import type { ResolvedConfig, Variant } from '../config/config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { RunCheckpoint } from './checkpoint-state.js';
 import type { EngineContext, TrainEngine } from '../engines/train-engine.js';
-import { asMlp, type Model } from '../model/model.js';
+import type { Model } from '../model/model.js';
 import { hiddenUnitsOf } from '../config/runs.js';
 import { LandscapeProbe } from './measure/probe.js';
 import { evaluatesAt, measuresAt } from '../config/schedule.js';
@@ -176,7 +176,7 @@ export class RunLoop {
     );
     if (this.probe && measuresAt(config, step)) {
       engine.syncNet();
-      const m = await this.probe.measure(asMlp(this.model.net), this.learningRate, run, step);
+      const m = await this.probe.measure(this.model.net, this.learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
     if (trainLoss !== null && !Number.isFinite(trainLoss)) this.divergedAtStep = step;

@@ -3,12 +3,11 @@
  * gradient of a mini-batch's loss at theta, the loss and the gradient at theta - eta * g for each
  * step size eta. Reported: the range of those losses (how far a step can go wrong), the largest
  * change of the gradient ||grad L(theta) - grad L(theta - eta g)|| ("gradient predictiveness"),
- * and the largest ratio of that change to ||eta g|| ("effective beta-smoothness").
+ * and the largest ratio of that change to ||eta g|| ("effective beta-smoothness"). theta is every
+ * parameter of either network (weights, biases, BN gammas and betas; the CNN's conv stages too).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Grads } from '../../model/backward.js';
-import { gradTensors, lossAndGrads, shiftedNet } from '../../model/gradients.js';
-import type { AnyNet } from '../../model/net.js';
+import { type AnyGrads, gradTensors, lossAndGrads, type MeasuredNet, shiftedNet } from '../../model/gradients.js';
 import { distance, norm, type Parts } from './vectors.js';
 
 export interface LandscapePoint {
@@ -26,7 +25,7 @@ const read = (ts: tf.Tensor[]): Promise<Parts> => Promise.all(ts.map(async (t) =
  * keeps them). Computed in one tidy, read back with data() afterwards (tfjs-backend-webgpu in
  * Node has no synchronous read).
  */
-export async function measureLandscape(net: AnyNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[], base?: Grads): Promise<LandscapePoint> {
+export async function measureLandscape(net: MeasuredNet, x: tf.Tensor2D, y: tf.Tensor2D, etas: number[], base?: AnyGrads): Promise<LandscapePoint> {
   const point: LandscapePoint = { lossMin: Infinity, lossMax: -Infinity, gradChangeMax: 0, betaSmoothness: 0 };
   // g (copies of the caller's tensors, so all of these are ours to dispose) and, per step size, the moved loss and gradient.
   const { g, moved } = tf.tidy(() => {

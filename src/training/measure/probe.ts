@@ -9,9 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CLASSES, type Split } from '../../data/dataset.js';
 import type { ResolvedConfig } from '../../config/config.js';
 import { imagesTensor } from '../../model/batches.js';
-import type { Grads } from '../../model/backward.js';
-import { gradTensors, lossAndGrads } from '../../model/gradients.js';
-import type { AnyNet } from '../../model/net.js';
+import { type AnyGrads, gradTensors, lossAndGrads, type MeasuredNet } from '../../model/gradients.js';
 import { Rng } from '../../core/random.js';
 import type { IcsRecord, LandscapeRecord, RunId } from '../records.js';
 import { measureIcs } from './ics.js';
@@ -38,16 +36,16 @@ export class LandscapeProbe {
   }
 
   /** ICS with the run's SGD step, and the landscape at stepMultiples x its learning rate. */
-  async measure(net: AnyNet, learningRate: number, run: RunId, step: number): Promise<{ ics: IcsRecord[]; landscape: LandscapeRecord }> {
+  async measure(net: MeasuredNet, learningRate: number, run: RunId, step: number): Promise<{ ics: IcsRecord[]; landscape: LandscapeRecord }> {
     const etas = this.config.eval.landscape.stepMultiples.map((k) => k * learningRate);
     // Both measurements start from the batch's gradient at theta: one forward and backward pass,
     // kept past the tidy because the measurements read back asynchronously.
-    let grads: Grads | undefined;
+    let grads: AnyGrads | undefined;
     tf.tidy(() => {
       grads = lossAndGrads(net, this.x, this.y).grads;
       for (const t of gradTensors(grads)) tf.keep(t);
     });
-    const base = grads as Grads;
+    const base = grads as AnyGrads;
     try {
       const ics = (await measureIcs(net, this.x, this.y, learningRate, base)).map((l) => ({ ...run, step, ...l }));
       return { ics, landscape: { ...run, step, ...(await measureLandscape(net, this.x, this.y, etas, base)) } };

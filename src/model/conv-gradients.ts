@@ -1,0 +1,52 @@
+/**
+ * The CNN's side of the measurements of Santurkar et al. (2018) (src/training/measure/, through
+ * gradients.ts): a mini-batch's loss and gradients at given parameters, without an update, and
+ * the CNN at shifted parameters theta - eta * g. Built on the same forward (conv-forward.ts) and
+ * hand-written backward (conv-backward.ts) as the CNN's training step, so G and G' are the
+ * gradients training follows. Weight layers are numbered as ics.csv's `layer` column numbers them
+ * (weight-layers.ts): conv stages 0..C-1 (pools hold no weights), hidden C..C+H-1, output C+H.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerGrads } from './backward.js';
+import { convBackward, type ConvGrads } from './conv-backward.js';
+import { convForwardTrain } from './conv-forward.js';
+import type { ConvNet } from './conv-net.js';
+import { softmaxCrossEntropy } from './forward.js';
+import type { HiddenLayer } from './net.js';
+
+/** Mean cross-entropy of the training-mode CNN (batch statistics per map and unit for BN) and its true gradient. Call inside tf.tidy. */
+export function convLossAndGrads(net: ConvNet<tf.Tensor>, x: tf.Tensor2D, y: tf.Tensor2D): { loss: tf.Scalar; grads: ConvGrads } {
+  const fwd = convForwardTrain(net, x);
+  const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, y);
+  return { loss, grads: convBackward(net, fwd, dLogits) };
+}
+
+/** Every weight matrix's gradient in layer order: conv stages, hidden layers, the output layer. */
+export function convWeightGrads(g: ConvGrads): tf.Tensor2D[] {
+  return [...g.conv.map((l) => l.w), ...g.hidden.map((l) => l.w), g.out.w];
+}
+
+/** One layer's parameters at theta - eta * d when `on`, else at theta (the same tensors). */
+function shiftLayer(layer: HiddenLayer<tf.Tensor>, d: LayerGrads, eta: number, on: boolean): HiddenLayer<tf.Tensor> {
+  const step = (p: tf.Tensor | undefined, dp: tf.Tensor | undefined) => (p === undefined || !on || dp === undefined ? p : tf.sub(p, tf.mul(dp, eta)));
+  return { w: step(layer.w, d.w) as tf.Tensor, b: step(layer.b, d.b), gamma: step(layer.gamma, d.gamma), beta: step(layer.beta, d.beta) };
+}
+
+/**
+ * The CNN at theta - eta * g for the weight layers `moves` picks (numbered as above) and at theta
+ * for the rest. Plain tensors, nothing assigned: the trained net is untouched. A shifted conv
+ * stage shares the net's im2col tables and their cached batch indices (kept outside any tidy).
+ * Call inside tf.tidy.
+ */
+export function shiftedConvNet(net: ConvNet<tf.Tensor>, g: ConvGrads, eta: number, moves: (layer: number) => boolean): ConvNet<tf.Tensor> {
+  let conv = 0;
+  const stages = net.stages.map((stage) => {
+    if (stage.type === 'pool') return stage;
+    const k = conv++;
+    return { ...stage, ...shiftLayer(stage, g.conv[k], eta, moves(k)) };
+  });
+  const hidden = net.hidden.map((layer, i) => shiftLayer(layer, g.hidden[i], eta, moves(conv + i)));
+  const onOut = moves(conv + net.hidden.length);
+  const out = onOut ? { w: tf.sub(net.out.w, tf.mul(g.out.w, eta)), b: tf.sub(net.out.b, tf.mul(g.out.b, eta)) } : net.out;
+  return { ...net, stages, hidden, out };
+}
