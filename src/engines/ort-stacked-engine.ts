@@ -1,15 +1,17 @@
 /**
  * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each a
  * StackMember (stack-member.ts: an MLP's OrtMember or a CNN's OrtConvMember) with its own state
- * and sampler, and evaluation sessions and test-set feeds shared (ort-eval-share.ts), stepped together by one step graph, one session.run per step
- * for all, in the provider's layout (stack-layout.ts): `copies`, each member's step subgraph under
- * its own prefix (for the MLP, stackedStepModel's graph), or `batched`, the MLP members of one
- * step spec apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts),
- * members alone in their spec, with a spec the batched layout does not build, or CNN members (the
- * batched layout is built for the MLP only, on GPU providers too) as copies beside them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
- * touches no other. When members end (finished, diverged) the graph is rebuilt over those still
- * training: stepping an ended member would spend the time of a run on nothing, and a rebuild
- * happens at most once per member.
+ * and sampler, its evaluation sessions and test-set feeds shared with the others
+ * (ort-eval-share.ts), stepped together by one step graph, one session.run per step for all, in
+ * the provider's layout (stack-layout.ts): `copies`, each member's step subgraph under its own
+ * prefix (for the MLP, stackedStepModel's graph), or `batched`, the MLP members of one step spec
+ * apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts), members
+ * alone in their spec, with a spec the batched layout does not build, or CNN members (the batched
+ * layout is built for the MLP only, on GPU providers too) as copies beside them. No op mixes two
+ * members' numbers (batched ops reduce within a run), so a NaN in one touches no other. When
+ * members end (finished, diverged) the graph is rebuilt over those still training: stepping an
+ * ended member would spend the time of a run on nothing, and a rebuild happens at most once per
+ * member.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
@@ -42,9 +44,12 @@ export class OrtStackedEngine {
   /**
    * The members share one EvalShare: one evaluation session per distinct evaluation graph (an
    * arm's; learning rate and seed are not in it) and one copy of the test set's feeds, whole for
-   * the MLP, chunked for the CNN, whose members also share a seed's population batches (apart, a
-   * CNN member held ~50 MB of them on full MNIST, and sessions of its own). Released in dispose().
-   * `stepOptions` adds session options to the step graph's session (the bench's profiler); `layout` overrides the provider's (tests, bench). */
+   * the MLP, chunked for the CNN, whose members also share a seed's population batches. Apart, each
+   * CNN member held its own (~50 MB of feeds on full MNIST, and its sessions' arenas): a 6-arm
+   * cnn-fig3 stack peaked at 1.77 GB RSS on ort-cpu, 1.23 GB shared (2026-12-01). Released in
+   * dispose(). `stepOptions` adds session options to the step graph's session (the bench's
+   * profiler); `layout` overrides the provider's (tests, bench).
+   */
   static async create(
     ctxs: EngineContext<Model>[],
     provider: OrtProvider,
