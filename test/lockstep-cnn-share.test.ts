@@ -114,21 +114,23 @@ test('ort-cpu: a lockstep stack of CNN members sharing sessions trains to the ro
   const config = configOf(300);
   const data = await loadDataset(config, { logger: silentLogger });
   const rows = (r: MemoryRecorder) => ({ evals: r.evals.map(({ elapsedS: _t, ...e }) => e), activations: r.activations });
+  // One seed: its 3 BN members share one population set, bn and bn-x5 one session (the first test counts seeds).
+  const runs = RUNS.filter((r) => r.seed === SEEDS[0]);
   const byRun = <T extends { arm: string; seed: number }>(xs: T[]) =>
-    RUNS.flatMap(({ variant, seed }) => xs.filter((x) => x.arm === variant.name && x.seed === seed));
+    runs.flatMap(({ variant, seed }) => xs.filter((x) => x.arm === variant.name && x.seed === seed));
   const alone = new MemoryRecorder();
-  for (const r of RUNS) await trainRun(r.variant, r.seed, { config, data, recorder: alone });
+  for (const r of runs) await trainRun(r.variant, r.seed, { config, data, recorder: alone });
   const stacked = new MemoryRecorder();
   const run = await counted(async () => {
-    await trainLockstep(RUNS, { config, data, recorder: stacked });
+    await trainLockstep(runs, { config, data, recorder: stacked });
   });
   // 3 evaluation graphs of one chunk size, 2 batch-moments graphs, and the one step graph (no member ended early).
   assert.deepEqual(run, { created: 3 + 2 + 1, released: 3 + 2 + 1 });
   const [a, b] = [rows(stacked), rows(alone)];
-  assert.equal(a.evals.length, RUNS.length * 3, 'evaluations at steps 0, 10 and 20');
+  assert.equal(a.evals.length, runs.length * 3, 'evaluations at steps 0, 10 and 20');
   assert.deepEqual(byRun(a.evals), byRun(b.evals));
   assert.deepEqual(byRun(a.activations), byRun(b.activations));
-  for (const { variant, seed } of RUNS) {
+  for (const { variant, seed } of runs) {
     const mine = a.evals.filter((e) => e.arm === variant.name && e.seed === seed);
     assert.notEqual(mine.at(-1)!.testLoss, mine[0].testLoss, `${variant.name} seed ${seed} trained`);
   }
