@@ -46,11 +46,11 @@ export class EvalShare {
     private readonly provider: OrtProvider,
   ) {}
 
-  /** The session of the graph `model()` builds, created once per distinct `key` (its spec). */
-  sessionOf(key: string, model: () => Uint8Array): Promise<InferenceSession> {
+  /** The session of the graph `model()` builds, created once per distinct `key` (its spec); `options` add to the provider's. */
+  sessionOf(key: string, model: () => Uint8Array, options: InferenceSession.SessionOptions = {}): Promise<InferenceSession> {
     let session = this.sessions.get(key);
     if (!session) {
-      session = this.ort.InferenceSession.create(model(), sessionOptions(this.provider));
+      session = this.ort.InferenceSession.create(model(), { ...sessionOptions(this.provider), ...options });
       this.sessions.set(key, session);
     }
     return session;
