@@ -46,7 +46,8 @@ export class OrtStackedEngine {
    * arm's; learning rate and seed are not in it) and one copy of the test set's feeds, whole for
    * the MLP, chunked for the CNN, whose members also share a seed's population batches. Apart, each
    * CNN member held its own (~50 MB of feeds on full MNIST, and its sessions' arenas): a 6-arm
-   * cnn-fig3 stack peaked at 1.77 GB RSS on ort-cpu, 1.23 GB shared (2026-12-01). Released in
+   * cnn-fig3 stack peaked at 1.77 GB RSS on ort-cpu, 1.23 GB shared, 0.62 GB shared and with the
+   * CNN's evaluation sessions off ORT's CPU arena (conv-evaluate.ts; 2026-12-01). Released in
    * dispose(). `stepOptions` adds session options to the step graph's session (the bench's
    * profiler); `layout` overrides the provider's (tests, bench).
    */
