@@ -1,15 +1,17 @@
 /**
  * Lockstep training's engine: the runs of a group (arms, seeds, sweep variants), each a
- * StackMember (stack-member.ts: an MLP's OrtMember or a CNN's OrtConvMember) with its own state,
- * evaluation sessions and sampler, stepped together by one step graph, one session.run per step
- * for all, in the provider's layout (stack-layout.ts): `copies`, each member's step subgraph under
- * its own prefix (for the MLP, stackedStepModel's graph), or `batched`, the MLP members of one
- * step spec apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts),
- * members alone in their spec, with a spec the batched layout does not build, or CNN members (the
- * batched layout is built for the MLP only, on GPU providers too) as copies beside them. No op mixes two members' numbers (batched ops reduce within a run), so a NaN in one
- * touches no other. When members end (finished, diverged) the graph is rebuilt over those still
- * training: stepping an ended member would spend the time of a run on nothing, and a rebuild
- * happens at most once per member.
+ * StackMember (stack-member.ts: an MLP's OrtMember or a CNN's OrtConvMember) with its own state
+ * and sampler, its evaluation sessions and test-set feeds shared with the others
+ * (ort-eval-share.ts), stepped together by one step graph, one session.run per step for all, in
+ * the provider's layout (stack-layout.ts): `copies`, each member's step subgraph under its own
+ * prefix (for the MLP, stackedStepModel's graph), or `batched`, the MLP members of one step spec
+ * apart from the learning rate on a leading axis of one subgraph (ort-batched-group.ts), members
+ * alone in their spec, with a spec the batched layout does not build, or CNN members (the batched
+ * layout is built for the MLP only, on GPU providers too) as copies beside them. No op mixes two
+ * members' numbers (batched ops reduce within a run), so a NaN in one touches no other. When
+ * members end (finished, diverged) the graph is rebuilt over those still training: stepping an
+ * ended member would spend the time of a run on nothing, and a rebuild happens at most once per
+ * member.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { BatchedGroup, batchable, groupKey } from './ort-batched-group.js';
@@ -39,8 +41,16 @@ export class OrtStackedEngine {
     private readonly layout: StackLayout,
   ) {}
 
-  /** MLP members of one arm share an evaluation session, and all MLP members share the test-set feeds (K copies of MNIST's test set would be 31 MB each); CNN members evaluate on their own (conv-member.ts), about 50 MB each on full MNIST. */
-  /** `stepOptions` adds session options to the step graph's session (the bench's profiler); `layout` overrides the provider's (tests, bench). */
+  /**
+   * The members share one EvalShare: one evaluation session per distinct evaluation graph (an
+   * arm's; learning rate and seed are not in it) and one copy of the test set's feeds, whole for
+   * the MLP, chunked for the CNN, whose members also share a seed's population batches. Apart, each
+   * CNN member held its own (~50 MB of feeds on full MNIST, and its sessions' arenas): a 6-arm
+   * cnn-fig3 stack peaked at 1.77 GB RSS on ort-cpu, 1.23 GB shared, 0.62 GB shared and with the
+   * CNN's evaluation sessions off ORT's CPU arena (conv-evaluate.ts; 2026-12-01). Released in
+   * dispose(). `stepOptions` adds session options to the step graph's session (the bench's
+   * profiler); `layout` overrides the provider's (tests, bench).
+   */
   static async create(
     ctxs: EngineContext<Model>[],
     provider: OrtProvider,
@@ -52,7 +62,7 @@ export class OrtStackedEngine {
     try {
       for (const ctx of ctxs) {
         const { net } = ctx;
-        members.push(isConvNet(net) ? await OrtConvMember.create({ ...ctx, net }, provider) : await OrtMember.create({ ...ctx, net }, provider, share));
+        members.push(isConvNet(net) ? await OrtConvMember.create({ ...ctx, net }, provider, share) : await OrtMember.create({ ...ctx, net }, provider, share));
       }
     } catch (err) {
       await Promise.all(members.map((m) => m.dispose()));
@@ -65,6 +75,11 @@ export class OrtStackedEngine {
   /** Member i's state, loss sum, evaluation and syncNet (the RunLoop's engine). */
   member(i: number): StackMember {
     return this.members[i];
+  }
+
+  /** What the members' shared evaluation holds (sessions, feed sets): the tests and the bench count them. */
+  evalCounts(): ReturnType<EvalShare['counts']> {
+    return this.share.counts();
   }
 
   /** The session of the current step graph (built at the first step). */

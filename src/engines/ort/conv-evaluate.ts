@@ -4,27 +4,29 @@
  * convBatchStatsModel, averaged here in float32 as averageBatchStats does) or the moving averages,
  * then the held-out set in chunks of CNN_EVAL_CHUNK examples (convEvalModel, one session per
  * distinct chunk size), the probe taken from the chunks' inference pass over its first rows.
+ * Sessions, test chunks and population batches come from an EvalShare (ort-eval-share.ts), so the
+ * CNN members of a lockstep stack hold one of each, as the MLP's members do.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { CNN_EVAL_CHUNK, type ResolvedConfig } from '../../config/config.js';
-import { CLASSES, IMAGE_PIXELS, type Split } from '../../data/dataset.js';
-import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../../model/evaluate.js';
+import type { Split } from '../../data/dataset.js';
+import { unitSummaries, type Evaluation } from '../../model/evaluate.js';
+import type { EvalShare, TestChunk } from '../ort-eval-share.js';
 import { batchMeanName, batchVarianceName, convBatchStatsModel, convEvalModel, statNames } from './conv-eval-graph.js';
 import type { ConvNetSpec } from './conv-graph.js';
-import { sessionOptions, type Ort, type OrtProvider } from './runtime.js';
+import type { Ort } from './runtime.js';
 
-/** Copies of `split`'s rows (the data set lies on SharedArrayBuffers, which ORT refuses). */
-function images(split: Split, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * IMAGE_PIXELS);
-  for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
-  return out;
-}
+/**
+ * The CNN's evaluation sessions run without ORT's CPU arena: the arena keeps each session's peak
+ * (a chunk's im2col patches and maps, ~100-200 MB per graph at 1,000 images) for the process's
+ * life, though a session runs only at evaluations. Measured on a 6-arm cnn-fig3 stack, full
+ * MNIST, ort-cpu (2026-12-01): 1,103 MB RSS after one evaluation per member with the arena, 413 MB
+ * without, the same test losses, and no slower evaluations (9.4 and 8.7 s, at a load average of 14).
+ */
+const EVAL_SESSION_OPTIONS = { enableCpuMemArena: false };
 
-interface Chunk {
+interface Chunk extends TestChunk {
   session: InferenceSession;
-  feeds: Record<string, Tensor>;
-  start: number;
-  count: number;
 }
 
 export class OrtConvEvaluator {
@@ -33,75 +35,31 @@ export class OrtConvEvaluator {
     private readonly spec: ConvNetSpec,
     private readonly testCount: number,
     private readonly chunks: Chunk[],
-    private readonly sessions: InferenceSession[],
     /** Population statistics: the batch-moments session, its K batches and each layer's m'. */
     private readonly population?: { session: InferenceSession; batches: Tensor[]; rows: number[] },
   ) {}
 
-  static async create(ort: Ort, provider: OrtProvider, config: ResolvedConfig, spec: ConvNetSpec, train: Split, test: Split, seed: number) {
-    const sessions: InferenceSession[] = [];
-    const open = async (model: Uint8Array) => {
-      const session = await ort.InferenceSession.create(model, sessionOptions(provider));
-      sessions.push(session);
-      return session;
-    };
-    try {
-      return await OrtConvEvaluator.build(ort, open, config, spec, train, test, seed, sessions);
-    } catch (err) {
-      for (const s of sessions) await s.release(); // a session that failed to build releases those before it
-      throw err;
-    }
-  }
-
-  private static async build(
-    ort: Ort,
-    open: (model: Uint8Array) => Promise<InferenceSession>,
-    config: ResolvedConfig,
-    spec: ConvNetSpec,
-    train: Split,
-    test: Split,
-    seed: number,
-    sessions: InferenceSession[],
-  ) {
-    const f32 = (values: Float32Array, dims: number[]) => new ort.Tensor('float32', values, dims);
-    const bySize = new Map<number, InferenceSession>();
+  /**
+   * `share` holds the sessions and feeds (a stack's, or the member's own): one session per
+   * distinct graph (spec and chunk size), one copy of the test chunks and of a seed's population
+   * batches, however many members use them; whoever created the share releases it.
+   */
+  static async create(share: EvalShare, config: ResolvedConfig, spec: ConvNetSpec, train: Split, test: Split, seed: number) {
     const chunks: Chunk[] = [];
-    for (let start = 0; start < test.count; start += CNN_EVAL_CHUNK) {
-      const count = Math.min(CNN_EVAL_CHUNK, test.count - start);
-      let session = bySize.get(count);
-      if (!session) {
-        session = await open(convEvalModel(spec, count, config.eval.units));
-        bySize.set(count, session);
-      }
-      const labels = test.labels.subarray(start, start + count);
-      const y = new Float32Array(count * CLASSES);
-      labels.forEach((l, i) => (y[i * CLASSES + l] = 1));
-      const feeds = {
-        testX: f32(
-          images(
-            test,
-            Array.from({ length: count }, (_, i) => start + i),
-          ),
-          [count, IMAGE_PIXELS],
-        ),
-        testY: f32(y, [count, CLASSES]),
-        testLabels: new ort.Tensor(
-          'int64',
-          BigInt64Array.from(labels, (l) => BigInt(l)),
-          [count],
-        ),
-      };
-      chunks.push({ session, feeds, start, count });
+    for (const chunk of share.testChunks(test, CNN_EVAL_CHUNK)) {
+      const key = `cnn-eval ${JSON.stringify([spec, chunk.count, config.eval.units])}`;
+      const session = await share.sessionOf(key, () => convEvalModel(spec, chunk.count, config.eval.units), EVAL_SESSION_OPTIONS);
+      chunks.push({ ...chunk, session });
     }
     let population: OrtConvEvaluator['population'];
     if (spec.bn && config.batchNorm.inference === 'population') {
       const m = config.train.batchSize;
+      // The graph is small to build (its weights are inputs); its session, the costly part, is shared.
       const { model, rows } = convBatchStatsModel(spec, m);
-      const order = populationOrder(train, seed);
-      const batches = Array.from({ length: config.batchNorm.populationBatches }, (_, k) => f32(images(train, populationRows(order, k, m)), [m, IMAGE_PIXELS]));
-      population = { session: await open(model), batches, rows };
+      const session = await share.sessionOf(`cnn-batch-stats ${JSON.stringify([spec, m])}`, () => model, EVAL_SESSION_OPTIONS);
+      population = { session, batches: share.populationBatches(train, seed, config.batchNorm.populationBatches, m), rows };
     }
-    return new OrtConvEvaluator(config, spec, test.count, chunks, sessions, population);
+    return new OrtConvEvaluator(config, spec, test.count, chunks, population);
   }
 
   /** Algorithm 2: E[x] = mean of the K batch means, Var[x] = m'/(m'-1) * mean of the batch variances, per BN layer. */
@@ -158,9 +116,5 @@ export class OrtConvEvaluator {
       testAccuracy: correct / this.testCount,
       units: unitSummaries(probe, units, this.config.eval.percentiles),
     };
-  }
-
-  async dispose(): Promise<void> {
-    for (const s of this.sessions) await s.release();
   }
 }

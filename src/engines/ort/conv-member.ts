@@ -5,7 +5,8 @@
  * (ort-engine.ts) steps one member with a graph of its own; the lockstep engine
  * (ort-stacked-engine.ts) steps several, each member's step a subgraph under its prefix (addStep).
  * Initial values come from the tfjs net (drawn on the host from the seeded stream), so a seeded run
- * starts from the weights the tfjs CNN starts from.
+ * starts from the weights the tfjs CNN starts from. In a stack its evaluation sessions and fixed
+ * feeds are the stack's (EvalShare); alone it holds a share of its own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from 'onnxruntime-node';
@@ -15,6 +16,7 @@ import { convNetVariables, type ConvNet } from '../../model/conv-net.js';
 import { cnnPlanOf } from '../../model/model.js';
 import type { StackMember } from '../stack-member.js';
 import type { EngineContext } from '../train-engine.js';
+import { EvalShare } from '../ort-eval-share.js';
 import { OrtConvEvaluator } from './conv-evaluate.js';
 import { convParamSlots, type ConvNetSpec } from './conv-graph.js';
 import { addConvStep, convMovingNames, type ConvStepSpec } from './conv-step-graph.js';
@@ -50,6 +52,8 @@ export class OrtConvMember implements StackMember {
     /** The step graph's spec of this run (its arm and learning rate). */
     readonly stepSpec: ConvStepSpec,
     private readonly evaluator: OrtConvEvaluator,
+    /** The share this member created for itself and releases (none in a stack, whose share it is). */
+    private readonly ownShare?: EvalShare,
   ) {
     this.paramNames = convParamSlots(stepSpec).map((s) => s.name);
     this.moving = ctx.moving ? convMovingNames(stepSpec) : { mean: [], variance: [] };
@@ -63,7 +67,8 @@ export class OrtConvMember implements StackMember {
     ctx.velocity?.values.forEach((t, i) => (this.state[this.velocityNames[i]] = this.tensor(t)));
   }
 
-  static async create(ctx: EngineContext<ConvNet>, provider: OrtProvider): Promise<OrtConvMember> {
+  /** `share`: the stack's evaluation sessions and feeds (ort-eval-share.ts); without one the member owns its own. */
+  static async create(ctx: EngineContext<ConvNet>, provider: OrtProvider, share?: EvalShare): Promise<OrtConvMember> {
     const ort = await loadOrt();
     const spec = convSpecOf(ctx, provider);
     const { config, data, seed } = ctx;
@@ -74,8 +79,14 @@ export class OrtConvMember implements StackMember {
       momentum: ctx.moving?.momentum,
       sgdMomentum: ctx.velocity?.momentum,
     };
-    const evaluator = await OrtConvEvaluator.create(ort, provider, config, spec, data.train, data.test, seed);
-    return new OrtConvMember(ctx, ort, stepSpec, evaluator);
+    const own = share ? undefined : new EvalShare(ort, provider);
+    try {
+      const evaluator = await OrtConvEvaluator.create(share ?? (own as EvalShare), config, spec, data.train, data.test, seed);
+      return new OrtConvMember(ctx, ort, stepSpec, evaluator, own);
+    } catch (err) {
+      await own?.release(); // the sessions built before the one that failed
+      throw err;
+    }
   }
 
   private tensor(t: tf.Tensor): Tensor {
@@ -124,6 +135,6 @@ export class OrtConvMember implements StackMember {
   }
 
   async dispose(): Promise<void> {
-    await this.evaluator.dispose();
+    await this.ownShare?.release();
   }
 }
