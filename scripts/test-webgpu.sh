@@ -63,7 +63,9 @@ if [ "$TFJS_WEBGPU" = 1 ]; then
   BN_REPRO_TFJS_WEBGPU=1 node --test --test-concurrency=1 dist/test/webgpu-tfjs.test.js dist/test/webgpu-tfjs-cli.test.js
 fi
 # --- end of the tfjs webgpu tests -----------------------------------------------------------------
-BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_ORT_STEPS:-60}" \
+# Evaluations cost SwiftShader more than steps (20 steps: 75 s with 3 evaluations, 204 s with 11, on
+# a loaded machine): the equality run evaluates 4 times after step 0 (BN_REPRO_ORT_EVALS), not 10.
+BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_ORT_STEPS:-60}" BN_REPRO_ORT_EVALS="${BN_REPRO_ORT_EVALS:-4}" \
   node --test --test-concurrency=1 dist/test/engine-ort.test.js
 # One tiny lockstep case: 2 arms of seed 0 stacked in one graph, rows equal to separate runs (20 steps).
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_LOCKSTEP_STEPS:-20}" \

@@ -17,6 +17,7 @@ import { csvHeaderLine, downloadProgress } from './run/recorders.js';
 import { lockstepFor } from './config/lockstep-rule.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
+import { checkResumedLockstep, resumedConfig, type ResumeOverrides } from './run/resume-overrides.js';
 import { RUN_JSON, readRunJson, refuseUsedDir } from './run/run-folder.js';
 import { runningText } from './run/run-state.js';
 import { shardOf } from './run/shard.js';
@@ -24,6 +25,7 @@ import { jobsFor, resumeHint, trainIntoFolder, type ExperimentOptions, type Expe
 
 // The options, result and helpers of `bn-repro mnist` live with the training of a folder (run/train-folder.ts).
 export { jobsFor, resumeHint, type ExperimentOptions, type ExperimentResult } from './run/train-folder.js';
+export type { ResumeOverrides } from './run/resume-overrides.js';
 
 /** run.json and every checkpoint carry the digest of the config and data they were made with. */
 const withDigest = (runJson: Record<string, unknown> & { config: ResolvedConfig }): RunJsonDraft => ({
@@ -69,7 +71,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
 }
 
 /** Continues every unfinished run of `runDir` from its last checkpoint (or from step 0). */
-export async function resumeExperiment(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
+export async function resumeExperiment(runDir: string, opts: ExperimentOptions & ResumeOverrides): Promise<ExperimentResult> {
   readRunJson(runDir); // a folder that is not a run is refused before anything is written into it
   const lock = lockFolder(runDir);
   // Until its runs train, a signal exits at once, leaving the folder as it was.
@@ -82,16 +84,16 @@ export async function resumeExperiment(runDir: string, opts: ExperimentOptions &
   }
 }
 
-async function resumeLocked(runDir: string, opts: ExperimentOptions & { jobs?: number }): Promise<ExperimentResult> {
+async function resumeLocked(runDir: string, opts: ExperimentOptions & ResumeOverrides): Promise<ExperimentResult> {
   const { logger } = opts;
   const plan = planResume(runDir);
   // bn-repro writes "planned" into every folder with a digest; without it a merge's subset cannot be told from the whole.
   if (plan.runJson.planned === undefined)
     throw new UserError(`${join(runDir, RUN_JSON)} is damaged: it has no "planned" list of the runs it holds, so --resume cannot tell which runs to continue.`);
   checkRowsAgree(runDir, plan);
-  const config = { ...plan.runJson.config, ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}) };
+  const config = resumedConfig(plan.runJson.config, opts);
   const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
-  lockstepFor(config, backend.name, 0);
+  checkResumedLockstep(config, backend.name, opts);
   const startedOn = plan.runJson.backend?.name;
   if (backend.name !== startedOn) {
     logger.warn(`this run started on ${startedOn} and resumes on ${backend.name}: results may differ in the last digits.`);

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { encodeIdx } from '../src/data/idx.js';
 import { MNIST_FILES } from '../src/data/mnist-files.js';
-import { runCli, tempDir } from './helpers.js';
+import { CLI_TABLE_CONCURRENCY, runCliAsync, tempDir } from './helpers.js';
 
 const work = tempDir();
 
@@ -116,18 +116,22 @@ const cases: [string, string[], number, RegExp][] = [
 
 test('the table has at least 15 cases', () => assert.ok(cases.length >= 15));
 
-for (const [what, args, code, message] of cases) {
-  test(`bad input: ${what}`, (t) => {
-    const out = join(work, `out-${what.replace(/\W+/g, '-')}`);
-    const fullArgs = args.includes('--out') || args.includes('--resume') ? args : [...args, '--out', out];
-    const r = runCli(['mnist', ...fullArgs]);
-    assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
-    const errorLines = r.stderr.split('\n').filter((l) => /^error:/.test(l));
-    assert.equal(errorLines.length, 1, `one error sentence, got: ${r.stderr}`);
-    assert.match(errorLines[0], message);
-    t.diagnostic(`exit ${r.code}: ${errorLines[0]}`);
-    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-    assert.equal(existsSync(out), false, 'no run folder created');
-    assert.deepEqual(snapshot(), before, 'the existing run folder is untouched');
-  });
-}
+// Each case has its own --out and only reads the shared inputs above, so they run a few at a time;
+// every case still checks that the existing run folder is untouched.
+describe('bad input', { concurrency: CLI_TABLE_CONCURRENCY }, () => {
+  for (const [what, args, code, message] of cases) {
+    test(`bad input: ${what}`, async (t) => {
+      const out = join(work, `out-${what.replace(/\W+/g, '-')}`);
+      const fullArgs = args.includes('--out') || args.includes('--resume') ? args : [...args, '--out', out];
+      const r = await runCliAsync(['mnist', ...fullArgs]);
+      assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
+      const errorLines = r.stderr.split('\n').filter((l) => /^error:/.test(l));
+      assert.equal(errorLines.length, 1, `one error sentence, got: ${r.stderr}`);
+      assert.match(errorLines[0], message);
+      t.diagnostic(`exit ${r.code}: ${errorLines[0]}`);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+      assert.equal(existsSync(out), false, 'no run folder created');
+      assert.deepEqual(snapshot(), before, 'the existing run folder is untouched');
+    });
+  }
+});

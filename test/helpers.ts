@@ -52,6 +52,32 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * runCli without blocking the test process, so that a table of CLI cases can run a few at a time
+ * (CLI_TABLE_CONCURRENCY): the same environment, and SIGKILL after `timeoutMs`.
+ */
+export function runCliAsync(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  const { BN_REPRO_DATA: _unset, ...inherited } = process.env;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? CLI_TIMEOUT_MS);
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(kill);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+}
+
+/**
+ * CLI refusal cases (each its own folders, nothing timed) run two at a time: a case is mostly the
+ * CLI's start-up, one core's work, and npm test otherwise leaves the second core idle.
+ */
+export const CLI_TABLE_CONCURRENCY = 2;
+
 /** Starts the CLI in the background (CI=true); `settle` SIGKILLs it if a test fails before it exits. */
 export function start(args: string[], stdio: 'ignore' | 'pipe'): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', stdio] });

@@ -165,7 +165,8 @@ test('ort-cpu: one member with an absurd learning rate diverges, the others fini
   }
 });
 
-test('--lockstep on with a tfjs backend is one usage error, and no folder', () => {
+// The two refusals below start no ORT engine (refused before training), so they run once, in npm test.
+test('--lockstep on with a tfjs backend is one usage error, and no folder', cpuOnly, () => {
   const out = join(dir, 'wasm');
   const r = runCli(['mnist', '--backend', 'wasm', '--lockstep', 'on', '--data', 'embedded', '--steps', '10', '--out', out]);
   assert.equal(r.code, EXIT.usage);
@@ -176,7 +177,7 @@ test('--lockstep on with a tfjs backend is one usage error, and no folder', () =
   assert.ok(!existsSync(out));
 });
 
-test('a bad lockstep value is exit 2 naming the key', () => {
+test('a bad lockstep value is exit 2 naming the key', cpuOnly, () => {
   const r = runCli(['mnist', '--lockstep', 'yes', '--data', 'embedded', '--steps', '10', '--out', join(dir, 'bad')]);
   assert.equal(r.code, EXIT.usage);
   assert.equal(r.stderr.trim(), 'error: --lockstep: config key "lockstep" must be one of "on", "off", "auto" (got "yes").');

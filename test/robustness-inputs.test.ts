@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { INTEGER_TEXT, configFromFlags } from '../src/commands/flags.js';
 import { LIMITS, nestingDepth } from '../src/config/config-rules.js';
@@ -21,7 +21,7 @@ import { MAX_IDX_BYTES, MNIST_FILES, maybeGunzip } from '../src/data/mnist-files
 import { packageDataDir } from '../src/data/sources.js';
 import { UsageError, UserError } from '../src/core/errors.js';
 import { readUserFile } from '../src/core/user-file.js';
-import { runCli, tempDir, testConfig } from './helpers.js';
+import { CLI_TABLE_CONCURRENCY, runCliAsync, tempDir, testConfig } from './helpers.js';
 
 const work = tempDir('bn-repro-inputs-');
 const file = (name: string, text: string) => {
@@ -319,24 +319,27 @@ const cases: Case[] = [
 
 test('the table covers families 6, 8 and 9 with at least 40 cases', () => assert.ok(cases.length >= 40, `${cases.length} cases`));
 
-for (const [name, args, code, message, whole] of cases) {
-  test(`inputs: ${name}`, (t) => {
-    const dir = out();
-    const withOut = args.includes('--out') || ['plot', 'report', 'train'].includes(args[0]) || args.at(-1) === '--steps' ? args : [...args, '--out', dir];
-    const began = Date.now();
-    const r = runCli(withOut, { timeoutMs: 60_000 });
-    assert.equal(r.signal, null, `killed by ${r.signal}: it hung`);
-    assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
-    assert.equal(errors.length, 1, `one error line, got: ${r.stderr}`);
-    assert.match(errors[0], message);
-    t.diagnostic(`exit ${r.code} in ${Date.now() - began} ms: ${errors[0]}`);
-    assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, 'no stack trace');
-    // Usage errors come before the backend or the data are touched: stderr holds nothing else.
-    if (whole) assert.equal(r.stderr.trim(), errors[0], 'the error is all that is printed');
-    assert.equal(existsSync(dir), false, 'no run folder created');
-  });
-}
+// Each case has its own --out and only reads the shared inputs above, so they run a few at a time.
+describe('inputs', { concurrency: CLI_TABLE_CONCURRENCY }, () => {
+  for (const [name, args, code, message, whole] of cases) {
+    test(`inputs: ${name}`, async (t) => {
+      const dir = out();
+      const withOut = args.includes('--out') || ['plot', 'report', 'train'].includes(args[0]) || args.at(-1) === '--steps' ? args : [...args, '--out', dir];
+      const began = Date.now();
+      const r = await runCliAsync(withOut, { timeoutMs: 60_000 });
+      assert.equal(r.signal, null, `killed by ${r.signal}: it hung`);
+      assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      assert.equal(errors.length, 1, `one error line, got: ${r.stderr}`);
+      assert.match(errors[0], message);
+      t.diagnostic(`exit ${r.code} in ${Date.now() - began} ms: ${errors[0]}`);
+      assert.doesNotMatch(r.stderr, /^\s+at |internal error/m, 'no stack trace');
+      // Usage errors come before the backend or the data are touched: stderr holds nothing else.
+      if (whole) assert.equal(r.stderr.trim(), errors[0], 'the error is all that is printed');
+      assert.equal(existsSync(dir), false, 'no run folder created');
+    });
+  }
+});
 
 test('readUserFile: reads a regular file or a /proc file to its end, refuses past its bound', () => {
   const fail = (p: string) => new UserError(`x ${p}`);

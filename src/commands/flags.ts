@@ -60,8 +60,13 @@ export const FLAG_KEYS: [string, string, string, Parse, string][] = [
   ['tensorboard', '--tensorboard <on|off>', 'tensorboard', 'string', 'write TensorBoard event files under DIR/tensorboard/ as training goes'],
 ];
 
-/** Attributes of flags that change how, not what, is computed (allowed with --resume). */
-export const EXECUTION_FLAGS = new Set(['jobs', 'quiet']);
+/**
+ * Attributes of flags that change how, not what, is computed (allowed with --resume): lockstep rows
+ * equal separate training's (test/lockstep.test.ts) and the digest leaves jobs and lockstep out.
+ * --tensorboard is not one: it decides which files the folder holds, and switched on or off midway
+ * it would leave event files that start or stop at the resumed step.
+ */
+export const EXECUTION_FLAGS = new Set(['jobs', 'lockstep', 'quiet']);
 
 function defaultOf(path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DEFAULTS);

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { EXIT, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ResolvedConfig } from '../config/config.js';
-import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult } from '../experiment.js';
+import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult, type ResumeOverrides } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
 import { defaultRunDir, readRunJson } from '../run/run-folder.js';
 import { catchSignals } from '../core/signals.js';
@@ -25,7 +25,7 @@ export interface CommandDeps {
  * stops them; any signal makes the exit code 130.
  */
 export async function train(
-  what: { config: ResolvedConfig; out: string; shard?: Shard } | { resume: string; jobs?: number },
+  what: { config: ResolvedConfig; out: string; shard?: Shard } | ({ resume: string } & ResumeOverrides),
   quiet: boolean,
   logger: Logger,
 ): Promise<{ result: ExperimentResult; exitCode: number }> {
@@ -33,7 +33,7 @@ export async function train(
   const opts = { logger, tty, quiet, signals: catchSignals() };
   const result =
     'resume' in what
-      ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs })
+      ? await resumeExperiment(what.resume, { ...opts, jobs: what.jobs, lockstep: what.lockstep })
       : await runExperiment(what.config, what.out, { ...opts, shard: what.shard });
   for (const r of result.runs) {
     const state = r.interrupted ? `stopped at step ${r.steps}` : r.divergedAtStep !== undefined ? `diverged by step ${r.divergedAtStep}` : `${r.steps} steps`;
@@ -70,8 +70,10 @@ export function mnistCommand({ makeLogger, setExit }: CommandDeps): Command {
     if (opts.resume !== undefined) {
       const extra = settingFlagsGiven(opts, new Set(['resume', ...EXECUTION_FLAGS]));
       if (extra.length > 0) throw new UsageError(`--resume continues a run with its saved settings; drop ${extra.join(', ')}.`);
+      // Each execution flag is checked by its key's rule (a bad value names it), then overrides run.json's.
       const jobs = opts.jobs === undefined ? undefined : configFromFlags({ jobs: opts.jobs }).jobs;
-      finish(await train({ resume: String(opts.resume), jobs }, Boolean(opts.quiet), logger), setExit);
+      const lockstep = opts.lockstep === undefined ? undefined : configFromFlags({ lockstep: opts.lockstep }).lockstep;
+      finish(await train({ resume: String(opts.resume), jobs, lockstep }, Boolean(opts.quiet), logger), setExit);
       return;
     }
     const config = configFromFlags(opts);
