@@ -4,7 +4,7 @@
  * printed with its stack only under --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { ownVersion } from './engines/backend.js';
+import { ownVersion } from './core/version.js';
 import { doctorCommand } from './commands/doctor.js';
 import { mergeCommand } from './commands/merge.js';
 import { mnistCommand } from './commands/mnist.js';

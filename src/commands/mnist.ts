@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { EXIT, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ResolvedConfig } from '../config/config.js';
-import { resumeExperiment, resumeHint, runExperiment, type ExperimentResult, type ResumeOverrides } from '../experiment.js';
+import type { ExperimentResult, ResumeOverrides } from '../experiment.js';
 import type { Shard } from '../run/shard.js';
 import { defaultRunDir, readRunJson } from '../run/run-folder.js';
 import { catchSignals } from '../core/signals.js';
@@ -29,6 +29,9 @@ export async function train(
   quiet: boolean,
   logger: Logger,
 ): Promise<{ result: ExperimentResult; exitCode: number }> {
+  // Loaded here, not at the top: the experiment pulls in tfjs and ONNX Runtime (about half a second
+  // of a start), which a command refused at its flags or config never needs.
+  const { resumeExperiment, resumeHint, runExperiment } = await import('../experiment.js');
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
   const opts = { logger, tty, quiet, signals: catchSignals() };
   const result =

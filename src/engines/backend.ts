@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // every @tensorflow package is pinned to one version and npm dedupes them.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
+import { ownVersion } from '../core/version.js';
 import { createRequire } from 'node:module';
 import { loadNative, nativeDevice, importPackage, type DeviceInfo, type Importer } from './backends/native.js';
 import { initOrt, probeOrtBackend } from './backends/ort.js';
@@ -125,14 +125,6 @@ export function versionOf(pkg: string): string {
 }
 
 /** bn-repro's own version, from the package.json two folders above dist/src. */
-export function ownVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Versions written beside every result. */
 export function versions(): Record<string, string> {
   return {
