@@ -11,8 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
-import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../model/evaluate.js';
+import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
+import { unitSummaries, type Evaluation } from '../model/evaluate.js';
+import { hostBatchFeeds, populationFeed } from './ort/member-feeds.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
@@ -24,13 +25,6 @@ import { deviceResidentFor } from '../config/device-resident-rule.js';
 import { EvalShare } from './ort-eval-share.js';
 import type { StackMember } from './stack-member.js';
 import type { EngineContext } from './train-engine.js';
-
-/** Rows `rows` of `split`'s images, one after another. */
-function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * IMAGE_PIXELS);
-  for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
-  return out;
-}
 
 export class OrtMember implements StackMember {
   /** Parameters, loss sum and moving statistics by graph input name (no prefix). */
@@ -114,11 +108,7 @@ export class OrtMember implements StackMember {
     const evalSpec = { ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined };
     const evalSession = await shared.session(evalSpec);
     const feeds = { ...shared.testFeeds(test, probeCount) };
-    if (population) {
-      const order = populationOrder(data.train, ctx.seed);
-      const rows = Array.from({ length: population.batches }, (_, k) => Array.from(populationRows(order, k, m))).flat();
-      feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
-    }
+    if (population) feeds.popX = populationFeed(ort, data.train, ctx.seed, population.batches, m);
     return new OrtMember(ctx, ort, provider, evalSession, feeds, own, resident, store !== undefined && store !== device);
   }
 
@@ -143,14 +133,9 @@ export class OrtMember implements StackMember {
   /** The next step's feeds of this run, its state and the sampler's next mini-batch, named `prefix` + name. */
   stepFeeds(prefix: string): Record<string, Tensor> {
     const m = this.ctx.config.train.batchSize;
-    const feeds = this.resident ? this.resident.batchFeeds(prefix, this.ctx.sampler.nextIndices()) : this.hostBatch(prefix, m);
+    const feeds = this.resident ? this.resident.batchFeeds(prefix, this.ctx.sampler.nextIndices()) : hostBatchFeeds(this.ort, prefix, this.nextBatch(), m);
     for (const name of this.stateNames) feeds[prefix + name] = this.stateOf(name);
     return feeds;
-  }
-
-  private hostBatch(prefix: string, m: number): Record<string, Tensor> {
-    const { x, y } = this.nextBatch();
-    return { [`${prefix}x`]: new this.ort.Tensor('float32', x, [m, IMAGE_PIXELS]), [`${prefix}y`]: new this.ort.Tensor('float32', y, [m, CLASSES]) };
   }
 
   /** The sampler's next mini-batch (images, one-hot labels) on the host. */
@@ -213,8 +198,8 @@ export class OrtMember implements StackMember {
     // Device-resident values are read back in one call (DeviceTensors.read); host ones as they are.
     const names = this.stateNames.filter((n) => n !== LOSS_SUM);
     const host = this.resident ? await this.resident.store.read(Object.fromEntries(names.map((n) => [n, this.stateOf(n)]))) : undefined;
-    const valueOf = (name: string) => host?.[name] ?? (this.stateOf(name).data as Float32Array);
-    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(valueOf(name), v.shape)));
+    const hostValue = (name: string) => host?.[name] ?? (this.stateOf(name).data as Float32Array);
+    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(hostValue(name), v.shape)));
     netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
