@@ -9,7 +9,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import type { BackendName } from '../../config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Split } from '../../data/dataset.js';
-import { DEVICE_BATCH, type ResidentSet } from './device-batch.js';
+import { DEVICE_BATCH, oneHotLabels, type ResidentSet } from './device-batch.js';
 import { DeviceTensors, GPU_BUFFER } from './device-tensors.js';
 import { ORT_BACKENDS, type Ort, type OrtProvider } from './runtime.js';
 import { LOSS_SUM, NEXT } from './step-graph.js';
@@ -34,9 +34,7 @@ export class ResidentState {
       split.images,
       new ort.Tensor('float32', split.images.slice(0, split.count * IMAGE_PIXELS), [split.count, IMAGE_PIXELS]),
     );
-    const oneHot = new Float32Array(split.count * CLASSES);
-    for (let i = 0; i < split.count; i++) oneHot[i * CLASSES + split.labels[i]] = 1;
-    const labels = await store.uploadOnce(split.labels, new ort.Tensor('float32', oneHot, [split.count, CLASSES]));
+    const labels = await store.uploadOnce(split.labels, new ort.Tensor('float32', oneHotLabels(split), [split.count, CLASSES]));
     return new ResidentState(ort, store, images, labels, { rows: split.count });
   }
 
