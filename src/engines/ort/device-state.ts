@@ -10,7 +10,7 @@ import type { Tensor } from 'onnxruntime-node';
 import type { BackendName } from '../../config/config.js';
 import { CLASSES, IMAGE_PIXELS, type Split } from '../../data/dataset.js';
 import { DEVICE_BATCH, oneHotLabels, type ResidentSet } from './device-batch.js';
-import { DeviceTensors, GPU_BUFFER } from './device-tensors.js';
+import { type DeviceTensors, GPU_BUFFER } from './device-tensors.js';
 import { ORT_BACKENDS, type Ort, type OrtProvider } from './runtime.js';
 import { LOSS_SUM, NEXT } from './step-graph.js';
 
