@@ -90,7 +90,7 @@ BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_LOCKSTEP_STEP
 # --- device residency (deviceResident, test/engine-ort-device*.test.ts) ----------------------------
 # State outputs kept on the device and the training set uploaded once on ort-webgpu: rows, checkpoints and a
 # resume bit-identical with the key on and off, the Gather-fed step against the fed one, and a lockstep stack's
-# device tensor count constant per step (6 steps: 64 s of CPU, 3.5 min wall at a load average of 10 here).
+# device tensor count constant per step (6 steps: 53 s wall at a load average of 1 to 4 here, 3.5 min at 10).
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_DEVICE_STEPS:-6}" \
   node --test --test-concurrency=1 dist/test/engine-ort-device.test.js dist/test/engine-ort-device-runs.test.js
 # --- end of device residency ----------------------------------------------------------------------
