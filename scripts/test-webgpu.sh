@@ -89,3 +89,10 @@ BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_STEPS:-2}" \
 # two CNN members stacked in one graph against the same runs alone (3 steps: ~20 s here).
 BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_CNN_LOCKSTEP_STEPS:-3}" \
   node --test --test-concurrency=1 dist/test/lockstep-cnn-engine.test.js
+# --- device residency (deviceResident, test/engine-ort-device*.test.ts) ----------------------------
+# State outputs kept on the device and the training set uploaded once on ort-webgpu: rows, checkpoints and a
+# resume bit-identical with the key on and off, the Gather-fed step against the fed one, and a lockstep stack's
+# device tensor count constant per step (6 steps: 53 s wall at a load average of 1 to 4 here, 3.5 min at 10).
+BN_REPRO_ORT_BACKEND=ort-webgpu BN_REPRO_ORT_STEPS="${BN_REPRO_DEVICE_STEPS:-6}" \
+  node --test --test-concurrency=1 dist/test/engine-ort-device.test.js dist/test/engine-ort-device-runs.test.js
+# --- end of device residency ----------------------------------------------------------------------

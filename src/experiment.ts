@@ -14,6 +14,7 @@ import { loadDataset } from './data/load.js';
 import { folderCsvs } from './run/folder-files.js';
 import { createRunFolder } from './run/new-run-folder.js';
 import { csvHeaderLine, downloadProgress } from './run/recorders.js';
+import { deviceResidentFor } from './config/device-resident-rule.js';
 import { lockstepFor } from './config/lockstep-rule.js';
 import { lockFolder } from './run/lock.js';
 import { checkRowsAgree, checkSameData, planResume, trimCsvs } from './run/resume.js';
@@ -40,6 +41,7 @@ export async function runExperiment(config: ResolvedConfig, outDir: string, opts
   const unnote = opts.signals?.noteOnExit('no run folder was created');
   const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   lockstepFor(config, backend.name, 0); // `--lockstep on` on the tfjs backend `auto` chose is refused before any folder exists
+  deviceResidentFor(config, backend.name); // so is `deviceResident: on` where `auto` chose a backend without it
   logger.info(`backend: ${backend.name} (${backend.package}, tfjs ${backend.tfjsVersion})`);
   const data = await loadDataset(config, { logger, env: opts.env, onDownloadProgress: downloadProgress(opts.tty && !opts.quiet) });
   logger.info(`data: ${data.source} MNIST, ${data.train.count} train / ${data.test.count} held-out, from ${data.origin} (${data.folder})`);
@@ -94,6 +96,7 @@ async function resumeLocked(runDir: string, opts: ExperimentOptions & ResumeOver
   const config = resumedConfig(plan.runJson.config, opts);
   const backend = await initBackend(config.backend, logger, undefined, config.model.kind);
   checkResumedLockstep(config, backend.name, opts);
+  deviceResidentFor(config, backend.name);
   const startedOn = plan.runJson.backend?.name;
   if (backend.name !== startedOn) {
     logger.warn(`this run started on ${startedOn} and resumes on ${backend.name}: results may differ in the last digits.`);

@@ -88,7 +88,7 @@ export function forgedDigest(run: JsonObject): string {
             .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
             .join(',')}}`
         : JSON.stringify(v);
-  const { jobs: _j, tensorboard: _t, lockstep: _l, seeds: _s, ...config } = run.config;
+  const { jobs: _j, tensorboard: _t, lockstep: _l, deviceResident: _d, seeds: _s, ...config } = run.config;
   return createHash('sha256')
     .update(canonical({ config, data: { source: run.data.source, train: run.data.train, test: run.data.test } }))
     .digest('hex');

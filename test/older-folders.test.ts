@@ -19,6 +19,7 @@ function asWrittenBeforeNewKeys(dir: string): string {
   editJson(runJson(dir), (v) => {
     delete v.config.train.momentum;
     delete v.config.lockstep;
+    delete v.config.deviceResident;
     delete v.config.model.kind;
     delete v.config.model.convLayers;
     delete v.config.model.activation;

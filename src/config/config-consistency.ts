@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import type { ResolvedConfig } from './config.js';
+import { deviceResidentRefusal } from './device-resident-rule.js';
 import { lockstepRefusal } from './lockstep-rule.js';
 import { checkCnnConfig } from './conv-config-check.js';
 import { LIMITS } from './limits.js';
@@ -36,6 +37,8 @@ export function checkConsistency(c: ResolvedConfig, where: string): void {
   }
   const lockstep = lockstepRefusal(c.lockstep, c.backend, `${where}: `);
   if (lockstep) throw lockstep;
+  const resident = deviceResidentRefusal(c, c.backend, `${where}: `);
+  if (resident) throw resident;
   if (c.data.trainSubset > 0 && c.data.trainSubset < c.train.batchSize) {
     throw new UsageError(`${where}: config key "data.trainSubset" (${c.data.trainSubset}) is smaller than one mini-batch (${c.train.batchSize}).`);
   }

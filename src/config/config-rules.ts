@@ -87,6 +87,7 @@ export const RULES: Record<string, Rule> = {
   jobs: atMost(nonNegativeInt, LIMITS.jobs),
   tensorboard: oneOf('on', 'off'),
   lockstep: oneOf('on', 'off', 'auto'),
+  deviceResident: oneOf('on', 'off', 'auto'),
   'model.kind': oneOf('mlp', 'cnn'),
   'model.convLayers': (v) => convLayersProblem(v, LIMITS.layers),
   'model.activation': oneOf('sigmoid', 'relu'),

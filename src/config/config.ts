@@ -59,6 +59,8 @@ export interface Config {
   tensorboard: 'on' | 'off';
   /** Step a process's runs together, one stacked ONNX Runtime graph call per step (src/config/lockstep-rule.ts decides `auto`). Changes no result. */
   lockstep: 'on' | 'off' | 'auto';
+  /** Keep an ORT run's state and training set on the device between steps (src/config/device-resident-rule.ts decides `auto`). Changes no result. */
+  deviceResident: 'on' | 'off' | 'auto';
   model: {
     /** mlp: the Sec. 4.1 net; cnn: convLayers below the hiddenUnits layers (docs/cnn.md). */
     kind: ModelKind;
@@ -143,6 +145,7 @@ const defaults: Config = {
   jobs: 0,
   tensorboard: 'on',
   lockstep: 'auto',
+  deviceResident: 'auto',
   model: {
     kind: 'mlp',
     // Two conv stages as in LeNet, small enough that a CNN step costs a few ms on wasm (docs/cnn.md).

@@ -8,6 +8,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { Evaluation } from '../model/evaluate.js';
 import { GraphBuilder } from './ort/graph.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
+import { outputOptions } from './ort/device-tensors.js';
 import type { StackMember } from './stack-member.js';
 import type { TrainEngine } from './train-engine.js';
 
@@ -23,7 +24,7 @@ export class OrtEngine implements TrainEngine {
       const ort = await loadOrt();
       const g = new GraphBuilder('float32');
       member.addStep(g, '');
-      const stepSession = await ort.InferenceSession.create(g.encode(), sessionOptions(provider));
+      const stepSession = await ort.InferenceSession.create(g.encode(), { ...sessionOptions(provider), ...outputOptions(member.outputLocations?.('')) });
       return new OrtEngine(member, stepSession);
     } catch (err) {
       await member.dispose();
@@ -47,8 +48,8 @@ export class OrtEngine implements TrainEngine {
     return this.member.evaluate();
   }
 
-  syncNet(): void {
-    this.member.syncNet();
+  syncNet(): void | Promise<void> {
+    return this.member.syncNet();
   }
 
   async dispose(): Promise<void> {

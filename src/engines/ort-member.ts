@@ -6,27 +6,25 @@
  * stacked engine (ort-stacked-engine.ts) steps several with one graph whose inputs and outputs
  * carry a per-member prefix, or in batched groups (ort-batched-group.ts) that hold the state of
  * their members stacked and slice a member's values out when it reads them (stateOf).
- * Initial values come from the tfjs net (the seeded streams of tfjs).
+ * Initial values come from the tfjs net (the seeded streams of tfjs). With `deviceResident` (ort/device-state.ts)
+ * the state stays on the device between steps and the step is fed batch indices; batched groups keep host state.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
-import { populationOrder, populationRows, unitSummaries, type Evaluation } from '../model/evaluate.js';
+import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
+import { unitSummaries, type Evaluation } from '../model/evaluate.js';
+import { hostBatchFeeds, populationFeed } from './ort/member-feeds.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
 import type { GraphBuilder } from './ort/graph.js';
 import { LOSS_SUM, NEXT, addStep, movingNames, velocityName, type StepSpec } from './ort/step-graph.js';
+import { DeviceTensors } from './ort/device-tensors.js';
+import { ResidentState, backendOf } from './ort/device-state.js';
+import { deviceResidentFor } from '../config/device-resident-rule.js';
 import { EvalShare } from './ort-eval-share.js';
 import type { StackMember } from './stack-member.js';
 import type { EngineContext } from './train-engine.js';
-
-/** Rows `rows` of `split`'s images, one after another. */
-function gatherImages(split: Split, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * IMAGE_PIXELS);
-  for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
-  return out;
-}
 
 export class OrtMember implements StackMember {
   /** Parameters, loss sum and moving statistics by graph input name (no prefix). */
@@ -50,6 +48,9 @@ export class OrtMember implements StackMember {
     private readonly evalFeeds: Record<string, Tensor>,
     /** The share this member created for itself and releases. */
     private readonly ownShare?: EvalShare,
+    /** Device residency (deviceResident), and whether its store is this member's own to dispose. */
+    private readonly resident?: ResidentState,
+    private readonly ownStore = false,
   ) {
     const { net, moving, config } = ctx;
     const spec = OrtMember.spec(ctx, provider);
@@ -91,8 +92,11 @@ export class OrtMember implements StackMember {
    * members with the same arm use together (same graph, same inputs: the same numbers); without
    * one the member owns its own.
    */
-  static async create(ctx: EngineContext, provider: OrtProvider, share?: EvalShare): Promise<OrtMember> {
+  static async create(ctx: EngineContext, provider: OrtProvider, share?: EvalShare, device?: DeviceTensors): Promise<OrtMember> {
     const ort = await loadOrt();
+    // `device`: a stack's store, whose training-set upload its members share; else the member's own.
+    const store = deviceResidentFor(ctx.config, backendOf(provider)) ? (device ?? new DeviceTensors(ort, provider)) : undefined;
+    const resident = store && (await ResidentState.create(ort, store, ctx.data.train));
     const own = share ? undefined : new EvalShare(ort, provider);
     const shared = share ?? (own as EvalShare);
     const { config, data, net, moving } = ctx;
@@ -104,16 +108,22 @@ export class OrtMember implements StackMember {
     const evalSpec = { ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined };
     const evalSession = await shared.session(evalSpec);
     const feeds = { ...shared.testFeeds(test, probeCount) };
-    if (population) {
-      const order = populationOrder(data.train, ctx.seed);
-      const rows = Array.from({ length: population.batches }, (_, k) => Array.from(populationRows(order, k, m))).flat();
-      feeds.popX = new ort.Tensor('float32', gatherImages(data.train, rows), [rows.length, IMAGE_PIXELS]);
-    }
-    return new OrtMember(ctx, ort, provider, evalSession, feeds, own);
+    if (population) feeds.popX = populationFeed(ort, data.train, ctx.seed, population.batches, m);
+    return new OrtMember(ctx, ort, provider, evalSession, feeds, own, resident, store !== undefined && store !== device);
   }
 
   addStep(g: GraphBuilder, prefix: string): void {
-    addStep(g, this.stepSpec, prefix);
+    addStep(g, this.stepSpec, prefix, undefined, this.resident?.set);
+  }
+
+  /** Where the step session should put this member's outputs (device-resident: on the device); {} = the host. */
+  outputLocations(prefix: string): Record<string, 'gpu-buffer' | 'cpu'> {
+    return this.resident?.outputLocations(prefix, this.stateNames) ?? {};
+  }
+
+  /** How many device tensors this member's store holds (state and training set); 0 on the host. */
+  get deviceTensors(): number {
+    return this.resident?.store.liveCount ?? 0;
   }
 
   private tensor(t: tf.Tensor): Tensor {
@@ -123,11 +133,7 @@ export class OrtMember implements StackMember {
   /** The next step's feeds of this run, its state and the sampler's next mini-batch, named `prefix` + name. */
   stepFeeds(prefix: string): Record<string, Tensor> {
     const m = this.ctx.config.train.batchSize;
-    const { x, y } = this.nextBatch();
-    const feeds: Record<string, Tensor> = {
-      [`${prefix}x`]: new this.ort.Tensor('float32', x, [m, IMAGE_PIXELS]),
-      [`${prefix}y`]: new this.ort.Tensor('float32', y, [m, CLASSES]),
-    };
+    const feeds = this.resident ? this.resident.batchFeeds(prefix, this.ctx.sampler.nextIndices()) : hostBatchFeeds(this.ort, prefix, this.nextBatch(), m);
     for (const name of this.stateNames) feeds[prefix + name] = this.stateOf(name);
     return feeds;
   }
@@ -140,7 +146,11 @@ export class OrtMember implements StackMember {
   /** Takes this run's next state from a step graph's outputs (`prefix` + NEXT + name). */
   takeStep(out: Record<string, Tensor>, prefix: string): void {
     this.holder = undefined;
-    for (const name of this.stateNames) this.state[name] = out[prefix + NEXT + name];
+    for (const name of this.stateNames) {
+      const next = out[prefix + NEXT + name];
+      this.resident?.replace(this.state[name], next);
+      this.state[name] = next;
+    }
   }
 
   /** The current value of state `name`, sliced from the holding group on first read after a step. */
@@ -167,6 +177,7 @@ export class OrtMember implements StackMember {
   }
 
   resetLossSum(): void {
+    this.resident?.store.release(this.state[LOSS_SUM]);
     this.state[LOSS_SUM] = new this.ort.Tensor('float32', new Float32Array([0]), []);
     this.holder?.written.add(LOSS_SUM);
   }
@@ -183,8 +194,12 @@ export class OrtMember implements StackMember {
     };
   }
 
-  syncNet(): void {
-    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(this.stateOf(name).data as Float32Array, v.shape)));
+  async syncNet(): Promise<void> {
+    // Device-resident values are read back in one call (DeviceTensors.read); host ones as they are.
+    const names = this.stateNames.filter((n) => n !== LOSS_SUM);
+    const host = this.resident ? await this.resident.store.read(Object.fromEntries(names.map((n) => [n, this.stateOf(n)]))) : undefined;
+    const hostValue = (name: string) => host?.[name] ?? (this.stateOf(name).data as Float32Array);
+    const assign = (v: tf.Tensor, name: string) => tf.tidy(() => (v as tf.Variable).assign(tf.tensor(hostValue(name), v.shape)));
     netVariables(this.ctx.net).forEach((v, i) => assign(v, this.paramNames[i]));
     this.ctx.moving?.stats.mean.forEach((t, i) => assign(t, this.moving.mean[i]));
     this.ctx.moving?.stats.variance.forEach((t, i) => assign(t, this.moving.variance[i]));
@@ -192,6 +207,8 @@ export class OrtMember implements StackMember {
   }
 
   async dispose(): Promise<void> {
+    for (const t of Object.values(this.state)) this.resident?.store.release(t);
+    if (this.ownStore) await this.resident?.store.dispose();
     await this.ownShare?.release();
   }
 }

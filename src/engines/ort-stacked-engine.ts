@@ -19,6 +19,7 @@ import { EvalShare } from './ort-eval-share.js';
 import { OrtMember } from './ort-member.js';
 import { OrtConvMember } from './ort/conv-member.js';
 import { loadOrt, sessionOptions, type OrtProvider } from './ort/runtime.js';
+import { DeviceTensors, outputOptions } from './ort/device-tensors.js';
 import { batchedStackModel, stackPrefix } from './ort/step-graph.js';
 import { STACK_LAYOUT, type StackLayout } from './stack-layout.js';
 import type { StackMember } from './stack-member.js';
@@ -39,6 +40,8 @@ export class OrtStackedEngine {
     private readonly share: EvalShare,
     private readonly stepOptions: InferenceSession.SessionOptions,
     private readonly layout: StackLayout,
+    /** Device-resident members' store (deviceResident): one training-set upload for all; undefined on the host. */
+    private readonly device?: DeviceTensors,
   ) {}
 
   /**
@@ -57,19 +60,25 @@ export class OrtStackedEngine {
     stepOptions: InferenceSession.SessionOptions = {},
     layout: StackLayout = STACK_LAYOUT[provider],
   ): Promise<OrtStackedEngine> {
-    const share = new EvalShare(await loadOrt(), provider);
+    const ort = await loadOrt();
+    const share = new EvalShare(ort, provider);
+    // Each MLP member decides by its config (deviceResident) whether it uses the store.
+    const device = new DeviceTensors(ort, provider);
     const members: StackMember[] = [];
     try {
       for (const ctx of ctxs) {
         const { net } = ctx;
-        members.push(isConvNet(net) ? await OrtConvMember.create({ ...ctx, net }, provider, share) : await OrtMember.create({ ...ctx, net }, provider, share));
+        members.push(
+          isConvNet(net) ? await OrtConvMember.create({ ...ctx, net }, provider, share) : await OrtMember.create({ ...ctx, net }, provider, share, device),
+        );
       }
     } catch (err) {
       await Promise.all(members.map((m) => m.dispose()));
       await share.release();
+      await device.dispose();
       throw err;
     }
-    return new OrtStackedEngine(members, provider, share, stepOptions, layout);
+    return new OrtStackedEngine(members, provider, share, stepOptions, layout, device);
   }
 
   /** Member i's state, loss sum, evaluation and syncNet (the RunLoop's engine). */
@@ -132,7 +141,9 @@ export class OrtStackedEngine {
       this.groups.map((g) => g.graph()),
       this.singles.map(({ member, prefix }) => ({ addStep: (g, p) => member.addStep(g, p), prefix })),
     );
-    this.session = await ort.InferenceSession.create(model, { ...sessionOptions(this.provider), ...this.stepOptions });
+    // Copies of device-resident members keep their state on the device; batched groups' outputs stay on the host (ort-batched-group.ts).
+    const locations = Object.assign({}, ...this.singles.map(({ member, prefix }) => member.outputLocations?.(prefix) ?? {}));
+    this.session = await ort.InferenceSession.create(model, { ...sessionOptions(this.provider), ...outputOptions(locations), ...this.stepOptions });
     this.stepped = [...active];
   }
 
@@ -140,5 +151,11 @@ export class OrtStackedEngine {
     await this.session?.release();
     await Promise.all(this.members.map((m) => m.dispose()));
     await this.share.release();
+    await this.device?.dispose();
+  }
+
+  /** How many device tensors the stack holds (device-resident members' state and the training set). */
+  get deviceTensors(): number {
+    return this.device?.liveCount ?? 0;
   }
 }

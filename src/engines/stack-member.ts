@@ -16,4 +16,6 @@ export interface StackMember extends Omit<TrainEngine, 'step'> {
   stepFeeds(prefix: string): Record<string, Tensor>;
   /** Takes this run's next state from a step graph's outputs (`prefix` + NEXT + name). */
   takeStep(out: Record<string, Tensor>, prefix: string): void;
+  /** The step session's preferredOutputLocation for this run's outputs (device residency, ort/device-state.ts); absent or {}: the host. */
+  outputLocations?(prefix: string): Record<string, 'gpu-buffer' | 'cpu'>;
 }

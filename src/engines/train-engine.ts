@@ -36,8 +36,8 @@ export interface TrainEngine {
   lossSum(): Promise<number>;
   resetLossSum(): void;
   evaluate(): Promise<Evaluation>;
-  /** Makes ctx.net (and ctx.moving, ctx.velocity) hold the engine's current values. */
-  syncNet(): void;
+  /** Makes ctx.net (and ctx.moving, ctx.velocity) hold the engine's current values (async where they are read from a device). */
+  syncNet(): void | Promise<void>;
   dispose(): Promise<void>;
 }
 

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Config keys left out of the digest: `jobs`, `tensorboard` and `lockstep` change no result; `seeds` lists the experiment's
+ * Config keys left out of the digest: `jobs`, `tensorboard`, `lockstep` and `deviceResident` change no result; `seeds` lists the experiment's
  * runs, while each run's numbers depend on its own seed only (merge joins folders of other seeds,
  * and run.json's seeds are checked against its runs instead).
  */
-export const DIGEST_IGNORED_KEYS = ['jobs', 'tensorboard', 'lockstep', 'seeds'] as const;
+export const DIGEST_IGNORED_KEYS = ['jobs', 'tensorboard', 'lockstep', 'deviceResident', 'seeds'] as const;
 
 /** What decides the data a run saw: which MNIST and how many examples of each split. */
 export interface DataIdentity {

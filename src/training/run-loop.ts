@@ -175,7 +175,7 @@ export class RunLoop {
       ev.units.map((u) => ({ ...run, step, layer, ...u })),
     );
     if (this.probe && measuresAt(config, step)) {
-      engine.syncNet();
+      await engine.syncNet();
       const m = await this.probe.measure(this.model.net, this.learningRate, run, step);
       await recorder.measurement?.(m.ics, m.landscape);
     }
@@ -186,7 +186,7 @@ export class RunLoop {
     const { recorder } = this.ctx;
     if (!recorder.checkpoint) return;
     const engine = this.requireEngine();
-    engine.syncNet();
+    await engine.syncNet();
     await recorder.checkpoint({
       ...this.run,
       step: this.step,

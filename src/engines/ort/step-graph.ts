@@ -3,6 +3,7 @@
  * update, loss sum, moving averages) as one graph, and the evaluation (Algorithm 2 population
  * statistics, test loss and correct count, the probe's sigmoid inputs) as another.
  */
+import { gatherBatch, type ResidentSet } from './device-batch.js';
 import { GraphBuilder, type FloatType } from './graph.js';
 import { layoutDims, SINGLE } from './layout.js';
 import { backward, crossEntropy, forwardInference, forwardTrain, paramInputs, paramSlots, type NetSpec } from './net-graph.js';
@@ -66,14 +67,20 @@ export function batchedStackModel(groups: BatchedGroup[], singles: { addStep: (g
   return g.encode();
 }
 
-/** stepModel's step as a subgraph of `g` under `prefix`; batched over `learningRates` in spec.layout. */
-export function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?: number[]): void {
+/**
+ * stepModel's step as a subgraph of `g` under `prefix`; batched over `learningRates` in spec.layout.
+ * `resident` (single layout only): the batch is gathered from the uploaded training set by row
+ * indices (device-batch.ts) instead of fed as x and y.
+ */
+export function addStep(g: GraphBuilder, spec: StepSpec, prefix: string, learningRates?: number[], resident?: ResidentSet): void {
   const m = spec.batchSize;
   const l = spec.layout ?? SINGLE;
   const dims = (d: number[]) => layoutDims(l, d);
   const p = paramInputs(g, spec, prefix);
-  const x = g.input(`${prefix}x`, dims([m, spec.inputSize]));
-  const y = g.input(`${prefix}y`, dims([m, spec.classes]));
+  if (resident && l.kind !== 'single') throw new Error('addStep: a device-resident batch is built for the single layout only');
+  const { x, y } = resident
+    ? gatherBatch(g, prefix, resident, m, spec.inputSize, spec.classes)
+    : { x: g.input(`${prefix}x`, dims([m, spec.inputSize])), y: g.input(`${prefix}y`, dims([m, spec.classes])) };
   const lossDims = l.kind === 'batched' ? [l.runs] : [];
   const lossSum = g.input(prefix + LOSS_SUM, lossDims);
   const fwd = forwardTrain(g, spec, p, x, m);
