@@ -10,19 +10,7 @@ import { CLASSES, IMAGE_PIXELS, type Split } from '../data/dataset.js';
 import { populationOrder, populationRows } from '../model/evaluate.js';
 import { sessionOptions, type Ort, type OrtProvider } from './ort/runtime.js';
 import { evalModel, type EvalSpec } from './ort/step-graph.js';
-
-function oneHot(labels: Uint8Array): Float32Array {
-  const y = new Float32Array(labels.length * CLASSES);
-  labels.forEach((label, i) => (y[i * CLASSES + label] = 1));
-  return y;
-}
-
-/** Copies of `split`'s rows (the data set lies on SharedArrayBuffers, for worker threads, which ORT refuses). */
-function images(split: Split, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * IMAGE_PIXELS);
-  for (let i = 0; i < rows.length; i++) out.set(split.images.subarray(rows[i] * IMAGE_PIXELS, (rows[i] + 1) * IMAGE_PIXELS), i * IMAGE_PIXELS);
-  return out;
-}
+import { gatherImages, oneHot } from './ort/member-feeds.js';
 
 /** One chunk of the held-out set: rows start .. start + count - 1 as testX, testY, testLabels. */
 export interface TestChunk {
@@ -34,8 +22,8 @@ export interface TestChunk {
 /** Evaluation sessions (one per distinct evaluation graph) and the fixed feeds of one data set. */
 export class EvalShare {
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
-  private feeds?: Record<string, Tensor>;
-  private chunks?: TestChunk[];
+  private feeds?: { probeCount: number; feeds: Record<string, Tensor> };
+  private chunks?: { size: number; chunks: TestChunk[] };
   /** The CNN's population mini-batches by seed, K and m (the same rows for every arm of a seed). */
   private readonly populations = new Map<string, Tensor[]>();
   /** The splits the feeds were cut from: a share serves one data set. */
@@ -82,26 +70,34 @@ export class EvalShare {
     if (this.splits[which] !== split) throw new Error(`EvalShare: a second ${which} split; a share serves one data set`);
   }
 
+  /** A cached feed set, if it was cut as asked (a bug otherwise: every member of a stack asks the same). */
+  private cached<T>(value: T, what: string, had: number, asked: number): T {
+    if (had !== asked) throw new Error(`EvalShare: test feeds cut with ${what} ${had}, asked for ${asked}`);
+    return value;
+  }
+
   /** The MLP's held-out images, one-hot and integer labels, and the probe rows when the probe is a part. */
   testFeeds(test: Split, probeCount: number): Record<string, Tensor> {
     this.same('test', test);
-    if (this.feeds) return this.feeds;
-    this.feeds = { testX: this.f32(test.images.slice(), [test.count, IMAGE_PIXELS]), ...this.labelFeeds(test.labels) };
-    if (probeCount < test.count) this.feeds.probeX = this.f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
-    return this.feeds;
+    if (this.feeds) return this.cached(this.feeds, 'probe count', this.feeds.probeCount, probeCount).feeds;
+    const feeds: Record<string, Tensor> = { testX: this.f32(test.images.slice(), [test.count, IMAGE_PIXELS]), ...this.labelFeeds(test.labels) };
+    if (probeCount < test.count) feeds.probeX = this.f32(test.images.slice(0, probeCount * IMAGE_PIXELS), [probeCount, IMAGE_PIXELS]);
+    this.feeds = { probeCount, feeds };
+    return feeds;
   }
 
   /** The CNN's held-out set in chunks of `size` rows (the last one shorter), the same chunks for every member. */
   testChunks(test: Split, size: number): TestChunk[] {
     this.same('test', test);
-    if (this.chunks) return this.chunks;
-    this.chunks = [];
+    if (this.chunks) return this.cached(this.chunks, 'chunk size', this.chunks.size, size).chunks;
+    const chunks: TestChunk[] = [];
     for (let start = 0; start < test.count; start += size) {
       const count = Math.min(size, test.count - start);
       const testX = this.f32(test.images.slice(start * IMAGE_PIXELS, (start + count) * IMAGE_PIXELS), [count, IMAGE_PIXELS]);
-      this.chunks.push({ feeds: { testX, ...this.labelFeeds(test.labels.subarray(start, start + count)) }, start, count });
+      chunks.push({ feeds: { testX, ...this.labelFeeds(test.labels.subarray(start, start + count)) }, start, count });
     }
-    return this.chunks;
+    this.chunks = { size, chunks };
+    return chunks;
   }
 
   /** The CNN's K population mini-batches of m training rows for `seed` (Algorithm 2's fixed batches). */
@@ -111,7 +107,7 @@ export class EvalShare {
     let xs = this.populations.get(key);
     if (!xs) {
       const order = populationOrder(train, seed);
-      xs = Array.from({ length: batches }, (_, k) => this.f32(images(train, populationRows(order, k, m)), [m, IMAGE_PIXELS]));
+      xs = Array.from({ length: batches }, (_, k) => this.f32(gatherImages(train, populationRows(order, k, m)), [m, IMAGE_PIXELS]));
       this.populations.set(key, xs);
     }
     return xs;

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { CLASSES, IMAGE_PIXELS } from '../data/dataset.js';
 import { unitSummaries, type Evaluation } from '../model/evaluate.js';
-import { hostBatchFeeds, populationFeed } from './ort/member-feeds.js';
+import { hostBatchFeeds, mlpEvalSpec, populationFeed } from './ort/member-feeds.js';
 import { netVariables } from '../model/net.js';
 import { paramSlots, type NetSpec } from './ort/net-graph.js';
 import { LOG_SOFTMAX, loadOrt, type Ort, type OrtProvider } from './ort/runtime.js';
@@ -96,20 +96,21 @@ export class OrtMember implements StackMember {
     const ort = await loadOrt();
     // `device`: a stack's store, whose training-set upload its members share; else the member's own.
     const store = deviceResidentFor(ctx.config, backendOf(provider)) ? (device ?? new DeviceTensors(ort, provider)) : undefined;
-    const resident = store && (await ResidentState.create(ort, store, ctx.data.train));
     const own = share ? undefined : new EvalShare(ort, provider);
     const shared = share ?? (own as EvalShare);
-    const { config, data, net, moving } = ctx;
-    const spec = OrtMember.spec(ctx, provider);
-    const m = config.train.batchSize;
-    const test = data.test;
-    const probeCount = config.eval.probeSize > 0 && config.eval.probeSize < test.count ? config.eval.probeSize : test.count;
-    const population = net.bn && config.batchNorm.inference === 'population' ? { batches: config.batchNorm.populationBatches, batchSize: m } : undefined;
-    const evalSpec = { ...spec, testCount: test.count, probeCount, units: config.eval.units, population, moving: moving !== undefined };
-    const evalSession = await shared.session(evalSpec);
-    const feeds = { ...shared.testFeeds(test, probeCount) };
-    if (population) feeds.popX = populationFeed(ort, data.train, ctx.seed, population.batches, m);
-    return new OrtMember(ctx, ort, provider, evalSession, feeds, own, resident, store !== undefined && store !== device);
+    // What this member made (its own store's upload, its own share) is released if a later part fails.
+    try {
+      const resident = store && (await ResidentState.create(ort, store, ctx.data.train));
+      const evalSpec = mlpEvalSpec(ctx, OrtMember.spec(ctx, provider));
+      const evalSession = await shared.session(evalSpec);
+      const feeds = { ...shared.testFeeds(ctx.data.test, evalSpec.probeCount) };
+      if (evalSpec.population) feeds.popX = populationFeed(ort, ctx.data.train, ctx.seed, evalSpec.population.batches, evalSpec.population.batchSize);
+      return new OrtMember(ctx, ort, provider, evalSession, feeds, own, resident, store !== undefined && store !== device);
+    } catch (err) {
+      if (store && store !== device) await store.dispose();
+      await own?.release();
+      throw err;
+    }
   }
 
   addStep(g: GraphBuilder, prefix: string): void {

@@ -4,18 +4,15 @@
  * only the sampler's m row indices, which a Gather turns into the batch on the device. Gather
  * copies rows, so x and y are bit for bit the host-assembled batch of BatchSampler.nextHost.
  */
-import { CLASSES, type Split } from '../../data/dataset.js';
+import type { Split } from '../../data/dataset.js';
+import { oneHot } from './member-feeds.js';
 import type { GraphBuilder } from './graph.js';
 
 /** The inputs a device-resident step adds under its prefix, in place of `x` and `y`. */
 export const DEVICE_BATCH = { images: 'trainX', labels: 'trainY', rows: 'batchRows' } as const;
 
 /** `split`'s labels one-hot (count x CLASSES), the y rows BatchSampler.nextHost writes. */
-export function oneHotLabels(split: Split): Float32Array {
-  const out = new Float32Array(split.count * CLASSES);
-  for (let i = 0; i < split.count; i++) out[i * CLASSES + split.labels[i]] = 1;
-  return out;
-}
+export const oneHotLabels = (split: Split): Float32Array => oneHot(split.labels.subarray(0, split.count));
 
 /** The training set's size as the step graph sees it. */
 export interface ResidentSet {
