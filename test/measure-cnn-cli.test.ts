@@ -15,21 +15,12 @@ import { initBackend } from '../src/engines/backend.js';
 import { MemoryRecorder } from '../src/training/records.js';
 import { trainRun } from '../src/training/train.js';
 import { assertClose, readCsv, runCli, syntheticDataset, tempDir, testConfig, useTestBackend } from './helpers.js';
+import { TWO_CONV_TINY_CNN_MODEL } from './net-fixtures.js';
 
 before(useTestBackend);
 
-/** Two conv stages (28 -> 24 -> pool 12 -> 10 -> pool 5: 5x5x2 = 50 values), 10 hidden units: weight layers conv 1, conv 2, hidden 1, output. */
-const MODEL = {
-  kind: 'cnn',
-  activation: 'relu',
-  hiddenUnits: [10],
-  convLayers: [
-    { type: 'conv', kernel: 5, maps: 2 },
-    { type: 'pool', size: 2 },
-    { type: 'conv', kernel: 3, maps: 2 },
-    { type: 'pool', size: 2 },
-  ],
-};
+/** Weight layers conv 1, conv 2, hidden 1, output. */
+const MODEL = TWO_CONV_TINY_CNN_MODEL;
 const LAYERS = [0, 1, 2, 3];
 
 const data = syntheticDataset(300, 100);

@@ -37,6 +37,19 @@ export const TINY_CNN_MODEL = {
   ],
 };
 
+/** model.* of the CNN measurement tests: two conv stages (28 -> 24 -> pool 12 -> 10 -> pool 5: 5x5x2 = 50 values), 10 hidden units. */
+export const TWO_CONV_TINY_CNN_MODEL = {
+  kind: 'cnn',
+  activation: 'relu',
+  hiddenUnits: [10],
+  convLayers: [
+    { type: 'conv', kernel: 5, maps: 2 },
+    { type: 'pool', size: 2 },
+    { type: 'conv', kernel: 3, maps: 2 },
+    { type: 'pool', size: 2 },
+  ],
+};
+
 /** model.* of the CLI and lockstep tests' small CNN: 4 and 8 maps of 5x5, each pooled 2, 20 hidden units. */
 export const SMALL_CNN_MODEL = {
   kind: 'cnn',
