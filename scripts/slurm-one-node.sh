@@ -33,6 +33,11 @@ ClusterName=bnrepro
 SlurmctldHost=localhost
 SlurmUser=root
 AuthType=auth/munge
+# A requeued job waits out its credential's lifetime before it may start again (slurmd refuses
+# the revoked credential before that: "Job credential revoked"); 120 s by default, 10 s here.
+AuthInfo=cred_expire=10
+# The main scheduling loop every 2 s rather than every 60 s, so that it starts the job then.
+SchedulerParameters=sched_interval=2
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
