@@ -7,7 +7,11 @@
 # then one tiny lockstep case of test/lockstep.test.ts (BN_REPRO_LOCKSTEP_STEPS, default 20).
 # Before those, tfjs's own `webgpu` backend: its opt-in packages installed with --no-save where
 # missing, then test/webgpu-tfjs*.test.ts (BN_REPRO_TFJS_WEBGPU=0 leaves that part out).
+# `scripts/test-webgpu.sh --prepare` only unpacks and installs (no tests): .ci/run does that first,
+# so that the tests can then run beside `npm test` without npm changing node_modules under it.
 set -euo pipefail
+prepare_only=
+[ "${1:-}" = --prepare ] && prepare_only=1
 cd "$(dirname "$0")/.."
 DIR="${BN_REPRO_SWIFTSHADER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bn-repro/swiftshader}"
 LIB="$DIR/usr/lib/chromium"
@@ -50,6 +54,7 @@ if [ "$TFJS_WEBGPU" = 1 ]; then
   fi
 fi
 # --- end of the tfjs webgpu install ---------------------------------------------------------------
+[ -z "$prepare_only" ] || exit 0
 # onnxruntime-node does not report Dawn's adapter: name the only Vulkan driver it can see.
 deb=$(ls "$DIR"/chromium-common_*.deb 2>/dev/null | head -n 1 || true)
 echo "test:webgpu: adapter: SwiftShader Vulkan ICD ($VK_ICD_FILENAMES${deb:+, from $(basename "$deb")}), the only Vulkan driver visible"

@@ -17,7 +17,7 @@ import { assertRefused, runCli, tempDir, waitForCheckpoint } from './helpers.js'
 import { assertSameRows, launch, statusOf } from './signal-helpers.js';
 
 const dir = tempDir('bn-repro-resume-lockstep-');
-const STEPS = 600;
+const STEPS = 1500;
 const EVERY = 50;
 const MEMBERS = ['baseline-seed0', 'bn-seed0'];
 
@@ -31,7 +31,7 @@ function config(name: string, extra: Record<string, unknown> = {}): string {
     jobs: 1,
     tensorboard: 'off',
     train: { steps: STEPS, learningRate: 0.5, checkpointEvery: EVERY },
-    eval: { every: 200, probeSize: 200, units: [0, 1] },
+    eval: { every: 500, probeSize: 200, units: [0, 1] },
     batchNorm: { populationBatches: 3 },
     data: { source: 'embedded', trainSubset: 1000, testSubset: 300 },
   };

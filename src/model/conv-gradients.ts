@@ -6,13 +6,12 @@
  * gradients training follows. Weight layers are numbered as ics.csv's `layer` column numbers them
  * (weight-layers.ts): conv stages 0..C-1 (pools hold no weights), hidden C..C+H-1, output C+H.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { LayerGrads } from './backward.js';
+import type * as tf from '@tensorflow/tfjs-core';
 import { convBackward, type ConvGrads } from './conv-backward.js';
 import { convForwardTrain } from './conv-forward.js';
 import type { ConvNet } from './conv-net.js';
 import { softmaxCrossEntropy } from './forward.js';
-import type { HiddenLayer } from './net.js';
+import { shiftedLayer, shiftedOut } from './shifted-layer.js';
 
 /** Mean cross-entropy of the training-mode CNN (batch statistics per map and unit for BN) and its true gradient. Call inside tf.tidy. */
 export function convLossAndGrads(net: ConvNet<tf.Tensor>, x: tf.Tensor2D, y: tf.Tensor2D): { loss: tf.Scalar; grads: ConvGrads } {
@@ -26,12 +25,6 @@ export function convWeightGrads(g: ConvGrads): tf.Tensor2D[] {
   return [...g.conv.map((l) => l.w), ...g.hidden.map((l) => l.w), g.out.w];
 }
 
-/** One layer's parameters at theta - eta * d when `on`, else at theta (the same tensors). */
-function shiftLayer(layer: HiddenLayer<tf.Tensor>, d: LayerGrads, eta: number, on: boolean): HiddenLayer<tf.Tensor> {
-  const step = (p: tf.Tensor | undefined, dp: tf.Tensor | undefined) => (p === undefined || !on || dp === undefined ? p : tf.sub(p, tf.mul(dp, eta)));
-  return { w: step(layer.w, d.w) as tf.Tensor, b: step(layer.b, d.b), gamma: step(layer.gamma, d.gamma), beta: step(layer.beta, d.beta) };
-}
-
 /**
  * The CNN at theta - eta * g for the weight layers `moves` picks (numbered as above) and at theta
  * for the rest. Plain tensors, nothing assigned: the trained net is untouched. A shifted conv
@@ -43,10 +36,8 @@ export function shiftedConvNet(net: ConvNet<tf.Tensor>, g: ConvGrads, eta: numbe
   const stages = net.stages.map((stage) => {
     if (stage.type === 'pool') return stage;
     const k = conv++;
-    return { ...stage, ...shiftLayer(stage, g.conv[k], eta, moves(k)) };
+    return { ...stage, ...shiftedLayer(stage, g.conv[k], eta, moves(k)) };
   });
-  const hidden = net.hidden.map((layer, i) => shiftLayer(layer, g.hidden[i], eta, moves(conv + i)));
-  const onOut = moves(conv + net.hidden.length);
-  const out = onOut ? { w: tf.sub(net.out.w, tf.mul(g.out.w, eta)), b: tf.sub(net.out.b, tf.mul(g.out.b, eta)) } : net.out;
-  return { ...net, stages, hidden, out };
+  const hidden = net.hidden.map((layer, i) => shiftedLayer(layer, g.hidden[i], eta, moves(conv + i)));
+  return { ...net, stages, hidden, out: shiftedOut(net.out, g.out, eta, moves(conv + net.hidden.length)) };
 }

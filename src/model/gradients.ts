@@ -6,13 +6,14 @@
  * are numbered as ics.csv's `layer` column (weight-layers.ts): for the MLP, hidden 0..L-1 and
  * the output L; for the CNN, its conv stages come first.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { backward, type Grads } from './backward.js';
 import { convGradTensors, type ConvGrads } from './conv-backward.js';
 import { convLossAndGrads, convWeightGrads, shiftedConvNet } from './conv-gradients.js';
 import type { ConvNet } from './conv-net.js';
 import { forwardTrain, softmaxCrossEntropy } from './forward.js';
 import type { AnyNet } from './net.js';
+import { shiftedLayer, shiftedOut } from './shifted-layer.js';
 
 /** Either network, its parameters variables or plain tensors (the measurements' shifted nets). */
 export type MeasuredNet = AnyNet | ConvNet<tf.Tensor>;
@@ -53,28 +54,12 @@ export function weightGrad(g: AnyGrads, layer: number): tf.Tensor2D {
  * at theta for the rest. Plain tensors, nothing assigned: the trained net is untouched. Call
  * inside tf.tidy.
  */
-export function shiftedNet(net: AnyNet, g: AnyGrads, eta: number, moves: (layer: number) => boolean): AnyNet;
-export function shiftedNet(net: ConvNet<tf.Tensor>, g: AnyGrads, eta: number, moves: (layer: number) => boolean): ConvNet<tf.Tensor>;
-export function shiftedNet(net: MeasuredNet, g: AnyGrads, eta: number, moves: (layer: number) => boolean): MeasuredNet;
-export function shiftedNet(net: MeasuredNet, g: AnyGrads, eta: number, moves: (layer: number) => boolean): MeasuredNet {
+export function shiftedNet<N extends MeasuredNet>(net: N, g: AnyGrads, eta: number, moves: (layer: number) => boolean): N {
   if (isConv(net) !== isConvGrads(g)) throw new Error('internal: shiftedNet was given gradients of the other network kind');
-  return isConv(net) ? shiftedConvNet(net, g as ConvGrads, eta, moves) : shiftedMlp(net, g as Grads, eta, moves);
+  return (isConv(net) ? shiftedConvNet(net, g as ConvGrads, eta, moves) : shiftedMlp(net as AnyNet, g as Grads, eta, moves)) as N;
 }
 
 function shiftedMlp(net: AnyNet, g: Grads, eta: number, moves: (layer: number) => boolean): AnyNet {
-  const step = (p: tf.Tensor | undefined, d: tf.Tensor | undefined, on: boolean) =>
-    p === undefined ? undefined : on && d !== undefined ? tf.sub(p, tf.mul(d, eta)) : p;
-  const hidden = net.hidden.map((layer, i) => {
-    const on = moves(i);
-    const d = g.hidden[i];
-    return {
-      w: step(layer.w, d.w, on) as tf.Tensor,
-      b: step(layer.b, d.b, on),
-      gamma: step(layer.gamma, d.gamma, on),
-      beta: step(layer.beta, d.beta, on),
-    };
-  });
-  const onOut = moves(net.hidden.length);
-  const out = { w: step(net.out.w, g.out.w, onOut) as tf.Tensor, b: step(net.out.b, g.out.b, onOut) as tf.Tensor };
-  return { bn: net.bn, epsilon: net.epsilon, hidden, out };
+  const hidden = net.hidden.map((layer, i) => shiftedLayer(layer, g.hidden[i], eta, moves(i)));
+  return { bn: net.bn, epsilon: net.epsilon, hidden, out: shiftedOut(net.out, g.out, eta, moves(net.hidden.length)) };
 }

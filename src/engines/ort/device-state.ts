@@ -40,7 +40,7 @@ export class ResidentState {
 
   /** The batch part of a step's feeds: the uploaded set and the m rows `indices` (the sampler's, in its order). */
   batchFeeds(prefix: string, indices: ArrayLike<number>): Record<string, Tensor> {
-    const rows = BigInt64Array.from(Array.from(indices, BigInt));
+    const rows = BigInt64Array.from(indices, (i) => BigInt(i));
     return {
       [prefix + DEVICE_BATCH.images]: this.images,
       [prefix + DEVICE_BATCH.labels]: this.labels,
