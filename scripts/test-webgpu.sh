@@ -11,7 +11,14 @@
 # so that the tests can then run beside `npm test` without npm changing node_modules under it.
 set -euo pipefail
 prepare_only=
-[ "${1:-}" = --prepare ] && prepare_only=1
+case "${1:-}" in
+"") ;;
+--prepare) prepare_only=1 ;;
+*)
+  echo "usage: scripts/test-webgpu.sh [--prepare]   (--prepare: unpack and install only, no tests)" >&2
+  exit 2
+  ;;
+esac
 cd "$(dirname "$0")/.."
 DIR="${BN_REPRO_SWIFTSHADER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bn-repro/swiftshader}"
 LIB="$DIR/usr/lib/chromium"

@@ -115,7 +115,17 @@ test('a task requeued mid-run (scontrol requeue) resumes from its checkpoint: id
     execFileSync('scontrol', ['requeue', `${arrayId}_1`]);
     // Slurm starts it again by itself once the old credential expires (cred_expire, 10 s on the
     // one-node cluster). Forcing an earlier start (StartTime=now) makes slurmd refuse the task.
-    code = await new Promise((r) => child.once('exit', r));
+    // Bounded: a job Slurm holds instead fails the test with its state (settle SIGKILLs the child).
+    let timer: NodeJS.Timeout | undefined;
+    code = await Promise.race([
+      new Promise((r) => child.once('exit', r)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          const job = spawnSync('scontrol', ['show', 'job', `${arrayId}_1`], { encoding: 'utf8' });
+          reject(new Error(`the requeued task did not finish within 180 s: ${job.stdout}${job.stderr}`));
+        }, 180_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
   });
   assert.equal(code, 0, stderr);
   const log = readFileSync(join(out, 'slurm', 'logs', 'shard-1.log'), 'utf8');

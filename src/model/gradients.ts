@@ -49,14 +49,17 @@ export function weightGrad(g: AnyGrads, layer: number): tf.Tensor2D {
   return layer < g.hidden.length ? g.hidden[layer].w : g.out.w;
 }
 
+/** A shifted net holds plain tensors, whatever the net held (variables for a trained MLP). */
+export type Shifted<N extends MeasuredNet> = N extends ConvNet<tf.Tensor> ? ConvNet<tf.Tensor> : AnyNet;
+
 /**
  * The net at theta - eta * g for the weight layers `moves` picks (numbered as in the header) and
  * at theta for the rest. Plain tensors, nothing assigned: the trained net is untouched. Call
  * inside tf.tidy.
  */
-export function shiftedNet<N extends MeasuredNet>(net: N, g: AnyGrads, eta: number, moves: (layer: number) => boolean): N {
+export function shiftedNet<N extends MeasuredNet>(net: N, g: AnyGrads, eta: number, moves: (layer: number) => boolean): Shifted<N> {
   if (isConv(net) !== isConvGrads(g)) throw new Error('internal: shiftedNet was given gradients of the other network kind');
-  return (isConv(net) ? shiftedConvNet(net, g as ConvGrads, eta, moves) : shiftedMlp(net as AnyNet, g as Grads, eta, moves)) as N;
+  return (isConv(net) ? shiftedConvNet(net, g as ConvGrads, eta, moves) : shiftedMlp(net as AnyNet, g as Grads, eta, moves)) as Shifted<N>;
 }
 
 function shiftedMlp(net: AnyNet, g: Grads, eta: number, moves: (layer: number) => boolean): AnyNet {
